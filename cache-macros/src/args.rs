@@ -1,0 +1,390 @@
+//! The arguments of `#[cached(...)]`, parsed into typed values that keep their spans.
+//!
+//! Syntax errors (a missing `=`, an unbalanced list) stop parsing. Errors about one argument
+//! (unknown name, duplicate, wrong value) are collected and parsing goes on, so the user sees
+//! every such problem in one compile.
+
+use proc_macro2::{Span, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Error, Expr, ExprLit, Ident, Lit, LitStr, Path, Result, Token};
+
+use crate::errors::Errors;
+
+/// Every argument name, in the order error messages list them.
+const NAMES: &[&str] = &[
+    "ttl",
+    "namespace",
+    "key",
+    "skip",
+    "version",
+    "cache",
+    "cache_none",
+    "crate",
+];
+
+/// Names users reach for from other caching libraries, and the argument they mean.
+const ALIASES: &[(&str, &str)] = &[
+    ("time_to_live", "ttl"),
+    ("expire", "ttl"),
+    ("expires", "ttl"),
+    ("ttl_secs", "ttl"),
+    ("name", "namespace"),
+    ("prefix", "namespace"),
+    ("ignore", "skip"),
+    ("exclude", "skip"),
+    ("convert", "key"),
+];
+
+/// One argument's value together with the span of its key (the name before `=` or `(`).
+pub(crate) struct Arg<T> {
+    /// Where the argument's name is written; errors about the argument as a whole go here.
+    pub(crate) key: Span,
+    /// The parsed value.
+    pub(crate) value: T,
+}
+
+/// The parsed `#[cached(...)]` arguments; each is present at most once.
+#[derive(Default)]
+pub(crate) struct CachedArgs {
+    /// `ttl = 300` or `ttl = "10m"`, in milliseconds (always > 0).
+    pub(crate) ttl: Option<Arg<u64>>,
+    /// `namespace = "users"` (never empty).
+    pub(crate) namespace: Option<Arg<LitStr>>,
+    /// `key = expr`: the only thing fed to the key builder.
+    pub(crate) key: Option<Arg<Expr>>,
+    /// `skip(a, b)`: parameter bindings left out of the key.
+    pub(crate) skip: Option<Arg<Vec<Ident>>>,
+    /// `version = 2`: the schema version of the cached value.
+    pub(crate) version: Option<Arg<u32>>,
+    /// `cache = expr`: the cache to use instead of the global one.
+    pub(crate) cache: Option<Arg<Expr>>,
+    /// `cache_none = true`: cache `None` results of an `Option`-returning fn.
+    pub(crate) cache_none: Option<Arg<bool>>,
+    /// `crate = path`: where the runtime crate is, when it is renamed.
+    pub(crate) krate: Option<Arg<Path>>,
+}
+
+impl Parse for CachedArgs {
+    fn parse(input: ParseStream<'_>) -> Result<Self> {
+        let mut args = CachedArgs::default();
+        let mut errors = Errors::default();
+        while !input.is_empty() {
+            args.parse_one(input, &mut errors)?;
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        errors.finish(args)
+    }
+}
+
+impl CachedArgs {
+    /// Parses one `name = value` or `skip(...)` argument, recording argument errors in `errors`.
+    fn parse_one(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> Result<()> {
+        if input.peek(kw::ttl) {
+            let key = input.parse::<kw::ttl>()?.span;
+            let value = parse_value(input, errors, ttl_millis)?;
+            errors.check(set_once(&mut self.ttl, "ttl", key, value));
+        } else if input.peek(kw::namespace) {
+            let key = input.parse::<kw::namespace>()?.span;
+            let value = parse_value(input, errors, namespace)?;
+            errors.check(set_once(&mut self.namespace, "namespace", key, value));
+        } else if input.peek(kw::key) {
+            let key = input.parse::<kw::key>()?.span;
+            input.parse::<Token![=]>()?;
+            let value = Some(input.parse::<Expr>()?);
+            errors.check(set_once(&mut self.key, "key", key, value));
+        } else if input.peek(kw::skip) {
+            let key = input.parse::<kw::skip>()?.span;
+            let value = Some(parse_skip(input, errors)?);
+            errors.check(set_once(&mut self.skip, "skip", key, value));
+        } else if input.peek(kw::version) {
+            let key = input.parse::<kw::version>()?.span;
+            let value = parse_value(input, errors, version)?;
+            errors.check(set_once(&mut self.version, "version", key, value));
+        } else if input.peek(kw::cache_none) {
+            let key = input.parse::<kw::cache_none>()?.span;
+            let value = parse_value(input, errors, cache_none)?;
+            errors.check(set_once(&mut self.cache_none, "cache_none", key, value));
+        } else if input.peek(kw::cache) {
+            let key = input.parse::<kw::cache>()?.span;
+            input.parse::<Token![=]>()?;
+            let value = Some(input.parse::<Expr>()?);
+            errors.check(set_once(&mut self.cache, "cache", key, value));
+        } else if input.peek(Token![crate]) {
+            let key = input.parse::<Token![crate]>()?.span;
+            input.parse::<Token![=]>()?;
+            let value = Some(input.call(Path::parse_mod_style)?);
+            errors.check(set_once(&mut self.krate, "crate", key, value));
+        } else if input.peek(Ident::peek_any) {
+            let name = input.call(Ident::parse_any)?;
+            errors.push(unknown_argument(&name));
+            skip_to_comma(input)?;
+        } else {
+            return Err(input.error(format!(
+                "expected a `#[cached]` argument, one of {}",
+                expected_list()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Stores `value` in `slot`, rejecting a second copy of the argument at its key.
+///
+/// `value` is `None` when the value itself was invalid (its error is already recorded); the
+/// duplicate check still runs so both problems are reported.
+fn set_once<T>(slot: &mut Option<Arg<T>>, name: &str, key: Span, value: Option<T>) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::new(
+            key,
+            format!("duplicate `#[cached]` argument `{name}`"),
+        ));
+    }
+    if let Some(value) = value {
+        *slot = Some(Arg { key, value });
+    }
+    Ok(())
+}
+
+/// Parses `= <expr>` and converts the expression with `convert`, recording its error.
+fn parse_value<T>(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+    convert: fn(&Expr) -> Result<T>,
+) -> Result<Option<T>> {
+    input.parse::<Token![=]>()?;
+    let expr = input.parse::<Expr>()?;
+    Ok(errors.check(convert(&expr)))
+}
+
+/// The literal inside `expr`, looking through invisible groups from `macro_rules!`.
+fn literal(expr: &Expr) -> Option<&Lit> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
+        Expr::Group(group) => literal(&group.expr),
+        _ => None,
+    }
+}
+
+/// `ttl = 300` (seconds) or `ttl = "10m"`, as milliseconds.
+fn ttl_millis(expr: &Expr) -> Result<u64> {
+    let millis = match literal(expr) {
+        Some(Lit::Int(int)) => {
+            let seconds: u64 = int.base10_parse()?;
+            seconds.checked_mul(1000)
+        }
+        Some(Lit::Str(text)) => parse_duration(&text.value()).ok_or_else(|| {
+            Error::new_spanned(
+                text,
+                format!(
+                    "invalid `ttl` {:?}; expected a number of seconds or a string like \
+                     \"90s\", \"10m\", \"1h\", \"1d\"",
+                    text.value()
+                ),
+            )
+        })?,
+        _ => {
+            return Err(Error::new_spanned(
+                expr,
+                "`ttl` expects a number of seconds or a duration string, \
+                 like `ttl = 300` or `ttl = \"5m\"`",
+            ))
+        }
+    };
+    match millis {
+        Some(0) => Err(Error::new_spanned(expr, "`ttl` must be greater than zero")),
+        Some(millis) => Ok(millis),
+        None => Err(Error::new_spanned(expr, "`ttl` is too large")),
+    }
+}
+
+/// Parses `"<digits><unit>"` with unit `ms`, `s`, `m`, `h` or `d` into milliseconds.
+///
+/// `None` means the text is not a duration; `Some(None)` means it overflows `u64`.
+fn parse_duration(text: &str) -> Option<Option<u64>> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let scale: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60 * 1000,
+        "h" => 60 * 60 * 1000,
+        "d" => 24 * 60 * 60 * 1000,
+        _ => return None,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    Some(
+        digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(scale)),
+    )
+}
+
+/// `namespace = "users"`.
+fn namespace(expr: &Expr) -> Result<LitStr> {
+    match literal(expr) {
+        Some(Lit::Str(text)) if text.value().is_empty() => {
+            Err(Error::new_spanned(text, "`namespace` must not be empty"))
+        }
+        Some(Lit::Str(text)) => Ok(text.clone()),
+        _ => Err(Error::new_spanned(
+            expr,
+            "`namespace` expects a string literal, like `namespace = \"users\"`",
+        )),
+    }
+}
+
+/// `version = 2`.
+fn version(expr: &Expr) -> Result<u32> {
+    match literal(expr) {
+        Some(Lit::Int(int)) => int
+            .base10_parse()
+            .map_err(|_| Error::new_spanned(int, "`version` must fit in a `u32`")),
+        _ => Err(Error::new_spanned(
+            expr,
+            "`version` expects an integer literal, like `version = 2`",
+        )),
+    }
+}
+
+/// `cache_none = true`.
+fn cache_none(expr: &Expr) -> Result<bool> {
+    match literal(expr) {
+        Some(Lit::Bool(value)) => Ok(value.value),
+        _ => Err(Error::new_spanned(
+            expr,
+            "`cache_none` expects `true` or `false`",
+        )),
+    }
+}
+
+/// `skip(a, b, self)`: the names, each at most once.
+fn parse_skip(input: ParseStream<'_>, errors: &mut Errors) -> Result<Vec<Ident>> {
+    if input.peek(Token![=]) {
+        return Err(input.error("`skip` takes a list of parameter names, like `skip(pool, tx)`"));
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+    let mut unique: Vec<Ident> = Vec::with_capacity(names.len());
+    for name in names {
+        if unique.contains(&name) {
+            errors.push(Error::new(
+                name.span(),
+                format!("`skip` names `{name}` twice"),
+            ));
+        } else {
+            unique.push(name);
+        }
+    }
+    Ok(unique)
+}
+
+/// The error for an argument name that is not one of [`NAMES`], with a hint when it is close.
+fn unknown_argument(name: &Ident) -> Error {
+    let written = name.unraw().to_string();
+    let mut message = format!(
+        "unknown `#[cached]` argument `{written}`; expected one of {}",
+        expected_list()
+    );
+    if let Some(meant) = suggestion(&written) {
+        message.push_str(&format!("; did you mean `{meant}`?"));
+    }
+    Error::new(name.span(), message)
+}
+
+/// "`ttl`, `namespace`, ..." for error messages.
+fn expected_list() -> String {
+    let quoted: Vec<String> = NAMES.iter().map(|name| format!("`{name}`")).collect();
+    quoted.join(", ")
+}
+
+/// The argument `written` probably means: a known alias, else the closest name within two edits.
+fn suggestion(written: &str) -> Option<&'static str> {
+    if let Some((_, meant)) = ALIASES.iter().find(|(alias, _)| *alias == written) {
+        return Some(meant);
+    }
+    NAMES
+        .iter()
+        .map(|name| (edit_distance(written, name), *name))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions) between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Skips the value of an unknown argument: every token tree up to the next top-level comma.
+fn skip_to_comma(input: ParseStream<'_>) -> Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}
+
+/// The argument names as `syn` keywords.
+mod kw {
+    syn::custom_keyword!(ttl);
+    syn::custom_keyword!(namespace);
+    syn::custom_keyword!(key);
+    syn::custom_keyword!(skip);
+    syn::custom_keyword!(version);
+    syn::custom_keyword!(cache);
+    syn::custom_keyword!(cache_none);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{edit_distance, parse_duration, suggestion};
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Some(500)));
+        assert_eq!(parse_duration("90s"), Some(Some(90_000)));
+        assert_eq!(parse_duration("10m"), Some(Some(600_000)));
+        assert_eq!(parse_duration("1h"), Some(Some(3_600_000)));
+        assert_eq!(parse_duration("1d"), Some(Some(86_400_000)));
+        assert_eq!(parse_duration("0s"), Some(Some(0)));
+        assert_eq!(parse_duration("99999999999999999999d"), Some(None));
+        for bad in ["", "10", "10x", "s", "1.5h", " 1h", "1h ", "1h30m", "-1s"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("tll", "ttl"), 1);
+        assert_eq!(suggestion("tll"), Some("ttl"));
+        assert_eq!(suggestion("namepsace"), Some("namespace"));
+        assert_eq!(suggestion("skipp"), Some("skip"));
+        assert_eq!(suggestion("cache_nones"), Some("cache_none"));
+        assert_eq!(suggestion("time_to_live"), Some("ttl"));
+        assert_eq!(suggestion("foo"), None);
+    }
+}

@@ -1,0 +1,203 @@
+//! The IR of one `#[cached]` function: what later phases need to know, with references to the
+//! user's tokens so errors and generated code can point at them.
+
+use syn::{
+    Error, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, Result, ReturnType,
+    Type,
+};
+
+use crate::args::CachedArgs;
+use crate::errors::Errors;
+
+/// A `#[cached]` function: its arguments, its parameters and its return shape.
+pub(crate) struct CachedFn<'a> {
+    /// The parsed `#[cached(...)]` arguments.
+    pub(crate) args: CachedArgs,
+    /// The function as written.
+    pub(crate) original: &'a ItemFn,
+    /// `self`, `&self`, `&mut self` or `self: Type`, when the function is a method.
+    pub(crate) receiver: Option<&'a Receiver>,
+    /// Every name bound by the typed parameters, in order.
+    pub(crate) bindings: Vec<Binding<'a>>,
+    /// The declared return type; `None` when there is no `->`.
+    pub(crate) output: Option<Output<'a>>,
+}
+
+/// One name bound by a parameter pattern (`id` in `id: u64` and in `Path(id): Path<u64>`).
+pub(crate) struct Binding<'a> {
+    /// The bound name; its span is where key errors about it point.
+    pub(crate) ident: &'a Ident,
+    /// Whether `skip(...)` leaves it out of the key.
+    pub(crate) skipped: bool,
+}
+
+/// The declared return type and its syntactic shape.
+pub(crate) struct Output<'a> {
+    /// The type after `->`.
+    pub(crate) ty: &'a Type,
+    /// How the runtime treats the value, judged by the type's last path segment.
+    pub(crate) shape: Shape,
+}
+
+/// How the runtime caches a return value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Shape {
+    /// Any other type: every value is cached.
+    Plain,
+    /// `Result<..>` (or an alias ending in `Result` with generic arguments): `Ok` is cached.
+    Result,
+    /// `Option<..>`: `Some` is cached (and `None` too with `cache_none = true`).
+    Option,
+}
+
+impl<'a> CachedFn<'a> {
+    /// Builds the IR; fails only on parameter patterns whose bindings cannot be seen.
+    pub(crate) fn from_syn(original: &'a ItemFn, args: CachedArgs) -> Result<Self> {
+        let mut errors = Errors::default();
+        let mut receiver = None;
+        let mut idents = Vec::new();
+        for input in &original.sig.inputs {
+            match input {
+                FnArg::Receiver(r) => receiver = Some(r),
+                FnArg::Typed(typed) => collect_bindings(&typed.pat, &mut idents, &mut errors),
+            }
+        }
+        let skipped: &[Ident] = args.skip.as_ref().map_or(&[], |skip| &skip.value);
+        let bindings = idents
+            .into_iter()
+            .map(|ident| Binding {
+                ident,
+                skipped: skipped.contains(ident),
+            })
+            .collect();
+        let output = match &original.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some(Output {
+                ty,
+                shape: shape(ty),
+            }),
+        };
+        errors.finish(CachedFn {
+            args,
+            original,
+            receiver,
+            bindings,
+            output,
+        })
+    }
+
+    /// The function's name, for messages.
+    pub(crate) fn name(&self) -> &'a Ident {
+        &self.original.sig.ident
+    }
+
+    /// Whether the runtime sees an `Outcome` (`Result`/`Option`, caching only the success),
+    /// rather than a plain value; `Option` with `cache_none = true` is a plain value.
+    pub(crate) fn caches_outcome(&self) -> bool {
+        let cache_none = self.args.cache_none.as_ref().is_some_and(|arg| arg.value);
+        match self.output.as_ref().map(|output| output.shape) {
+            Some(Shape::Result) => true,
+            Some(Shape::Option) => !cache_none,
+            Some(Shape::Plain) | None => false,
+        }
+    }
+}
+
+/// Pushes every name `pat` binds; `_`, `..`, literals and paths bind nothing.
+fn collect_bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>, errors: &mut Errors) {
+    match pat {
+        Pat::Ident(binding) => {
+            out.push(&binding.ident);
+            if let Some((_, sub)) = &binding.subpat {
+                collect_bindings(sub, out, errors);
+            }
+        }
+        Pat::Tuple(tuple) => tuple
+            .elems
+            .iter()
+            .for_each(|elem| collect_bindings(elem, out, errors)),
+        Pat::TupleStruct(tuple) => tuple
+            .elems
+            .iter()
+            .for_each(|elem| collect_bindings(elem, out, errors)),
+        Pat::Slice(slice) => slice
+            .elems
+            .iter()
+            .for_each(|elem| collect_bindings(elem, out, errors)),
+        Pat::Struct(fields) => fields
+            .fields
+            .iter()
+            .for_each(|field| collect_bindings(&field.pat, out, errors)),
+        Pat::Reference(reference) => collect_bindings(&reference.pat, out, errors),
+        Pat::Paren(paren) => collect_bindings(&paren.pat, out, errors),
+        Pat::Type(typed) => collect_bindings(&typed.pat, out, errors),
+        // Every alternative binds the same names.
+        Pat::Or(or) => {
+            if let Some(first) = or.cases.first() {
+                collect_bindings(first, out, errors);
+            }
+        }
+        Pat::Wild(_)
+        | Pat::Rest(_)
+        | Pat::Lit(_)
+        | Pat::Range(_)
+        | Pat::Path(_)
+        | Pat::Const(_) => {}
+        _ => errors.push(Error::new_spanned(
+            pat,
+            "`#[cached]` cannot see the names this pattern binds; \
+             bind the parameter to a plain name or set `key = ...`",
+        )),
+    }
+}
+
+/// The shape of a return type, judged by its last path segment and whether it has `<..>`.
+fn shape(ty: &Type) -> Shape {
+    match ty {
+        Type::Group(group) => shape(&group.elem),
+        Type::Paren(paren) => shape(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return Shape::Plain;
+            };
+            let has_type_arg = matches!(
+                &last.arguments,
+                PathArguments::AngleBracketed(generic)
+                    if generic.args.iter().any(|arg| matches!(arg, GenericArgument::Type(_)))
+            );
+            match last.ident.to_string().as_str() {
+                "Result" if has_type_arg => Shape::Result,
+                "Option" if has_type_arg => Shape::Option,
+                _ => Shape::Plain,
+            }
+        }
+        _ => Shape::Plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shape, Shape};
+
+    fn shape_of(ty: &str) -> Shape {
+        match syn::parse_str(ty) {
+            Ok(ty) => shape(&ty),
+            Err(error) => unreachable!("test type {ty:?} does not parse: {error}"),
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape_of("Result<User, Error>"), Shape::Result);
+        assert_eq!(shape_of("std::io::Result<User>"), Shape::Result);
+        assert_eq!(shape_of("anyhow::Result<User>"), Shape::Result);
+        assert_eq!(shape_of("Option<User>"), Shape::Option);
+        assert_eq!(shape_of("::core::option::Option<Vec<u8>>"), Shape::Option);
+        assert_eq!(shape_of("(Option<u8>)"), Shape::Option);
+        assert_eq!(shape_of("User"), Shape::Plain);
+        assert_eq!(shape_of("Result"), Shape::Plain);
+        assert_eq!(shape_of("Vec<Option<u8>>"), Shape::Plain);
+        assert_eq!(shape_of("<T as Trait>::Result<u8>"), Shape::Plain);
+        assert_eq!(shape_of("(u8, u8)"), Shape::Plain);
+    }
+}

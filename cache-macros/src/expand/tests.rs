@@ -1,0 +1,172 @@
+//! Expansion snapshots: each case expands one function and compares the formatted output with
+//! `tests/expand/<case>.expanded.rs`. Run with `UPDATE_EXPAND=1` to rewrite the snapshots, then
+//! review the diff: the snapshots document the contract with `cache_runtime::__private`.
+
+#![allow(clippy::panic)]
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Expands `#[cached(args)] item` and checks it against the snapshot named `case`.
+fn check(case: &str, args: TokenStream, item: TokenStream) {
+    let expanded = super::cached(args, item);
+    let file: syn::File = match syn::parse2(expanded.clone()) {
+        Ok(file) => file,
+        Err(error) => panic!("{case}: expansion is not a file: {error}\n{expanded}"),
+    };
+    let actual = prettyplease::unparse(&file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expand")
+        .join(format!("{case}.expanded.rs"));
+    if std::env::var_os("UPDATE_EXPAND").is_some() {
+        if let Err(error) = std::fs::write(&path, &actual) {
+            panic!("{case}: cannot write {}: {error}", path.display());
+        }
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{case}: expansion differs from {} (rerun with UPDATE_EXPAND=1 to accept)\n\
+         --- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn plain() {
+    check(
+        "plain",
+        quote!(ttl = 300),
+        quote! {
+            /// Squares a number, slowly.
+            pub async fn square(n: u64) -> u64 {
+                n * n
+            }
+        },
+    );
+}
+
+#[test]
+fn result() {
+    check(
+        "result",
+        quote!(ttl = "10m", namespace = "users", skip(pool)),
+        quote! {
+            pub async fn get_user(id: u64, pool: &Pool) -> Result<User, AppError> {
+                pool.load(id).await
+            }
+        },
+    );
+}
+
+#[test]
+fn option() {
+    check(
+        "option",
+        quote!(version = 3),
+        quote! {
+            async fn find(email: String) -> Option<User> {
+                lookup(&email).await
+            }
+        },
+    );
+}
+
+#[test]
+fn cache_none() {
+    check(
+        "cache_none",
+        quote!(cache_none = true, ttl = "500ms"),
+        quote! {
+            async fn find(email: String) -> Option<User> {
+                lookup(&email).await
+            }
+        },
+    );
+}
+
+#[test]
+fn method() {
+    check(
+        "method",
+        quote!(cache = self.cache),
+        quote! {
+            #[inline]
+            pub async fn get(&self, id: u64) -> Result<User, Error> {
+                #![allow(clippy::needless_return)]
+                return self.db.load(id).await;
+            }
+        },
+    );
+}
+
+#[test]
+fn key_expr() {
+    check(
+        "key_expr",
+        quote!(key = (user.id, page)),
+        quote! {
+            async fn feed(user: &User, page: u32, db: &Db) -> Vec<Post> {
+                db.feed(user, page).await
+            }
+        },
+    );
+}
+
+#[test]
+fn skip_and_patterns() {
+    check(
+        "skip_and_patterns",
+        quote!(skip(db)),
+        quote! {
+            async fn handler(Path(id): Path<u64>, (a, _): (u8, u8), db: Db, _: Extra) -> String {
+                db.name(id, a).await
+            }
+        },
+    );
+}
+
+#[test]
+fn generics() {
+    check(
+        "generics",
+        quote!(),
+        quote! {
+            async fn load<'a, T, const N: usize>(id: &'a str) -> Result<T, Error>
+            where
+                T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+            {
+                fetch::<T, N>(id).await
+            }
+        },
+    );
+}
+
+#[test]
+fn crate_path() {
+    check(
+        "crate_path",
+        quote!(crate = my_cache, namespace = "n"),
+        quote! {
+            async fn get(key: u64, cache: u64, result: u64, value: u64, handle: u64) -> u64 {
+                key + cache + result + value + handle
+            }
+        },
+    );
+}
+
+#[test]
+fn error_keeps_item() {
+    check(
+        "error_keeps_item",
+        quote!(tll = 5, ttl = 0),
+        quote! {
+            fn not_async(id: u64) -> u64 {
+                id
+            }
+        },
+    );
+}

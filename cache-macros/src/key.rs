@@ -1,0 +1,70 @@
+//! The statements that feed one call's key parts into `__cache_key` (a `KeyBuilder`).
+//!
+//! Each statement is spanned at the user's token it comes from, so a part that is not
+//! `Serialize` is reported at that parameter (or at the `key = ...` expression).
+
+use proc_macro2::TokenStream;
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::GenericParam;
+
+use crate::ast::CachedFn;
+
+/// The generated key statements.
+pub(crate) struct KeyParts {
+    /// `__cache_key.arg(..);` statements, in order.
+    pub(crate) stmts: TokenStream,
+    /// Whether there are none (then `__cache_key` needs no `mut`).
+    pub(crate) is_empty: bool,
+}
+
+impl CachedFn<'_> {
+    /// The key statements: the function's type identity, then either `key = expr` or every
+    /// binding that is not skipped.
+    ///
+    /// The type identity (`Self` of a method, each type and const generic parameter) keeps
+    /// `load::<User>(1)` and `load::<Order>(1)`, which share a namespace, from sharing an entry.
+    pub(crate) fn key_parts(&self, private: &TokenStream) -> KeyParts {
+        let mut stmts = TokenStream::new();
+        if let Some(receiver) = self.receiver {
+            let span = receiver.self_token.span;
+            stmts.extend(quote_spanned! {span=>
+                __cache_key.arg(#private::core::any::type_name::<Self>());
+            });
+        }
+        for param in &self.original.sig.generics.params {
+            match param {
+                GenericParam::Type(param) => {
+                    let ident = &param.ident;
+                    stmts.extend(quote_spanned! {ident.span()=>
+                        __cache_key.arg(#private::core::any::type_name::<#ident>());
+                    });
+                }
+                GenericParam::Const(param) => {
+                    let ident = &param.ident;
+                    stmts.extend(quote_spanned! {ident.span()=>
+                        __cache_key.arg(&#ident);
+                    });
+                }
+                GenericParam::Lifetime(_) => {}
+            }
+        }
+        if let Some(key) = &self.args.key {
+            let expr = &key.value;
+            stmts.extend(quote_spanned! {expr.span()=>
+                __cache_key.arg(&(#expr));
+            });
+        } else {
+            for binding in self.bindings.iter().filter(|binding| !binding.skipped) {
+                let ident = binding.ident;
+                stmts.extend(quote_spanned! {ident.span()=>
+                    __cache_key.arg(&#ident);
+                });
+            }
+        }
+        KeyParts {
+            is_empty: stmts.is_empty(),
+            stmts,
+        }
+    }
+}

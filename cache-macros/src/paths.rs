@@ -1,0 +1,34 @@
+//! Where generated code finds the runtime: `::cache_runtime` by default, or the path given by
+//! `crate = some::path` when the dependency is renamed or re-exported.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::Path;
+
+/// The runtime crate's path, as generated code writes it.
+pub(crate) struct RuntimePath {
+    root: TokenStream,
+}
+
+impl RuntimePath {
+    /// The path of `crate = path` if given, else `::cache_runtime`.
+    pub(crate) fn new(custom: Option<&Path>) -> Self {
+        let root = match custom {
+            Some(path) => path.to_token_stream(),
+            None => quote!(::cache_runtime),
+        };
+        RuntimePath { root }
+    }
+
+    /// `<root>::__private`: everything generated code calls.
+    pub(crate) fn private(&self) -> TokenStream {
+        let root = &self.root;
+        quote!(#root::__private)
+    }
+
+    /// `<root>::Cache`: the type of the cache handle.
+    pub(crate) fn cache(&self) -> TokenStream {
+        let root = &self.root;
+        quote!(#root::Cache)
+    }
+}

@@ -1,0 +1,136 @@
+//! Rules across the function and its arguments, checked on the IR before any code is generated.
+//! Every broken rule is reported, each at the token that breaks it.
+
+use syn::visit::Visit;
+use syn::{Error, Result, Type, TypeImplTrait};
+
+use crate::ast::{CachedFn, Shape};
+use crate::errors::Errors;
+
+impl CachedFn<'_> {
+    /// Checks every rule, returning all violations combined.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let mut errors = Errors::default();
+        self.check_signature(&mut errors);
+        self.check_output(&mut errors);
+        self.check_skip(&mut errors);
+        self.check_cache_none(&mut errors);
+        errors.finish(())
+    }
+
+    /// `async` is required; `const`, `extern` and variadic functions are refused.
+    fn check_signature(&self, errors: &mut Errors) {
+        let sig = &self.original.sig;
+        if let Some(constness) = &sig.constness {
+            errors.push(Error::new_spanned(
+                constness,
+                "`#[cached]` cannot be used on a `const fn`",
+            ));
+        }
+        if let Some(abi) = &sig.abi {
+            errors.push(Error::new_spanned(
+                abi,
+                "`#[cached]` cannot be used on an `extern` fn",
+            ));
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.push(Error::new_spanned(
+                variadic,
+                "`#[cached]` cannot be used on a variadic fn",
+            ));
+        }
+        if sig.asyncness.is_none() {
+            errors.push(Error::new_spanned(
+                sig.fn_token,
+                "`#[cached]` needs an async fn; add `async` or cache the value by hand",
+            ));
+        }
+    }
+
+    /// The function must return a value that can be stored: not nothing, not `()`, not
+    /// `impl Trait`.
+    fn check_output(&self, errors: &mut Errors) {
+        let sig = &self.original.sig;
+        let Some(output) = &self.output else {
+            errors.push(Error::new_spanned(
+                sig,
+                "`#[cached]` needs a return value to cache; \
+                 a function returning `()` has nothing to store",
+            ));
+            return;
+        };
+        if matches!(output.ty, Type::Tuple(unit) if unit.elems.is_empty()) {
+            errors.push(Error::new_spanned(
+                output.ty,
+                "`#[cached]` needs a return value to cache; `()` has nothing to store",
+            ));
+        }
+        let mut finder = FindImplTrait(None);
+        finder.visit_type(output.ty);
+        if let Some(impl_trait) = finder.0 {
+            errors.push(Error::new_spanned(
+                impl_trait,
+                "`#[cached]` cannot store an `impl Trait` value; name the concrete type",
+            ));
+        }
+    }
+
+    /// Every name in `skip(...)` must be bound by a parameter (or be `self` in a method), and
+    /// `skip` means nothing next to `key`.
+    fn check_skip(&self, errors: &mut Errors) {
+        let Some(skip) = &self.args.skip else {
+            return;
+        };
+        if self.args.key.is_some() {
+            errors.push(Error::new(
+                skip.key,
+                "`skip` has no effect together with `key`, which alone makes the key; drop `skip`",
+            ));
+        }
+        for name in &skip.value {
+            let is_self = name == "self" && self.receiver.is_some();
+            let is_binding = self.bindings.iter().any(|binding| binding.ident == name);
+            if !is_self && !is_binding {
+                errors.push(Error::new(
+                    name.span(),
+                    format!(
+                        "`skip` names `{name}`, which is not a parameter of `{}`",
+                        self.name()
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// `cache_none` only makes sense when the function returns an `Option`.
+    fn check_cache_none(&self, errors: &mut Errors) {
+        let Some(cache_none) = &self.args.cache_none else {
+            return;
+        };
+        let returns_option = self
+            .output
+            .as_ref()
+            .is_some_and(|output| output.shape == Shape::Option);
+        if !returns_option {
+            errors.push(Error::new(
+                cache_none.key,
+                format!(
+                    "`cache_none` applies only to a function returning `Option<_>`, \
+                     and `{}` does not; drop `cache_none`",
+                    self.name()
+                ),
+            ));
+        }
+    }
+}
+
+/// Finds the first `impl Trait` anywhere inside a type.
+struct FindImplTrait<'ast>(Option<&'ast TypeImplTrait>);
+
+impl<'ast> Visit<'ast> for FindImplTrait<'ast> {
+    fn visit_type_impl_trait(&mut self, node: &'ast TypeImplTrait) {
+        if self.0.is_none() {
+            self.0 = Some(node);
+        }
+    }
+}

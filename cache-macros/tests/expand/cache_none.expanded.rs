@@ -1,0 +1,33 @@
+async fn find(email: String) -> Option<User> {
+    #[allow(unused_imports, clippy::all)]
+    {
+        let _ = ::cache_runtime::__private::assert_value::<Option<User>>;
+    }
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+            ::core::concat!(::core::module_path!(), "::", "find"),
+            1u32,
+        )
+        .ttl(::cache_runtime::__private::core::time::Duration::from_millis(500u64))
+        .cache_none(true);
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(&email);
+    ::cache_runtime::__private::cached_plain(
+            __cache_handle,
+            &__CACHE_SITE,
+            __cache_key,
+            async move {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop
+                )]
+                if false {
+                    let __cache_fake_return: Option<User> = loop {};
+                    return __cache_fake_return;
+                }
+                lookup(&email).await
+            },
+        )
+        .await
+}

@@ -1,0 +1,36 @@
+async fn load<'a, T, const N: usize>(id: &'a str) -> Result<T, Error>
+where
+    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+{
+    #[allow(unused_imports, clippy::all)]
+    {
+        let _ = ::cache_runtime::__private::assert_outcome::<Result<T, Error>>;
+    }
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "load"),
+        1u32,
+    );
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(::cache_runtime::__private::core::any::type_name::<T>());
+    __cache_key.arg(&N);
+    __cache_key.arg(&id);
+    ::cache_runtime::__private::cached_outcome(
+            __cache_handle,
+            &__CACHE_SITE,
+            __cache_key,
+            async move {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop
+                )]
+                if false {
+                    let __cache_fake_return: Result<T, Error> = loop {};
+                    return __cache_fake_return;
+                }
+                fetch::<T, N>(id).await
+            },
+        )
+        .await
+}

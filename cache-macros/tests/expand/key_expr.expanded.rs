@@ -1,0 +1,31 @@
+async fn feed(user: &User, page: u32, db: &Db) -> Vec<Post> {
+    #[allow(unused_imports, clippy::all)]
+    {
+        let _ = ::cache_runtime::__private::assert_value::<Vec<Post>>;
+    }
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "feed"),
+        1u32,
+    );
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(&((user.id, page)));
+    ::cache_runtime::__private::cached_plain(
+            __cache_handle,
+            &__CACHE_SITE,
+            __cache_key,
+            async move {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop
+                )]
+                if false {
+                    let __cache_fake_return: Vec<Post> = loop {};
+                    return __cache_fake_return;
+                }
+                db.feed(user, page).await
+            },
+        )
+        .await
+}

@@ -1,0 +1,36 @@
+#[inline]
+pub async fn get(&self, id: u64) -> Result<User, Error> {
+    #![allow(clippy::needless_return)]
+    #[allow(unused_imports, clippy::all)]
+    {
+        let _ = ::cache_runtime::__private::assert_outcome::<Result<User, Error>>;
+    }
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "get"),
+        1u32,
+    );
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::AsCache::as_cache(
+        &(self.cache),
+    );
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(::cache_runtime::__private::core::any::type_name::<Self>());
+    __cache_key.arg(&id);
+    ::cache_runtime::__private::cached_outcome(
+            __cache_handle,
+            &__CACHE_SITE,
+            __cache_key,
+            async move {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop
+                )]
+                if false {
+                    let __cache_fake_return: Result<User, Error> = loop {};
+                    return __cache_fake_return;
+                }
+                return self.db.load(id).await;
+            },
+        )
+        .await
+}

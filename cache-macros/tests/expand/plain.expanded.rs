@@ -1,0 +1,33 @@
+/// Squares a number, slowly.
+pub async fn square(n: u64) -> u64 {
+    #[allow(unused_imports, clippy::all)]
+    {
+        let _ = ::cache_runtime::__private::assert_value::<u64>;
+    }
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+            ::core::concat!(::core::module_path!(), "::", "square"),
+            1u32,
+        )
+        .ttl(::cache_runtime::__private::core::time::Duration::from_millis(300000u64));
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(&n);
+    ::cache_runtime::__private::cached_plain(
+            __cache_handle,
+            &__CACHE_SITE,
+            __cache_key,
+            async move {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop
+                )]
+                if false {
+                    let __cache_fake_return: u64 = loop {};
+                    return __cache_fake_return;
+                }
+                n * n
+            },
+        )
+        .await
+}

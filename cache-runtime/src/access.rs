@@ -1,0 +1,129 @@
+//! Typed reads and writes shared by `#[cached]` and the manual API, and error accounting.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::Cache;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::stats::Counters;
+use crate::store::memory::MemEntry;
+use crate::store::Backend;
+use crate::CacheValue;
+
+/// Log at most one warning per this many milliseconds per cache.
+const LOG_INTERVAL_MS: u64 = 1_000;
+
+impl Cache {
+    /// Reads `key` as a `T`: `Ok(None)` on a miss, also when the stored bytes are corrupt,
+    /// foreign or of another type (the entry is then deleted and counted).
+    pub(crate) async fn read<T: CacheValue>(&self, key: &str) -> Result<Option<T>> {
+        let inner = &*self.inner;
+        let found = match &inner.backend {
+            Backend::Memory(mem) => match mem.get(key) {
+                Some(entry) => match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
+                    Some(value) => Some(value.clone()),
+                    None => self.decode_or_drop(key, &entry.bytes).await,
+                },
+                None => None,
+            },
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => match redis.get(key).await {
+                Ok(Some(bytes)) => self.decode_or_drop(key, &bytes).await,
+                Ok(None) => None,
+                Err(e) => return Err(self.failed("get", e)),
+            },
+            Backend::Disabled(reason) => return Err(self.failed("get", disabled(reason))),
+        };
+        Counters::bump(if found.is_some() {
+            &inner.counters.hits
+        } else {
+            &inner.counters.misses
+        });
+        Ok(found)
+    }
+
+    /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
+    pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
+        match codec::decode::<T>(bytes, self.inner.max_value_bytes) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                Counters::bump(&self.inner.counters.decode_errors);
+                self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+                // Best effort: a failed delete leaves the entry to its TTL.
+                let _ = self.remove(key).await;
+                None
+            }
+        }
+    }
+
+    /// Encodes and stores `value` under `key` for `ttl`.
+    pub(crate) async fn write<T: CacheValue>(&self, key: &str, value: &T, ttl: Duration) -> Result<()> {
+        let inner = &*self.inner;
+        let bytes = match codec::encode(value, inner.max_value_bytes) {
+            Ok(bytes) => bytes,
+            Err(e @ Error::TooLarge { .. }) => {
+                Counters::bump(&inner.counters.oversized);
+                self.warn(format_args!("not caching `{key}`: {e}"));
+                return Err(e);
+            }
+            Err(e) => return Err(self.failed("encode", e)),
+        };
+        match &inner.backend {
+            Backend::Memory(mem) => {
+                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
+                mem.insert(key, MemEntry::new(bytes.into(), Some(typed), ttl));
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                if let Err(e) = redis.set(key, &bytes, ttl).await {
+                    return Err(self.failed("set", e));
+                }
+            }
+            Backend::Disabled(reason) => return Err(self.failed("set", disabled(reason))),
+        }
+        Counters::bump(&inner.counters.writes);
+        Ok(())
+    }
+
+    /// Deletes one key from the store.
+    pub(crate) async fn remove(&self, key: &str) -> Result<bool> {
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(mem.remove(key)),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.delete(key).await.map_err(|e| self.failed("delete", e)),
+            Backend::Disabled(reason) => Err(self.failed("delete", disabled(reason))),
+        }
+    }
+
+    /// Counts a failed operation, logs it (rate-limited), and hands the error back.
+    pub(crate) fn failed(&self, op: &str, error: Error) -> Error {
+        Counters::bump(&self.inner.counters.errors);
+        self.warn(format_args!("cache {op} failed: {error}"));
+        error
+    }
+
+    /// A warning, at most one per second per cache; the suppressed count is reported.
+    pub(crate) fn warn(&self, message: std::fmt::Arguments<'_>) {
+        let inner = &*self.inner;
+        let now = inner.started.elapsed().as_millis() as u64;
+        let last = inner.last_log_ms.load(Relaxed);
+        let due = now.saturating_sub(last) >= LOG_INTERVAL_MS || last == 0;
+        if due
+            && inner
+                .last_log_ms
+                .compare_exchange(last, now.max(1), Relaxed, Relaxed)
+                .is_ok()
+        {
+            let suppressed = inner.suppressed_logs.swap(0, Relaxed);
+            tracing::warn!(suppressed, "{message}");
+            return;
+        }
+        inner.suppressed_logs.fetch_add(1, Relaxed);
+    }
+}
+
+pub(crate) fn disabled(reason: &str) -> Error {
+    Error::store(format_args!("the cache is disabled: {reason}"))
+}

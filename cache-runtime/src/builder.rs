@@ -1,0 +1,269 @@
+//! [`CacheBuilder`]: settings, validation, and construction of a [`Cache`].
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cache::{Cache, Inner};
+use crate::error::{Error, Result};
+use crate::stats::Counters;
+use crate::store::memory::{MemoryBounds, MemoryStore};
+use crate::store::Backend;
+
+/// Builds a [`Cache`]. Setters are nouns; finish with [`build`](CacheBuilder::build).
+///
+/// ```
+/// # async fn demo() -> cache_runtime::Result<()> {
+/// use std::time::Duration;
+/// let cache = cache_runtime::Cache::builder()
+///     .prefix("myapp")
+///     .default_ttl(Duration::from_secs(60))
+///     .build()
+///     .await?;
+/// assert_eq!(cache.backend(), "memory");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct CacheBuilder {
+    pub(crate) redis_url: Option<String>,
+    pub(crate) prefix: String,
+    pub(crate) default_ttl: Duration,
+    pub(crate) max_value_bytes: usize,
+    pub(crate) memory_capacity: u64,
+    pub(crate) memory_max_bytes: u64,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) response_timeout: Duration,
+}
+
+impl std::fmt::Debug for CacheBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("redis_url", &self.redis_url.as_deref().map(redact))
+            .field("prefix", &self.prefix)
+            .field("default_ttl", &self.default_ttl)
+            .field("max_value_bytes", &self.max_value_bytes)
+            .field("memory_capacity", &self.memory_capacity)
+            .field("memory_max_bytes", &self.memory_max_bytes)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .finish()
+    }
+}
+
+fn redact(url: &str) -> String {
+    #[cfg(feature = "redis")]
+    {
+        crate::store::redis::redact_url(url)
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        url.split('@').next_back().unwrap_or_default().to_owned()
+    }
+}
+
+/// Why `prefix` is not a valid key prefix, if it is not.
+pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
+    if prefix.is_empty() || prefix.len() > 64 {
+        return Some(format!(
+            "must be 1 to 64 characters, got {} characters",
+            prefix.len()
+        ));
+    }
+    prefix
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+        .map(|c| format!("{prefix:?} contains {c:?}; use letters, digits, `_`, `-`, `.` and `:`"))
+}
+
+/// Default TTL: 5 minutes.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// Default maximum encoded value size: 8 MiB.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
+
+impl Default for CacheBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CacheBuilder {
+    /// The defaults: memory store, prefix `cache`, TTL 5 minutes, values up to 8 MiB, memory
+    /// store bounded at 100,000 entries and 256 MiB, Redis connect timeout 1 s and response
+    /// timeout 500 ms.
+    pub fn new() -> Self {
+        CacheBuilder {
+            redis_url: None,
+            prefix: "cache".to_owned(),
+            default_ttl: DEFAULT_TTL,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            memory_capacity: 100_000,
+            memory_max_bytes: 256 << 20,
+            connect_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_millis(500),
+        }
+    }
+
+    /// Use Redis at `url` (`redis://[user:password@]host:port[/db]`) instead of memory.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
+    /// The prefix of every key (default `cache`): letters, digits, `_`, `-`, `.` and `:`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The TTL of entries written without one (default 5 minutes).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = ttl;
+        self
+    }
+
+    /// The largest encoded value that is cached (default 8 MiB); larger values are not
+    /// stored and are counted in [`Stats::oversized`](crate::Stats::oversized).
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
+        self
+    }
+
+    /// The most entries the memory store holds (default 100,000).
+    pub fn memory_capacity(mut self, entries: u64) -> Self {
+        self.memory_capacity = entries;
+        self
+    }
+
+    /// The most bytes (keys and encoded values) the memory store holds (default 256 MiB).
+    pub fn memory_max_bytes(mut self, bytes: u64) -> Self {
+        self.memory_max_bytes = bytes;
+        self
+    }
+
+    /// How long a Redis connection attempt may take (default 1 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a Redis command may wait for its reply (default 500 ms).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(problem) = prefix_problem(&self.prefix) {
+            return Err(Error::config(format_args!("prefix {problem}")));
+        }
+        if self.default_ttl.is_zero() {
+            return Err(Error::config("default_ttl must be greater than zero"));
+        }
+        if self.max_value_bytes < 64 {
+            return Err(Error::config(format_args!(
+                "max_value_bytes must be at least 64, got {}",
+                self.max_value_bytes
+            )));
+        }
+        if self.memory_capacity == 0 || self.memory_max_bytes == 0 {
+            return Err(Error::config(
+                "memory_capacity and memory_max_bytes must be greater than zero",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the cache. With a Redis URL it connects and PINGs once, so a wrong URL, an
+    /// unreachable server or bad credentials fail here rather than on first use.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid setting or URL; [`Error::Store`] when Redis does not
+    /// answer.
+    pub async fn build(self) -> Result<Cache> {
+        let cache = self.build_lazy()?;
+        #[cfg(feature = "redis")]
+        if let Backend::Redis(redis) = &cache.inner.backend {
+            redis.ping().await.map_err(|e| {
+                Error::store(format_args!(
+                    "Redis at {} did not answer: {}",
+                    cache.inner.redis_url.as_deref().unwrap_or_default(),
+                    e.to_string().trim_start_matches("cache store error: ")
+                ))
+            })?;
+        }
+        Ok(cache)
+    }
+
+    /// Builds the cache without any I/O: a Redis connection is made on first use.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid setting or URL.
+    pub fn build_lazy(self) -> Result<Cache> {
+        self.validate()?;
+        let counters = Arc::new(Counters::default());
+        let backend = match &self.redis_url {
+            None => Backend::Memory(self.memory_store(counters.clone())),
+            #[cfg(feature = "redis")]
+            Some(url) => Backend::Redis(crate::store::redis::RedisStore::open(
+                url,
+                &self.prefix,
+                crate::store::redis::RedisOptions {
+                    connect_timeout: self.connect_timeout,
+                    response_timeout: self.response_timeout,
+                },
+            )?),
+            #[cfg(not(feature = "redis"))]
+            Some(_) => {
+                return Err(Error::config(
+                    "a Redis URL is set but cache-runtime was built without its `redis` feature",
+                ))
+            }
+        };
+        Ok(self.assemble(backend, counters))
+    }
+
+    /// A memory cache; falls back to the defaults for any invalid setting.
+    pub(crate) fn build_memory(self) -> Cache {
+        let builder = if self.validate().is_ok() {
+            self
+        } else {
+            CacheBuilder::new()
+        };
+        let counters = Arc::new(Counters::default());
+        let backend = Backend::Memory(builder.memory_store(counters.clone()));
+        builder.assemble(backend, counters)
+    }
+
+    /// A cache that caches nothing and reports `reason` as the error of every operation.
+    pub(crate) fn build_disabled(reason: String) -> Cache {
+        let builder = CacheBuilder::new();
+        let counters = Arc::new(Counters::default());
+        builder.assemble(Backend::Disabled(reason), counters)
+    }
+
+    fn memory_store(&self, counters: Arc<Counters>) -> MemoryStore {
+        MemoryStore::new(
+            MemoryBounds {
+                max_entries: self.memory_capacity,
+                max_bytes: self.memory_max_bytes,
+            },
+            counters,
+        )
+    }
+
+    fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
+        Cache {
+            inner: Arc::new(Inner {
+                backend,
+                redis_url: self.redis_url.as_deref().map(redact),
+                prefix: self.prefix,
+                default_ttl: self.default_ttl,
+                max_value_bytes: self.max_value_bytes,
+                counters,
+                started: Instant::now(),
+                last_log_ms: AtomicU64::new(0),
+                suppressed_logs: AtomicU64::new(0),
+            }),
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The [`Cache`] handle and its manual API.
+
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::builder::CacheBuilder;
+use crate::error::Result;
+use crate::key::escape_namespace;
+use crate::stats::{Counters, Stats};
+use crate::store::Backend;
+use crate::CacheValue;
+
+/// A cache: the memory store (the embedded default) or Redis, with its settings and counters.
+///
+/// Cheap to clone: clones share the store, the connection and the counters. Build one with
+/// [`Cache::builder`] or [`Cache::from_env`]; `#[cached]` functions use the global cache (see
+/// [`init`](crate::init)) unless given `cache = ...`.
+///
+/// Keys given to the manual API are used as written, under the cache's prefix: on Redis,
+/// `cache.set("user:42", ..)` writes `{prefix}:user:42`. Keys that `#[cached]` computes can
+/// be had from [`key_for`](crate::key_for) and used here too.
+#[derive(Clone)]
+pub struct Cache {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) backend: Backend,
+    pub(crate) prefix: String,
+    pub(crate) default_ttl: Duration,
+    pub(crate) max_value_bytes: usize,
+    pub(crate) counters: Arc<Counters>,
+    /// The Redis URL with its password replaced, for `Debug`.
+    pub(crate) redis_url: Option<String>,
+    pub(crate) started: Instant,
+    pub(crate) last_log_ms: AtomicU64,
+    pub(crate) suppressed_logs: AtomicU64,
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("backend", &self.inner.backend.name())
+            .field("redis_url", &self.inner.redis_url)
+            .field("prefix", &self.inner.prefix)
+            .field("default_ttl", &self.inner.default_ttl)
+            .field("max_value_bytes", &self.inner.max_value_bytes)
+            .finish()
+    }
+}
+
+impl Cache {
+    /// A builder with the defaults: memory store, prefix `cache`, TTL 5 minutes, values up
+    /// to 8 MiB, memory store bounded at 100,000 entries and 256 MiB.
+    pub fn builder() -> CacheBuilder {
+        CacheBuilder::new()
+    }
+
+    /// A cache configured from the environment (see [`CacheBuilder::from_env`]), connected.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) naming the variable when one is malformed;
+    /// [`Error::Store`](crate::Error::Store) when `REDIS_URL` is set but Redis does not answer.
+    pub async fn from_env() -> Result<Cache> {
+        CacheBuilder::from_env()?.build().await
+    }
+
+    /// A memory-only cache with the default settings.
+    pub fn memory() -> Cache {
+        CacheBuilder::new().build_memory()
+    }
+
+    /// The store in use: `"memory"`, `"redis"` or `"disabled"`.
+    pub fn backend(&self) -> &'static str {
+        self.inner.backend.name()
+    }
+
+    /// The TTL used when none is given.
+    pub fn default_ttl(&self) -> Duration {
+        self.inner.default_ttl
+    }
+
+    /// The prefix of every stored key (Redis keys read `{prefix}:{key}`).
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// Reads `key` as a `T`. A corrupt, truncated or foreign entry, or one written as
+    /// another type, is a miss (`Ok(None)`): it is deleted and counted in
+    /// [`Stats::decode_errors`].
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn get<T: CacheValue>(&self, key: impl AsRef<str>) -> Result<Option<T>> {
+        self.read(key.as_ref()).await
+    }
+
+    /// Stores `value` under `key` for `ttl` (`None`: the default TTL).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`](crate::Error::TooLarge) when the encoded value exceeds the maximum
+    /// value size (nothing is stored); [`Error::Store`](crate::Error::Store) on store failure.
+    pub async fn set<T: CacheValue>(
+        &self,
+        key: impl AsRef<str>,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        self.write(key.as_ref(), value, self.ttl_or_default(ttl)).await
+    }
+
+    /// Deletes `key`. Returns whether it existed.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn delete(&self, key: impl AsRef<str>) -> Result<bool> {
+        self.remove(key.as_ref()).await
+    }
+
+    /// Whether `key` holds an unexpired entry.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn exists(&self, key: impl AsRef<str>) -> Result<bool> {
+        let key = key.as_ref();
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(mem.get(key).is_some()),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.exists(key).await.map_err(|e| self.failed("exists", e)),
+            Backend::Disabled(r) => Err(self.failed("exists", crate::access::disabled(r))),
+        }
+    }
+
+    /// Gives `key` a new TTL from now. Returns whether the key existed.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn expire(&self, key: impl AsRef<str>, ttl: Duration) -> Result<bool> {
+        let key = key.as_ref();
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(mem.expire(key, ttl)),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.expire(key, ttl).await.map_err(|e| self.failed("expire", e)),
+            Backend::Disabled(r) => Err(self.failed("expire", crate::access::disabled(r))),
+        }
+    }
+
+    /// The remaining TTL of `key`; `None` when the key does not exist (or, on Redis, was
+    /// written by someone else without an expiry).
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn ttl(&self, key: impl AsRef<str>) -> Result<Option<Duration>> {
+        let key = key.as_ref();
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(mem
+                .get(key)
+                .map(|e| e.expires_at.saturating_duration_since(Instant::now()))),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.ttl(key).await.map_err(|e| self.failed("ttl", e)),
+            Backend::Disabled(r) => Err(self.failed("ttl", crate::access::disabled(r))),
+        }
+    }
+
+    /// Reads many keys at once (one MGET on Redis); results are in the order of `keys`.
+    /// Unreadable entries are misses, as with [`get`](Cache::get).
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn get_many<T: CacheValue, K: AsRef<str>>(&self, keys: &[K]) -> Result<Vec<Option<T>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        match &self.inner.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+                let found = redis.get_many(&refs).await.map_err(|e| self.failed("get_many", e))?;
+                for (key, bytes) in refs.iter().zip(found) {
+                    let value = match bytes {
+                        Some(bytes) => self.decode_or_drop(key, &bytes).await,
+                        None => None,
+                    };
+                    self.count_read(value.is_some());
+                    out.push(value);
+                }
+            }
+            _ => {
+                for key in keys {
+                    out.push(self.read(key.as_ref()).await?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores many values at once (one pipeline on Redis), each for `ttl` (`None`: the
+    /// default TTL). Values above the maximum size are skipped and counted.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) on store failure;
+    /// [`Error::TooLarge`](crate::Error::TooLarge) if any value was too large (the others are
+    /// stored).
+    pub async fn set_many<T: CacheValue, K: AsRef<str>>(
+        &self,
+        items: &[(K, T)],
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let ttl = self.ttl_or_default(ttl);
+        match &self.inner.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                let mut encoded = Vec::with_capacity(items.len());
+                let mut too_large = None;
+                for (key, value) in items {
+                    match crate::codec::encode(value, self.inner.max_value_bytes) {
+                        Ok(bytes) => encoded.push((key.as_ref(), bytes)),
+                        Err(e @ crate::Error::TooLarge { .. }) => {
+                            Counters::bump(&self.inner.counters.oversized);
+                            too_large = Some(e);
+                        }
+                        Err(e) => return Err(self.failed("encode", e)),
+                    }
+                }
+                let refs: Vec<(&str, &[u8])> = encoded.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                redis.set_many(&refs, ttl).await.map_err(|e| self.failed("set_many", e))?;
+                for _ in &refs {
+                    Counters::bump(&self.inner.counters.writes);
+                }
+                too_large.map_or(Ok(()), Err)
+            }
+            _ => {
+                let mut result = Ok(());
+                for (key, value) in items {
+                    match self.write(key.as_ref(), value, ttl).await {
+                        Ok(()) => {}
+                        Err(e @ crate::Error::TooLarge { .. }) => result = Err(e),
+                        Err(e) => return Err(e),
+                    }
+                }
+                result
+            }
+        }
+    }
+
+    /// Deletes many keys at once (one UNLINK on Redis). Returns how many existed.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn delete_many<K: AsRef<str>>(&self, keys: &[K]) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+                redis.delete_many(&refs).await.map_err(|e| self.failed("delete_many", e))
+            }
+            Backend::Disabled(r) => Err(self.failed("delete_many", crate::access::disabled(r))),
+        }
+    }
+
+    /// Deletes every entry of `namespace` (every version and value type), as written by
+    /// `#[cached(namespace = ...)]`. On Redis: SCAN + UNLINK in batches, never KEYS.
+    /// Returns how many entries were deleted.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn clear_namespace(&self, namespace: &str) -> Result<u64> {
+        let pattern = format!("{}:*", escape_namespace(namespace));
+        self.delete_matching(&pattern).await
+    }
+
+    /// Deletes every key matching `pattern`, in which only `*` is a wildcard (any run of
+    /// characters); `?`, `[`, `]` and `\` match themselves. Returns how many were deleted.
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn clear_pattern(&self, pattern: &str) -> Result<u64> {
+        self.delete_matching(pattern).await
+    }
+
+    async fn delete_matching(&self, pattern: &str) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Memory(mem) => Ok(mem.remove_matching(pattern)),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis
+                .delete_matching(pattern)
+                .await
+                .map_err(|e| self.failed("clear", e)),
+            Backend::Disabled(r) => Err(self.failed("clear", crate::access::disabled(r))),
+        }
+    }
+
+    /// Checks the store answers; returns the round trip time (zero-cost for memory).
+    ///
+    /// # Errors
+    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    pub async fn ping(&self) -> Result<Duration> {
+        match &self.inner.backend {
+            Backend::Memory(_) => Ok(Duration::ZERO),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.ping().await.map_err(|e| self.failed("ping", e)),
+            Backend::Disabled(r) => Err(self.failed("ping", crate::access::disabled(r))),
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        if let Backend::Memory(mem) = &self.inner.backend {
+            mem.run_pending_tasks();
+        }
+        self.inner.counters.snapshot(self.inner.backend.name())
+    }
+
+    pub(crate) fn ttl_or_default(&self, ttl: Option<Duration>) -> Duration {
+        ttl.unwrap_or(self.inner.default_ttl)
+    }
+
+    fn count_read(&self, hit: bool) {
+        Counters::bump(if hit {
+            &self.inner.counters.hits
+        } else {
+            &self.inner.counters.misses
+        });
+    }
+}

@@ -1,0 +1,125 @@
+//! Configuration from environment variables.
+
+use std::time::Duration;
+
+use crate::builder::CacheBuilder;
+use crate::error::{Error, Result};
+
+/// The environment variables [`CacheBuilder::from_env`] reads.
+pub const ENV_VARS: [&str; 4] = [
+    "REDIS_URL",
+    "CACHE_PREFIX",
+    "CACHE_DEFAULT_TTL",
+    "CACHE_MAX_VALUE_BYTES",
+];
+
+impl CacheBuilder {
+    /// A builder configured from the environment:
+    ///
+    /// | variable | meaning | default |
+    /// | --- | --- | --- |
+    /// | `REDIS_URL` | Redis to use, e.g. `redis://user:pass@host:6379/0`; unset or empty: memory | memory |
+    /// | `CACHE_PREFIX` | key prefix | `cache` |
+    /// | `CACHE_DEFAULT_TTL` | default TTL: seconds (`300`) or a duration (`90s`, `10m`, `1h`, `1d`) | `300` |
+    /// | `CACHE_MAX_VALUE_BYTES` | largest encoded value cached, in bytes | `8388608` |
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
+    pub fn from_env() -> Result<CacheBuilder> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](CacheBuilder::from_env), reading variables through `lookup` (for
+    /// tests, or configuration systems that are not the process environment).
+    ///
+    /// ```
+    /// let err = cache_runtime::CacheBuilder::from_lookup(|name| {
+    ///     (name == "CACHE_DEFAULT_TTL").then(|| "soon".to_owned())
+    /// })
+    /// .unwrap_err();
+    /// assert!(err.to_string().contains("CACHE_DEFAULT_TTL"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<CacheBuilder> {
+        let mut builder = CacheBuilder::new();
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if let Some(url) = get("REDIS_URL") {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") || url.starts_with("unix://")) {
+                return Err(Error::config(format_args!(
+                    "REDIS_URL must start with redis://, rediss://, redis+unix:// or unix://, got `{}`",
+                    redact(&url)
+                )));
+            }
+            builder = builder.redis_url(url);
+        }
+        if let Some(prefix) = get("CACHE_PREFIX") {
+            builder = builder.prefix(prefix);
+        }
+        if let Some(ttl) = get("CACHE_DEFAULT_TTL") {
+            let ttl = parse_duration(&ttl).ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_DEFAULT_TTL={ttl:?} is not valid; expected a whole number of seconds greater than 0 (e.g. 300) or a duration such as 90s, 10m, 1h, 1d"
+                ))
+            })?;
+            builder = builder.default_ttl(ttl);
+        }
+        if let Some(max) = get("CACHE_MAX_VALUE_BYTES") {
+            let bytes = max.parse::<usize>().ok().filter(|b| *b >= 64).ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_MAX_VALUE_BYTES={max:?} is not valid; expected a whole number of bytes, at least 64 (e.g. 8388608)"
+                ))
+            })?;
+            builder = builder.max_value_bytes(bytes);
+        }
+        if let Some(problem) = crate::builder::prefix_problem(&builder.prefix) {
+            return Err(Error::config(format_args!("CACHE_PREFIX {problem}")));
+        }
+        Ok(builder)
+    }
+
+}
+
+fn redact(url: &str) -> String {
+    match url.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Parses `300` (seconds) or `500ms`, `90s`, `10m`, `1h`, `1d`. Zero is refused.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let ms_per_unit: u64 = match unit {
+        "" | "s" => 1_000,
+        "ms" => 1,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let ms = n.checked_mul(ms_per_unit)?;
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("300"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["0", "0s", "", "s", "10x", "-5", "1.5h", "99999999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Cache keys: how arguments become `{namespace}:v{version}.{type}:{digest}`.
+//!
+//! A key as stored reads `{prefix}:{namespace}:v{version}.{type}:{digest}`:
+//!
+//! * `prefix` comes from the [`Cache`](crate::Cache) (default `cache`) and is added by the
+//!   store, so a [`CacheKey`] holds everything after `{prefix}:`;
+//! * `namespace` is the `#[cached(namespace = ...)]` text, or the function's module path
+//!   (`my_app::users::get_user` reads `my_app.users.get_user`), escaped so that it never holds
+//!   a glob character, a `:`, or white space (see [`escape_namespace`]);
+//! * `version` is the `#[cached(version = N)]` number (default 1);
+//! * `type` is 8 hex digits of a hash of the value type's name, so a deploy that changes the
+//!   return type never decodes old bytes as the new type. It cannot see a change *inside* a
+//!   type (a field added to `User`): bump `version` for that (a layout change that no longer
+//!   decodes is a miss anyway, but a compatible-looking one would decode wrong values);
+//! * `digest` is 32 hex digits (128 bits) of a blake3 hash of the arguments, serialized with
+//!   serde straight into the hasher (no buffer): length-prefixed, order-independent for maps and
+//!   sets, floats canonicalized. Raw argument text never appears in a key.
+//!
+//! These layouts are pinned by golden tests: changing them is a breaking change.
+
+mod serializer;
+mod sink;
+
+use std::any::TypeId;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use crate::error::{Error, Result};
+use sink::Sink;
+
+/// The part of a stored key after `{prefix}:`, kept inline (no heap allocation) up to 128 bytes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey(SmallVec<[u8; 128]>);
+
+impl CacheKey {
+    /// Wraps a key text as given (the manual API's keys). The text is used verbatim.
+    pub fn new(text: &str) -> Self {
+        CacheKey(SmallVec::from_slice(text.as_bytes()))
+    }
+
+    /// The key text (without the cache prefix).
+    pub fn as_str(&self) -> &str {
+        // Only ever built from `&str` pieces and ASCII hex, so this never fails.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CacheKey({:?})", self.as_str())
+    }
+}
+
+impl From<&str> for CacheKey {
+    fn from(text: &str) -> Self {
+        CacheKey::new(text)
+    }
+}
+
+impl From<&String> for CacheKey {
+    fn from(text: &String) -> Self {
+        CacheKey::new(text)
+    }
+}
+
+impl From<String> for CacheKey {
+    fn from(text: String) -> Self {
+        CacheKey::new(&text)
+    }
+}
+
+impl From<&CacheKey> for CacheKey {
+    fn from(key: &CacheKey) -> Self {
+        key.clone()
+    }
+}
+
+/// Builds the key of one call from its arguments, in parameter order.
+///
+/// This is what `#[cached]` expands to, so a key built here for the same namespace, version,
+/// value type and arguments is the key the macro uses:
+///
+/// ```
+/// use cache_runtime::KeyBuilder;
+/// let mut kb = KeyBuilder::new();
+/// kb.arg(&42u64).arg("en");
+/// let key = kb.build::<String>("profiles", 1).unwrap();
+/// assert!(key.as_str().starts_with("profiles:v1."));
+/// ```
+pub struct KeyBuilder {
+    sink: Sink,
+    error: Option<String>,
+}
+
+impl Default for KeyBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        KeyBuilder {
+            sink: Sink::new(),
+            error: None,
+        }
+    }
+
+    /// Feeds one argument.
+    pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) -> &mut Self {
+        if self.error.is_none() {
+            if let Err(e) = serializer::hash_into(&mut self.sink, value) {
+                self.error = Some(e.0);
+            }
+        }
+        self
+    }
+
+    fn digest(self) -> Result<[u8; 32]> {
+        match self.error {
+            Some(e) => Err(Error::codec(format_args!(
+                "an argument could not be serialized for the key: {e}"
+            ))),
+            None => Ok(self.sink.finish()),
+        }
+    }
+
+    /// The key for values of type `V` in `namespace` at `version`.
+    ///
+    /// Fails only if an argument's own `Serialize` impl fails.
+    pub fn build<V: ?Sized + 'static>(self, namespace: &str, version: u32) -> Result<CacheKey> {
+        let head = key_head::<V>(namespace, version);
+        Ok(with_digest(head.as_bytes(), &self.digest()?))
+    }
+
+    /// The key for a `#[cached]` call site, reusing its rendered head.
+    pub(crate) fn build_for_site<V: ?Sized + 'static>(self, site: &SiteKey) -> Result<CacheKey> {
+        let digest = self.digest()?;
+        let id = TypeId::of::<V>();
+        match site.head.get() {
+            Some((cached_id, head)) if *cached_id == id => Ok(with_digest(head.as_bytes(), &digest)),
+            Some(_) => {
+                // A generic fn called with another value type than the first call's.
+                let head = key_head::<V>(site.namespace, site.version);
+                Ok(with_digest(head.as_bytes(), &digest))
+            }
+            None => {
+                let head = key_head::<V>(site.namespace, site.version);
+                let key = with_digest(head.as_bytes(), &digest);
+                let _ = site.head.set((id, head.into_boxed_str()));
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// The namespace and version of one `#[cached]` fn, with its key head rendered once.
+pub(crate) struct SiteKey {
+    pub(crate) namespace: &'static str,
+    pub(crate) version: u32,
+    head: OnceLock<(TypeId, Box<str>)>,
+}
+
+impl SiteKey {
+    pub(crate) const fn new(namespace: &'static str, version: u32) -> Self {
+        SiteKey {
+            namespace,
+            version,
+            head: OnceLock::new(),
+        }
+    }
+}
+
+/// Arguments given as a tuple, for [`key_for`].
+pub trait KeyArgs {
+    /// Feeds each element, in order, as one argument.
+    fn feed(&self, builder: &mut KeyBuilder);
+}
+
+macro_rules! tuple_args {
+    ($(($($name:ident . $idx:tt),*)),*) => {$(
+        impl<$($name: Serialize),*> KeyArgs for ($($name,)*) {
+            #[allow(unused_variables)]
+            fn feed(&self, builder: &mut KeyBuilder) {
+                $(builder.arg(&self.$idx);)*
+            }
+        }
+    )*};
+}
+
+tuple_args! {
+    (),
+    (A.0),
+    (A.0, B.1),
+    (A.0, B.1, C.2),
+    (A.0, B.1, C.2, D.3),
+    (A.0, B.1, C.2, D.3, E.4),
+    (A.0, B.1, C.2, D.3, E.4, F.5),
+    (A.0, B.1, C.2, D.3, E.4, F.5, G.6),
+    (A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7)
+}
+
+/// The key `#[cached(namespace = ..., version = ...)]` computes for a fn returning values of
+/// type `V` when called with `args` (a tuple of the key arguments in parameter order, skipped
+/// ones left out; `()` for none).
+///
+/// ```
+/// let key = cache_runtime::key_for::<u64>("users", 1, &(42u64,)).unwrap();
+/// assert_eq!(key.as_str().len(), "users:v1.".len() + 8 + 1 + 32);
+/// ```
+pub fn key_for<V: ?Sized + 'static>(
+    namespace: &str,
+    version: u32,
+    args: &impl KeyArgs,
+) -> Result<CacheKey> {
+    let mut kb = KeyBuilder::new();
+    args.feed(&mut kb);
+    kb.build::<V>(namespace, version)
+}
+
+fn with_digest(head: &[u8], digest: &[u8; 32]) -> CacheKey {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = SmallVec::<[u8; 128]>::new();
+    out.extend_from_slice(head);
+    for b in &digest[..16] {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
+    CacheKey(out)
+}
+
+/// `{namespace}:v{version}.{type}:`
+fn key_head<V: ?Sized + 'static>(namespace: &str, version: u32) -> String {
+    format!(
+        "{}:v{}.{:08x}:",
+        escape_namespace(namespace),
+        version,
+        type_fingerprint::<V>()
+    )
+}
+
+/// 32 bits of a blake3 hash of `V`'s type name.
+pub fn type_fingerprint<V: ?Sized + 'static>() -> u32 {
+    let hash = blake3::hash(std::any::type_name::<V>().as_bytes());
+    let b = hash.as_bytes();
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Escapes namespace text so it is safe inside a key and inside a SCAN pattern.
+///
+/// `::` (a Rust path separator) becomes `.`; ASCII letters, digits, `_`, `-` and `.` are
+/// kept; every other byte (including `:`, `*`, `?`, `[`, `]`, `\`, `%`, white space and
+/// non-ASCII) is written as `%XX`. The mapping is injective apart from `::` → `.`, so two
+/// distinct user namespaces never share keys and user text can never widen a pattern.
+pub fn escape_namespace(namespace: &str) -> String {
+    let mut out = String::with_capacity(namespace.len());
+    let bytes = namespace.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b':' && bytes.get(i + 1) == Some(&b':') {
+            out.push('.');
+            i += 2;
+            continue;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_are_escaped() {
+        assert_eq!(escape_namespace("my_app::users::get_user"), "my_app.users.get_user");
+        assert_eq!(escape_namespace("a*b?c[d]\\e:f g"), "a%2Ab%3Fc%5Bd%5D%5Ce%3Af%20g");
+        assert_eq!(escape_namespace("é"), "%C3%A9");
+        assert_eq!(escape_namespace("100%"), "100%25");
+    }
+
+    #[test]
+    fn key_layout() {
+        let key = key_for::<String>("users", 3, &(7u64,)).map_err(|e| e.to_string());
+        let key = key.unwrap_or_else(|e| unreachable!("{e}"));
+        let text = key.as_str();
+        let parts: Vec<&str> = text.split(':').collect();
+        assert_eq!(parts.len(), 3, "{text}");
+        assert_eq!(parts[0], "users");
+        assert!(parts[1].starts_with("v3."), "{text}");
+        assert_eq!(parts[1].len(), 3 + 8);
+        assert_eq!(parts[2].len(), 32);
+        assert!(parts[2].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn value_type_changes_the_key() {
+        let a = key_for::<String>("users", 1, &(7u64,)).map_err(|e| e.to_string());
+        let b = key_for::<u64>("users", 1, &(7u64,)).map_err(|e| e.to_string());
+        assert_ne!(a.ok(), b.ok());
+    }
+}

@@ -1,0 +1,511 @@
+//! A `serde::Serializer` that streams a value straight into a blake3 hasher.
+//!
+//! The encoding is prefix-free: every value starts with a tag byte, strings and byte slices
+//! are length-prefixed, and sequences end with an end tag, so `("ab", "c")` and `("a", "bc")`
+//! hash differently. Maps and sets hash independently of iteration order: each entry is
+//! hashed on its own, the entry digests are sorted, and the sorted list is hashed. Floats are
+//! canonicalized (`-0.0` hashes as `0.0`, every NaN as one NaN). Struct and enum *type* names
+//! are not hashed (renaming a type keeps its keys); field and variant names are.
+
+use serde::ser::{self, Serialize};
+
+use super::sink::Sink;
+
+mod tag {
+    pub(super) const BOOL: u8 = 0x01;
+    pub(super) const I8: u8 = 0x02;
+    pub(super) const I16: u8 = 0x03;
+    pub(super) const I32: u8 = 0x04;
+    pub(super) const I64: u8 = 0x05;
+    pub(super) const I128: u8 = 0x06;
+    pub(super) const U8: u8 = 0x07;
+    pub(super) const U16: u8 = 0x08;
+    pub(super) const U32: u8 = 0x09;
+    pub(super) const U64: u8 = 0x0a;
+    pub(super) const U128: u8 = 0x0b;
+    pub(super) const F32: u8 = 0x0c;
+    pub(super) const F64: u8 = 0x0d;
+    pub(super) const CHAR: u8 = 0x0e;
+    pub(super) const STR: u8 = 0x0f;
+    pub(super) const BYTES: u8 = 0x10;
+    pub(super) const NONE: u8 = 0x11;
+    pub(super) const SOME: u8 = 0x12;
+    pub(super) const UNIT: u8 = 0x13;
+    pub(super) const UNIT_VARIANT: u8 = 0x14;
+    pub(super) const NEWTYPE_VARIANT: u8 = 0x15;
+    pub(super) const SEQ: u8 = 0x16;
+    pub(super) const TUPLE: u8 = 0x17;
+    pub(super) const TUPLE_VARIANT: u8 = 0x18;
+    pub(super) const STRUCT: u8 = 0x19;
+    pub(super) const STRUCT_VARIANT: u8 = 0x1a;
+    pub(super) const MAP: u8 = 0x1b;
+    pub(super) const SET: u8 = 0x1c;
+    pub(super) const END: u8 = 0x1d;
+}
+
+/// Error raised by a value's own `Serialize` impl (ours never fails).
+#[derive(Debug)]
+pub(crate) struct KeyError(pub(crate) String);
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for KeyError {}
+impl ser::Error for KeyError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        KeyError(msg.to_string())
+    }
+}
+
+/// Hashes `value` into `sink`.
+pub(crate) fn hash_into<T: Serialize + ?Sized>(sink: &mut Sink, value: &T) -> Result<(), KeyError> {
+    let mut ser = KeySerializer {
+        sink,
+        unordered_next: is_unordered_set::<T>(),
+    };
+    value.serialize(&mut ser)
+}
+
+/// Whether `T` is a set whose iteration order differs between processes.
+///
+/// serde serializes `HashSet` exactly like `Vec`, so the serializer cannot tell them apart;
+/// the static type can. Smart pointers and references are looked through.
+fn is_unordered_set<T: ?Sized>() -> bool {
+    let mut name = std::any::type_name::<T>();
+    loop {
+        let stripped = name
+            .strip_prefix("&mut ")
+            .or_else(|| name.strip_prefix('&'))
+            .or_else(|| name.strip_prefix("alloc::boxed::Box<"))
+            .or_else(|| name.strip_prefix("alloc::sync::Arc<"))
+            .or_else(|| name.strip_prefix("alloc::rc::Rc<"));
+        match stripped {
+            Some(rest) => name = rest,
+            None => break,
+        }
+    }
+    name.starts_with("std::collections::hash::set::HashSet<")
+        || name.starts_with("hashbrown::set::HashSet<")
+}
+
+struct KeySerializer<'a> {
+    sink: &'a mut Sink,
+    unordered_next: bool,
+}
+
+impl KeySerializer<'_> {
+    fn nested<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        self.unordered_next = is_unordered_set::<T>();
+        value.serialize(&mut *self)
+    }
+
+    fn str_bytes(&mut self, tag: u8, bytes: &[u8]) {
+        self.sink.byte(tag);
+        self.sink.len_prefix(bytes.len());
+        self.sink.write(bytes);
+    }
+}
+
+/// State of one compound value being serialized.
+enum Compound<'s, 'a> {
+    /// Elements hashed in order into the parent, closed by an END tag.
+    Ordered(&'s mut KeySerializer<'a>),
+    /// Entries hashed one by one; their sorted digests go into the parent on `end`.
+    Unordered {
+        parent: &'s mut KeySerializer<'a>,
+        digests: Vec<[u8; 32]>,
+        /// The map key whose value comes next (maps hash key and value as one entry).
+        pending: Option<Box<Sink>>,
+    },
+}
+
+impl Compound<'_, '_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        match self {
+            Compound::Ordered(ser) => ser.nested(value),
+            Compound::Unordered { digests, .. } => {
+                let mut sink = Sink::new();
+                hash_into(&mut sink, value)?;
+                digests.push(sink.finish());
+                Ok(())
+            }
+        }
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), KeyError> {
+        if let Compound::Ordered(ser) = self {
+            ser.str_bytes(tag::STR, name.as_bytes());
+        }
+        self.element(value)
+    }
+
+    fn map_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
+        match self {
+            Compound::Ordered(ser) => ser.nested(key),
+            Compound::Unordered { pending, .. } => {
+                let mut sink = Box::new(Sink::new());
+                hash_into(&mut sink, key)?;
+                *pending = Some(sink);
+                Ok(())
+            }
+        }
+    }
+
+    fn map_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        match self {
+            Compound::Ordered(ser) => ser.nested(value),
+            Compound::Unordered {
+                digests, pending, ..
+            } => {
+                let mut sink = pending
+                    .take()
+                    .ok_or_else(|| KeyError("map value serialized before its key".into()))?;
+                hash_into(&mut sink, value)?;
+                digests.push(sink.finish());
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), KeyError> {
+        match self {
+            Compound::Ordered(ser) => {
+                ser.sink.byte(tag::END);
+                Ok(())
+            }
+            Compound::Unordered {
+                parent,
+                mut digests,
+                ..
+            } => {
+                digests.sort_unstable();
+                parent.sink.len_prefix(digests.len());
+                for d in &digests {
+                    parent.sink.write(d);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+macro_rules! fixed {
+    ($($method:ident($ty:ty) => $tag:expr;)*) => {$(
+        fn $method(self, v: $ty) -> Result<(), KeyError> {
+            self.sink.byte($tag);
+            self.sink.write(&v.to_le_bytes());
+            Ok(())
+        }
+    )*};
+}
+
+impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
+    type Ok = ();
+    type Error = KeyError;
+    type SerializeSeq = Compound<'s, 'a>;
+    type SerializeTuple = Compound<'s, 'a>;
+    type SerializeTupleStruct = Compound<'s, 'a>;
+    type SerializeTupleVariant = Compound<'s, 'a>;
+    type SerializeMap = Compound<'s, 'a>;
+    type SerializeStruct = Compound<'s, 'a>;
+    type SerializeStructVariant = Compound<'s, 'a>;
+
+    fixed! {
+        serialize_i8(i8) => tag::I8;
+        serialize_i16(i16) => tag::I16;
+        serialize_i32(i32) => tag::I32;
+        serialize_i64(i64) => tag::I64;
+        serialize_i128(i128) => tag::I128;
+        serialize_u8(u8) => tag::U8;
+        serialize_u16(u16) => tag::U16;
+        serialize_u32(u32) => tag::U32;
+        serialize_u64(u64) => tag::U64;
+        serialize_u128(u128) => tag::U128;
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<(), KeyError> {
+        self.sink.write(&[tag::BOOL, v as u8]);
+        Ok(())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), KeyError> {
+        let canonical = if v.is_nan() {
+            f32::NAN.to_bits()
+        } else if v == 0.0 {
+            0
+        } else {
+            v.to_bits()
+        };
+        self.sink.byte(tag::F32);
+        self.sink.write(&canonical.to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), KeyError> {
+        let canonical = if v.is_nan() {
+            f64::NAN.to_bits()
+        } else if v == 0.0 {
+            0
+        } else {
+            v.to_bits()
+        };
+        self.sink.byte(tag::F64);
+        self.sink.write(&canonical.to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), KeyError> {
+        self.sink.byte(tag::CHAR);
+        self.sink.write(&u32::from(v).to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), KeyError> {
+        self.str_bytes(tag::STR, v.as_bytes());
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), KeyError> {
+        self.str_bytes(tag::BYTES, v);
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), KeyError> {
+        self.sink.byte(tag::NONE);
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), KeyError> {
+        self.sink.byte(tag::SOME);
+        self.nested(value)
+    }
+
+    fn serialize_unit(self) -> Result<(), KeyError> {
+        self.sink.byte(tag::UNIT);
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), KeyError> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), KeyError> {
+        self.str_bytes(tag::UNIT_VARIANT, variant.as_bytes());
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), KeyError> {
+        self.nested(value)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), KeyError> {
+        self.str_bytes(tag::NEWTYPE_VARIANT, variant.as_bytes());
+        self.nested(value)
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'s, 'a>, KeyError> {
+        if std::mem::take(&mut self.unordered_next) {
+            self.sink.byte(tag::SET);
+            Ok(Compound::Unordered {
+                parent: self,
+                digests: Vec::new(),
+                pending: None,
+            })
+        } else {
+            self.sink.byte(tag::SEQ);
+            Ok(Compound::Ordered(self))
+        }
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'s, 'a>, KeyError> {
+        self.sink.byte(tag::TUPLE);
+        Ok(Compound::Ordered(self))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a>, KeyError> {
+        self.serialize_tuple(len)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a>, KeyError> {
+        self.str_bytes(tag::TUPLE_VARIANT, variant.as_bytes());
+        Ok(Compound::Ordered(self))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a>, KeyError> {
+        self.sink.byte(tag::MAP);
+        Ok(Compound::Unordered {
+            parent: self,
+            digests: Vec::new(),
+            pending: None,
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a>, KeyError> {
+        self.sink.byte(tag::STRUCT);
+        Ok(Compound::Ordered(self))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a>, KeyError> {
+        self.str_bytes(tag::STRUCT_VARIANT, variant.as_bytes());
+        Ok(Compound::Ordered(self))
+    }
+}
+
+macro_rules! compound_impls {
+    ($($trait:ident { $method:ident }),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = KeyError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), KeyError> {
+                self.finish()
+            }
+        }
+    )*};
+}
+
+compound_impls! {
+    SerializeSeq { serialize_element },
+    SerializeTuple { serialize_element },
+    SerializeTupleStruct { serialize_field },
+    SerializeTupleVariant { serialize_field }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = KeyError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
+        self.map_key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        self.map_value(value)
+    }
+    fn end(self) -> Result<(), KeyError> {
+        self.finish()
+    }
+}
+
+macro_rules! struct_impls {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = KeyError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                name: &'static str,
+                value: &T,
+            ) -> Result<(), KeyError> {
+                self.field(name, value)
+            }
+            fn end(self) -> Result<(), KeyError> {
+                self.finish()
+            }
+        }
+    )*};
+}
+
+struct_impls!(SerializeStruct, SerializeStructVariant);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeSet, HashMap, HashSet};
+
+    fn digest<T: Serialize + ?Sized>(v: &T) -> [u8; 32] {
+        let mut sink = Sink::new();
+        hash_into(&mut sink, v).map_err(|e| e.0).unwrap_or_else(|e| unreachable!("{e}"));
+        sink.finish()
+    }
+
+    #[test]
+    fn strings_are_length_prefixed() {
+        assert_ne!(digest(&("ab", "c")), digest(&("a", "bc")));
+        assert_ne!(digest(&vec!["ab", "c"]), digest(&vec!["a", "bc"]));
+    }
+
+    #[test]
+    fn floats_are_canonical() {
+        assert_eq!(digest(&-0.0f64), digest(&0.0f64));
+        assert_eq!(digest(&f64::NAN), digest(&-f64::NAN));
+        assert_eq!(digest(&f32::from_bits(0x7fc0_0001)), digest(&f32::NAN));
+        assert_ne!(digest(&1.0f64), digest(&0.0f64));
+    }
+
+    #[test]
+    fn maps_and_sets_ignore_order() {
+        let a: HashMap<String, u32> = (0..50).map(|i| (format!("k{i}"), i)).collect();
+        let mut b: HashMap<String, u32> = HashMap::with_capacity(500);
+        for i in (0..50).rev() {
+            b.insert(format!("k{i}"), i);
+        }
+        assert_eq!(digest(&a), digest(&b));
+        let s1: HashSet<u32> = (0..100).collect();
+        let s2: HashSet<u32> = (0..100).rev().collect();
+        assert_eq!(digest(&s1), digest(&s2));
+        assert_eq!(digest(&&s1), digest(&Box::new(s2.clone())));
+        // A set hashes as a set whatever its concrete type; a Vec keeps its order.
+        let bt: BTreeSet<u32> = (0..100).collect();
+        assert_ne!(digest(&bt), digest(&s1));
+        assert_ne!(digest(&vec![1u32, 2]), digest(&vec![2u32, 1]));
+    }
+
+    #[test]
+    fn nested_sets_ignore_order() {
+        #[derive(serde::Serialize)]
+        struct Filter {
+            ids: HashSet<u64>,
+        }
+        let a = Filter {
+            ids: (0..64).collect(),
+        };
+        let mut ids = HashSet::with_capacity(1000);
+        ids.extend((0..64).rev());
+        assert_eq!(digest(&a), digest(&Filter { ids }));
+    }
+
+    #[test]
+    fn option_and_types_are_distinguished() {
+        assert_ne!(digest(&Some(1u64)), digest(&1u64));
+        assert_ne!(digest(&1u32), digest(&1u64));
+        assert_ne!(digest(&None::<u8>), digest(&()));
+    }
+}

@@ -1,0 +1,68 @@
+//! Counters of one [`Cache`](crate::Cache).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A snapshot of a cache's counters, from [`Cache::stats`](crate::Cache::stats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Reads that found a value.
+    pub hits: u64,
+    /// Reads that found nothing (including entries that could not be decoded).
+    pub misses: u64,
+    /// Store errors (Redis unreachable, timeouts) and key serialization failures.
+    pub errors: u64,
+    /// Values written.
+    pub writes: u64,
+    /// Entries the memory store evicted to stay within its bounds.
+    pub evictions: u64,
+    /// Stored entries that were corrupt, truncated, foreign or of another type (each a miss,
+    /// and deleted).
+    pub decode_errors: u64,
+    /// Values not cached because they exceeded the maximum value size.
+    pub oversized: u64,
+    /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
+    pub backend: &'static str,
+}
+
+impl Stats {
+    /// `hits / (hits + misses)`, or 0 before the first read.
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) evictions: AtomicU64,
+    pub(crate) decode_errors: AtomicU64,
+    pub(crate) oversized: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, backend: &'static str) -> Stats {
+        Stats {
+            hits: self.hits.load(Relaxed),
+            misses: self.misses.load(Relaxed),
+            errors: self.errors.load(Relaxed),
+            writes: self.writes.load(Relaxed),
+            evictions: self.evictions.load(Relaxed),
+            decode_errors: self.decode_errors.load(Relaxed),
+            oversized: self.oversized.load(Relaxed),
+            backend,
+        }
+    }
+}

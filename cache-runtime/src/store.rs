@@ -1,0 +1,28 @@
+//! Where entries live: the in-process memory store (the embedded default) or Redis.
+
+pub(crate) mod memory;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
+/// The store behind one [`Cache`](crate::Cache).
+pub(crate) enum Backend {
+    /// Process memory (moka); the default when no Redis URL is configured.
+    Memory(memory::MemoryStore),
+    /// A Redis server.
+    #[cfg(feature = "redis")]
+    Redis(redis::RedisStore),
+    /// Configuration failed (for the global cache built from the environment): every call
+    /// runs its body, and every cache operation is an error naming the cause.
+    Disabled(String),
+}
+
+impl Backend {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Memory(_) => "memory",
+            #[cfg(feature = "redis")]
+            Backend::Redis(_) => "redis",
+            Backend::Disabled(_) => "disabled",
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The in-process store: moka, bounded by entries and by bytes, with a TTL per entry.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::notification::RemovalCause;
+use moka::Expiry;
+
+use crate::pattern;
+use crate::stats::Counters;
+
+/// One stored value: its envelope bytes, and the decoded value when the writer had it.
+///
+/// Keeping the decoded value makes a hit a hash lookup plus a clone (no decoding); the bytes
+/// stay so that a read of another type, `get_many` and the byte bound work as on Redis.
+pub(crate) struct MemEntry {
+    pub(crate) bytes: Arc<[u8]>,
+    pub(crate) value: Option<Arc<dyn Any + Send + Sync>>,
+    pub(crate) ttl: Duration,
+    pub(crate) expires_at: Instant,
+}
+
+impl MemEntry {
+    pub(crate) fn new(
+        bytes: Arc<[u8]>,
+        value: Option<Arc<dyn Any + Send + Sync>>,
+        ttl: Duration,
+    ) -> Self {
+        MemEntry {
+            bytes,
+            value,
+            ttl,
+            expires_at: Instant::now() + ttl,
+        }
+    }
+}
+
+struct PerEntryTtl;
+
+impl Expiry<Arc<str>, Arc<MemEntry>> for PerEntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &Arc<str>,
+        value: &Arc<MemEntry>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &Arc<str>,
+        value: &Arc<MemEntry>,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// Bounds of the memory store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemoryBounds {
+    pub(crate) max_entries: u64,
+    pub(crate) max_bytes: u64,
+}
+
+/// The memory store. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct MemoryStore {
+    cache: moka::sync::Cache<Arc<str>, Arc<MemEntry>>,
+}
+
+/// Fixed cost counted per entry on top of its key and bytes (moka's node, the `MemEntry`).
+const ENTRY_OVERHEAD: u64 = 128;
+
+impl MemoryStore {
+    pub(crate) fn new(bounds: MemoryBounds, counters: Arc<Counters>) -> Self {
+        // Every entry weighs at least max_bytes / max_entries, so the single weight capacity
+        // bounds both the entry count and the bytes.
+        let min_weight = (bounds.max_bytes / bounds.max_entries.max(1)).max(1);
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(bounds.max_bytes)
+            .weigher(move |k: &Arc<str>, v: &Arc<MemEntry>| {
+                let w = (k.len() + v.bytes.len()) as u64 + ENTRY_OVERHEAD;
+                u32::try_from(w.max(min_weight)).unwrap_or(u32::MAX)
+            })
+            .expire_after(PerEntryTtl)
+            .eviction_listener(move |_k, _v, cause| {
+                if cause == RemovalCause::Size {
+                    Counters::bump(&counters.evictions);
+                }
+            })
+            .build();
+        MemoryStore { cache }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<MemEntry>> {
+        self.cache.get(key)
+    }
+
+    pub(crate) fn insert(&self, key: &str, entry: MemEntry) {
+        self.cache.insert(Arc::from(key), Arc::new(entry));
+    }
+
+    pub(crate) fn remove(&self, key: &str) -> bool {
+        self.cache.remove(key).is_some()
+    }
+
+    /// Removes every key matching `pattern` (only `*` is a wildcard). Returns how many.
+    pub(crate) fn remove_matching(&self, pattern: &str) -> u64 {
+        let doomed: Vec<Arc<str>> = self
+            .cache
+            .iter()
+            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .map(|(k, _)| k.as_ref().clone())
+            .collect();
+        let mut removed = 0;
+        for key in doomed {
+            if self.cache.remove(&key).is_some() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Sets a new TTL on an existing entry. Returns whether it existed.
+    pub(crate) fn expire(&self, key: &str, ttl: Duration) -> bool {
+        match self.cache.get(key) {
+            Some(old) => {
+                let entry = MemEntry::new(old.bytes.clone(), old.value.clone(), ttl);
+                self.cache.insert(Arc::from(key), Arc::new(entry));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs pending evictions and expirations now (tests and stats use it).
+    pub(crate) fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(len: usize, ttl: Duration) -> MemEntry {
+        MemEntry::new(Arc::from(vec![0u8; len]), None, ttl)
+    }
+
+    #[test]
+    fn bounded_by_entries_and_bytes() {
+        let counters = Arc::new(Counters::default());
+        let store = MemoryStore::new(
+            MemoryBounds {
+                max_entries: 100,
+                max_bytes: 100 * 1024,
+            },
+            counters.clone(),
+        );
+        for i in 0..1000 {
+            store.insert(&format!("k{i}"), entry(10, Duration::from_secs(60)));
+        }
+        store.run_pending_tasks();
+        assert!(store.entry_count() <= 100, "{}", store.entry_count());
+        for i in 0..1000 {
+            store.insert(&format!("big{i}"), entry(10_000, Duration::from_secs(60)));
+        }
+        store.run_pending_tasks();
+        assert!(store.weighted_size() <= 100 * 1024, "{}", store.weighted_size());
+        assert!(counters.evictions.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn remove_matching_is_literal() {
+        let store = MemoryStore::new(
+            MemoryBounds {
+                max_entries: 100,
+                max_bytes: 1 << 20,
+            },
+            Arc::default(),
+        );
+        for k in ["a:1", "a:2", "a?:3", "b:1"] {
+            store.insert(k, entry(1, Duration::from_secs(60)));
+        }
+        assert_eq!(store.remove_matching("a?:*"), 1);
+        assert_eq!(store.remove_matching("a:*"), 2);
+        assert!(store.get("b:1").is_some());
+    }
+}
