@@ -24,20 +24,36 @@ async fn timed_call(name: &str) -> String {
     let value = greeting(name.to_owned()).await;
     let elapsed = start.elapsed();
     let after = cache_runtime::global().stats();
-    let outcome = if after.hits > before.hits { "hit " } else { "miss" };
+    let outcome = if after.hits > before.hits {
+        "hit "
+    } else {
+        "miss"
+    };
     println!("greeting({name:?}) -> {value:?}: {outcome} in {elapsed:.2?}");
     value
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> cache_runtime::Result<()> {
     // Build the cache from REDIS_URL / CACHE_* (memory when REDIS_URL is unset), so a bad
     // setting or an unreachable Redis is reported here instead of on first use.
     let cache = Cache::from_env().await?;
     println!("cache backend: {}", cache.backend());
     cache_runtime::init(cache)?;
     // Start clean so the first call is a miss even against a shared Redis.
-    cache_runtime::global().clear_namespace("quickstart.greeting").await?;
+    cache_runtime::global()
+        .clear_namespace("quickstart.greeting")
+        .await?;
 
     timed_call("Ada").await;
     timed_call("Ada").await;

@@ -111,8 +111,7 @@ impl CachedArgs {
             errors.check(set_once(&mut self.cache_none, "cache_none", key, value));
         } else if input.peek(kw::cache) {
             let key = input.parse::<kw::cache>()?.span;
-            input.parse::<Token![=]>()?;
-            let value = Some(input.parse::<Expr>()?);
+            let value = parse_value(input, errors, cache)?;
             errors.check(set_once(&mut self.cache, "cache", key, value));
         } else if input.peek(Token![crate]) {
             let key = input.parse::<Token![crate]>()?.span;
@@ -262,6 +261,18 @@ fn cache_none(expr: &Expr) -> Result<bool> {
             expr,
             "`cache_none` expects `true` or `false`",
         )),
+    }
+}
+
+/// `cache = self.cache`: any expression but a literal.
+fn cache(expr: &Expr) -> Result<Expr> {
+    match literal(expr) {
+        Some(_) => Err(Error::new_spanned(
+            expr,
+            "`cache` expects an expression whose value is a `Cache`, `Arc<Cache>` or `&Cache`, \
+             like `cache = self.cache`; build the `Cache` (for example from a Redis URL) in code",
+        )),
+        None => Ok(expr.clone()),
     }
 }
 

@@ -63,11 +63,16 @@ impl<'a> CachedFn<'a> {
             }
         }
         let skipped: &[Ident] = args.skip.as_ref().map_or(&[], |skip| &skip.value);
+        // `cache = cache` names a parameter that holds the cache: it is never part of the key.
+        let cache_param = args.cache.as_ref().and_then(|cache| match &cache.value {
+            syn::Expr::Path(path) if path.qself.is_none() => path.path.get_ident(),
+            _ => None,
+        });
         let bindings = idents
             .into_iter()
             .map(|ident| Binding {
                 ident,
-                skipped: skipped.contains(ident),
+                skipped: skipped.contains(ident) || cache_param == Some(ident),
             })
             .collect();
         let output = match &original.sig.output {

@@ -10,20 +10,22 @@
 //!     { let _ = <private>::assert_outcome::<Ret>; }        // or assert_value
 //!     static __CACHE_SITE: <private>::Site = <private>::Site::new(<namespace>, <version>)...;
 //!     let __cache_handle: &<root>::Cache = <private>::global();
+//!         // with `cache = expr`: let __cache_source = &(expr);
+//!         //                      let __cache_handle = <private>::AsCache::as_cache(__cache_source);
 //!     let mut __cache_key = <private>::KeyBuilder::new();
 //!     __cache_key.arg(&id);                                  // one per key part
-//!     <private>::cached_outcome(__cache_handle, &__CACHE_SITE, __cache_key, async move {
+//!     <private>::cached_outcome::<Ret, _>(__cache_handle, &__CACHE_SITE, __cache_key, async move {
 //!         if false { let __cache_fake_return: Ret = loop {}; return __cache_fake_return; }
 //!         <body statements>
-//!     }).await
+//!     }).await                                               // or cached_plain
 //! }
 //! ```
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Error, Item, ItemFn, LitStr, Result};
+use syn::{AttrStyle, Error, Ident, Item, ItemFn, LitStr, Result, Type};
 
 use crate::args::CachedArgs;
 use crate::ast::{CachedFn, Output};
@@ -69,56 +71,38 @@ impl CachedFn<'_> {
     /// The function with its body replaced by the cached call.
     fn generate(&self) -> TokenStream {
         let ItemFn {
-            attrs,
-            vis,
-            sig,
-            block,
+            attrs, vis, sig, ..
         } = self.original;
         let (outer, inner): (Vec<_>, Vec<_>) = attrs
             .iter()
             .partition(|attr| matches!(attr.style, AttrStyle::Outer));
-        let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
-        let private = runtime.private();
-        let cache_type = runtime.cache();
         let Some(Output { ty: ret, .. }) = &self.output else {
             // `validate` rejects functions without a return type; keep the body as written.
             return self.original.to_token_stream();
         };
-
-        let (assert, run) = if self.caches_outcome() {
-            (quote!(assert_outcome), quote!(cached_outcome))
-        } else {
-            (quote!(assert_value), quote!(cached_plain))
-        };
-        let assert = quote_spanned! {ret.span()=>
-            let _ = #private::#assert::<#ret>;
-        };
+        let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
+        let private = runtime.private();
+        let cache_type = runtime.cache();
+        let (assert, call) = self.assert_and_call(&runtime, ret);
         let site = self.site(&private);
+        // `cache = expr` is borrowed in its own `let`, which keeps a temporary (`&self.cache`,
+        // `make_cache()`) alive for the whole call.
         let handle = match &self.args.cache {
             Some(cache) => {
                 let expr = &cache.value;
-                quote_spanned!(expr.span()=> #private::AsCache::as_cache(&(#expr)))
+                let private = runtime.private_at(expr.span());
+                quote_spanned! {expr.span()=>
+                    let __cache_source = &(#expr);
+                    let __cache_handle: &#cache_type = #private::AsCache::as_cache(__cache_source);
+                }
             }
-            None => quote!(#private::global()),
+            None => quote! {
+                let __cache_handle: &#cache_type = #private::global();
+            },
         };
-        let key = self.key_parts(&private);
+        let key = self.key_parts();
         let key_mut = (!key.is_empty).then(|| quote!(mut));
         let key_stmts = &key.stmts;
-        let stmts = &block.stmts;
-        // The call and the fake return are spanned at the return type (the body keeps its own
-        // spans): a value type missing a bound is reported there, and rustc drops the call's
-        // errors that repeat the assertion's.
-        let call = quote_spanned! {ret.span()=>
-            #private::#run(__cache_handle, &__CACHE_SITE, __cache_key, async move {
-                #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
-                if false {
-                    let __cache_fake_return: #ret = loop {};
-                    return __cache_fake_return;
-                }
-                #(#stmts)*
-            })
-            .await
-        };
 
         quote! {
             #(#outer)*
@@ -129,12 +113,48 @@ impl CachedFn<'_> {
                     #assert
                 }
                 static __CACHE_SITE: #private::Site = #site;
-                let __cache_handle: &#cache_type = #handle;
+                #handle
                 let #key_mut __cache_key = #private::KeyBuilder::new();
                 #key_stmts
                 #call
             }
         }
+    }
+
+    /// The assertion that the return type can be cached, and the call that runs the body
+    /// through the cache, both spanned at the return type `ret` (the body keeps its spans).
+    ///
+    /// A value type missing a bound is then reported at the return type, not at the attribute.
+    /// The call's path starts at the first token of `ret` and its parentheses sit on the last,
+    /// so the call covers exactly the assertion's span and rustc drops the call's copies of the
+    /// assertion's errors (the `.await`, a single token, still repeats the missing supertraits).
+    fn assert_and_call(&self, runtime: &RuntimePath, ret: &Type) -> (TokenStream, TokenStream) {
+        let (assert, run) = if self.caches_outcome() {
+            ("assert_outcome", "cached_outcome")
+        } else {
+            ("assert_value", "cached_plain")
+        };
+        let (first, last) = (ret.span(), last_span(ret));
+        let private = runtime.private_at(first);
+        let assert = Ident::new(assert, first);
+        let assert = quote_spanned!(first=> let _ = #private::#assert::<#ret>;);
+
+        let stmts = &self.original.block.stmts;
+        let args = quote_spanned! {first=>
+            __cache_handle, &__CACHE_SITE, __cache_key, async move {
+                #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
+                if false {
+                    let __cache_fake_return: #ret = loop {};
+                    return __cache_fake_return;
+                }
+                #(#stmts)*
+            }
+        };
+        let mut args = Group::new(Delimiter::Parenthesis, args);
+        args.set_span(last);
+        let run = Ident::new(run, last);
+        let call = quote_spanned!(first=> #private::#run::<#ret, _> #args .await);
+        (assert, call)
     }
 
     /// The `Site` constant: namespace, version, and the optional ttl and `cache_none` flag.
@@ -158,6 +178,15 @@ impl CachedFn<'_> {
             site.extend(quote!(.cache_none(true)));
         }
         site
+    }
+}
+
+/// The span of the last token of `tokens` (the closing delimiter of a trailing group).
+fn last_span(tokens: &impl ToTokens) -> Span {
+    match tokens.to_token_stream().into_iter().last() {
+        Some(TokenTree::Group(group)) => group.span_close(),
+        Some(tree) => tree.span(),
+        None => Span::call_site(),
     }
 }
 

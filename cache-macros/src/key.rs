@@ -6,7 +6,6 @@
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 use syn::spanned::Spanned;
-use syn::GenericParam;
 
 use crate::ast::CachedFn;
 
@@ -19,36 +18,10 @@ pub(crate) struct KeyParts {
 }
 
 impl CachedFn<'_> {
-    /// The key statements: the function's type identity, then either `key = expr` or every
-    /// binding that is not skipped.
-    ///
-    /// The type identity (`Self` of a method, each type and const generic parameter) keeps
-    /// `load::<User>(1)` and `load::<Order>(1)`, which share a namespace, from sharing an entry.
-    pub(crate) fn key_parts(&self, private: &TokenStream) -> KeyParts {
+    /// The key statements: `key = expr` alone, or every parameter binding that is not skipped,
+    /// in parameter order (what `cache_runtime::key_for` reproduces by hand).
+    pub(crate) fn key_parts(&self) -> KeyParts {
         let mut stmts = TokenStream::new();
-        if let Some(receiver) = self.receiver {
-            let span = receiver.self_token.span;
-            stmts.extend(quote_spanned! {span=>
-                __cache_key.arg(#private::core::any::type_name::<Self>());
-            });
-        }
-        for param in &self.original.sig.generics.params {
-            match param {
-                GenericParam::Type(param) => {
-                    let ident = &param.ident;
-                    stmts.extend(quote_spanned! {ident.span()=>
-                        __cache_key.arg(#private::core::any::type_name::<#ident>());
-                    });
-                }
-                GenericParam::Const(param) => {
-                    let ident = &param.ident;
-                    stmts.extend(quote_spanned! {ident.span()=>
-                        __cache_key.arg(&#ident);
-                    });
-                }
-                GenericParam::Lifetime(_) => {}
-            }
-        }
         if let Some(key) = &self.args.key {
             let expr = &key.value;
             stmts.extend(quote_spanned! {expr.span()=>

@@ -33,8 +33,8 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// The first call with a given `id` runs the body and stores the result; later calls with the
-/// same `id` return the stored value until it expires. Concurrent calls with the same key share
-/// one run of the body.
+/// same `id` return the stored value until it expires. If the cache fails (Redis down, an entry
+/// that does not decode), the body runs and its result is returned as if nothing were cached.
 ///
 /// Only the body is rewritten: the signature, generics, where clause, visibility, doc comments
 /// and other attributes stay as written, and methods (`&self`) work like free functions.
@@ -53,11 +53,17 @@ use proc_macro::TokenStream;
 ///
 /// # The key
 ///
-/// Every parameter is part of the key, serialized with `serde`, so each one must implement
-/// `Serialize`. The receiver (`self`) is never part of it, but for methods the type of `Self`
-/// is, and so are the type and const generic parameters of the function: `load::<User>(1)` and
-/// `load::<Order>(1)` are different entries. Destructured parameters contribute each name they
-/// bind (`Path(id): Path<u64>` contributes `id`); `_` contributes nothing.
+/// Every parameter is part of the key, serialized with `serde` in parameter order, so each one
+/// must implement `Serialize`; [`skip`](#skip) leaves parameters out and [`key`](#key) replaces
+/// them. Destructured parameters contribute each name they bind (`Path(id): Path<u64>`
+/// contributes `id`); `_` contributes nothing. The receiver (`self`) is never part of the key.
+///
+/// The namespace, the version and the name of the cached value's type complete the key, so a
+/// generic fn caches `load::<User>(1)` and `load::<Order>(1)` apart. Two functions that share a
+/// namespace, argument values and value type share entries: this happens by default for
+/// methods of the same name on different types in one module, and for generic parameters that
+/// do not appear in the return type. Give such functions their own `namespace`, or feed the
+/// type into the key (`key = (id, std::any::type_name::<T>())`).
 ///
 /// # `ttl`
 ///
@@ -128,6 +134,9 @@ use proc_macro::TokenStream;
 ///     async fn get(&self, id: u64) -> Result<User, DbError> { self.db.load(id).await }
 /// }
 /// ```
+///
+/// When the expression is just a parameter's name (`cache = cache`), that parameter is left
+/// out of the key without a `skip`.
 ///
 /// A method that takes `self` by value or `&mut self` cannot borrow its cache from `self`,
 /// because the body needs `self` while the cache is in use; keep the cache in an `Arc` and pass

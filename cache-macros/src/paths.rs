@@ -1,7 +1,7 @@
 //! Where generated code finds the runtime: `::cache_runtime` by default, or the path given by
 //! `crate = some::path` when the dependency is renamed or re-exported.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::Path;
 
@@ -26,9 +26,31 @@ impl RuntimePath {
         quote!(#root::__private)
     }
 
+    /// `<root>::__private` with every token at `span`, so that an error about an expression
+    /// starting with this path is reported at `span` rather than at the attribute.
+    pub(crate) fn private_at(&self, span: Span) -> TokenStream {
+        respan(self.private(), span)
+    }
+
     /// `<root>::Cache`: the type of the cache handle.
     pub(crate) fn cache(&self) -> TokenStream {
         let root = &self.root;
         quote!(#root::Cache)
     }
+}
+
+/// `tokens` with every token, including those inside groups, at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            }
+            tree.set_span(span);
+            tree
+        })
+        .collect()
 }

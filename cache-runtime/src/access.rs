@@ -59,7 +59,12 @@ impl Cache {
     }
 
     /// Encodes and stores `value` under `key` for `ttl`.
-    pub(crate) async fn write<T: CacheValue>(&self, key: &str, value: &T, ttl: Duration) -> Result<()> {
+    pub(crate) async fn write<T: CacheValue>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<()> {
         let inner = &*self.inner;
         let bytes = match codec::encode(value, inner.max_value_bytes) {
             Ok(bytes) => bytes,
@@ -92,7 +97,10 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.remove(key)),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.delete(key).await.map_err(|e| self.failed("delete", e)),
+            Backend::Redis(redis) => redis
+                .delete(key)
+                .await
+                .map_err(|e| self.failed("delete", e)),
             Backend::Disabled(reason) => Err(self.failed("delete", disabled(reason))),
         }
     }

@@ -201,24 +201,23 @@ impl CacheBuilder {
     pub fn build_lazy(self) -> Result<Cache> {
         self.validate()?;
         let counters = Arc::new(Counters::default());
-        let backend = match &self.redis_url {
-            None => Backend::Memory(self.memory_store(counters.clone())),
-            #[cfg(feature = "redis")]
-            Some(url) => Backend::Redis(crate::store::redis::RedisStore::open(
-                url,
-                &self.prefix,
-                crate::store::redis::RedisOptions {
-                    connect_timeout: self.connect_timeout,
-                    response_timeout: self.response_timeout,
-                },
-            )?),
-            #[cfg(not(feature = "redis"))]
-            Some(_) => {
-                return Err(Error::config(
+        let backend =
+            match &self.redis_url {
+                None => Backend::Memory(self.memory_store(counters.clone())),
+                #[cfg(feature = "redis")]
+                Some(url) => Backend::Redis(crate::store::redis::RedisStore::open(
+                    url,
+                    &self.prefix,
+                    crate::store::redis::RedisOptions {
+                        connect_timeout: self.connect_timeout,
+                        response_timeout: self.response_timeout,
+                    },
+                )?),
+                #[cfg(not(feature = "redis"))]
+                Some(_) => return Err(Error::config(
                     "a Redis URL is set but cache-runtime was built without its `redis` feature",
-                ))
-            }
-        };
+                )),
+            };
         Ok(self.assemble(backend, counters))
     }
 

@@ -108,7 +108,8 @@ impl Cache {
         value: &T,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        self.write(key.as_ref(), value, self.ttl_or_default(ttl)).await
+        self.write(key.as_ref(), value, self.ttl_or_default(ttl))
+            .await
     }
 
     /// Deletes `key`. Returns whether it existed.
@@ -128,7 +129,10 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.get(key).is_some()),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.exists(key).await.map_err(|e| self.failed("exists", e)),
+            Backend::Redis(redis) => redis
+                .exists(key)
+                .await
+                .map_err(|e| self.failed("exists", e)),
             Backend::Disabled(r) => Err(self.failed("exists", crate::access::disabled(r))),
         }
     }
@@ -142,7 +146,10 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.expire(key, ttl)),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.expire(key, ttl).await.map_err(|e| self.failed("expire", e)),
+            Backend::Redis(redis) => redis
+                .expire(key, ttl)
+                .await
+                .map_err(|e| self.failed("expire", e)),
             Backend::Disabled(r) => Err(self.failed("expire", crate::access::disabled(r))),
         }
     }
@@ -169,13 +176,19 @@ impl Cache {
     ///
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
-    pub async fn get_many<T: CacheValue, K: AsRef<str>>(&self, keys: &[K]) -> Result<Vec<Option<T>>> {
+    pub async fn get_many<T: CacheValue, K: AsRef<str>>(
+        &self,
+        keys: &[K],
+    ) -> Result<Vec<Option<T>>> {
         let mut out = Vec::with_capacity(keys.len());
         match &self.inner.backend {
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
                 let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
-                let found = redis.get_many(&refs).await.map_err(|e| self.failed("get_many", e))?;
+                let found = redis
+                    .get_many(&refs)
+                    .await
+                    .map_err(|e| self.failed("get_many", e))?;
                 for (key, bytes) in refs.iter().zip(found) {
                     let value = match bytes {
                         Some(bytes) => self.decode_or_drop(key, &bytes).await,
@@ -222,8 +235,12 @@ impl Cache {
                         Err(e) => return Err(self.failed("encode", e)),
                     }
                 }
-                let refs: Vec<(&str, &[u8])> = encoded.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                redis.set_many(&refs, ttl).await.map_err(|e| self.failed("set_many", e))?;
+                let refs: Vec<(&str, &[u8])> =
+                    encoded.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                redis
+                    .set_many(&refs, ttl)
+                    .await
+                    .map_err(|e| self.failed("set_many", e))?;
                 for _ in &refs {
                     Counters::bump(&self.inner.counters.writes);
                 }
@@ -249,11 +266,16 @@ impl Cache {
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn delete_many<K: AsRef<str>>(&self, keys: &[K]) -> Result<u64> {
         match &self.inner.backend {
-            Backend::Memory(mem) => Ok(keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64),
+            Backend::Memory(mem) => {
+                Ok(keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64)
+            }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
                 let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
-                redis.delete_many(&refs).await.map_err(|e| self.failed("delete_many", e))
+                redis
+                    .delete_many(&refs)
+                    .await
+                    .map_err(|e| self.failed("delete_many", e))
             }
             Backend::Disabled(r) => Err(self.failed("delete_many", crate::access::disabled(r))),
         }

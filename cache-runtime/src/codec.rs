@@ -147,8 +147,28 @@ mod tests {
         let bytes = enc(&v);
         assert_eq!(bytes[0], MAGIC);
         assert_eq!(bytes[1], FORMAT_VERSION);
-        let back: (u64, String, Vec<f64>) = decode(&bytes, MAX).unwrap_or_else(|e| unreachable!("{e}"));
+        let back: (u64, String, Vec<f64>) =
+            decode(&bytes, MAX).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(back, v);
+    }
+
+    /// The stored format is pinned: changing these bytes breaks every deployed cache.
+    #[test]
+    fn golden_bytes() {
+        #[derive(Serialize)]
+        struct User {
+            id: u64,
+            name: String,
+            admin: bool,
+        }
+        let bytes = enc(&User {
+            id: 300,
+            name: "Ada".into(),
+            admin: true,
+        });
+        assert_eq!(&bytes[..4], &[0xCA, 1, 0, 0]);
+        // bincode 2 standard: varint 300 = [251, 44, 1], string = len 3 + bytes, bool = 1.
+        assert_eq!(&bytes[HEADER_LEN..], &[251, 44, 1, 3, b'A', b'd', b'a', 1]);
     }
 
     #[test]
@@ -164,7 +184,9 @@ mod tests {
         let err = decode::<String>(&future, MAX).err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("cache codec error: stored value has envelope format 9; this build reads format 1")
+            Some(
+                "cache codec error: stored value has envelope format 9; this build reads format 1"
+            )
         );
         // Same bytes read as another type: trailing bytes or a decode error, never a value.
         assert!(decode::<u8>(&good, MAX).is_err());

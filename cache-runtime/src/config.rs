@@ -44,9 +44,17 @@ impl CacheBuilder {
     /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<CacheBuilder> {
         let mut builder = CacheBuilder::new();
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(url) = get("REDIS_URL") {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") || url.starts_with("unix://")) {
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("redis+unix://")
+                || url.starts_with("unix://"))
+            {
                 return Err(Error::config(format_args!(
                     "REDIS_URL must start with redis://, rediss://, redis+unix:// or unix://, got `{}`",
                     redact(&url)
@@ -78,7 +86,6 @@ impl CacheBuilder {
         }
         Ok(builder)
     }
-
 }
 
 fn redact(url: &str) -> String {
@@ -91,7 +98,9 @@ fn redact(url: &str) -> String {
 /// Parses `300` (seconds) or `500ms`, `90s`, `10m`, `1h`, `1d`. Zero is refused.
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits.parse().ok()?;
     let ms_per_unit: u64 = match unit {
@@ -118,7 +127,16 @@ mod tests {
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        for bad in ["0", "0s", "", "s", "10x", "-5", "1.5h", "99999999999999999999d"] {
+        for bad in [
+            "0",
+            "0s",
+            "",
+            "s",
+            "10x",
+            "-5",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

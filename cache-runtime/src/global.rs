@@ -34,13 +34,13 @@ pub fn init(cache: Cache) -> Result<()> {
 
 /// The global cache (built from the environment on first use if [`init`] was not called).
 pub fn global() -> &'static Cache {
-    GLOBAL.get_or_init(|| {
-        match CacheBuilder::from_env().and_then(CacheBuilder::build_lazy) {
+    GLOBAL.get_or_init(
+        || match CacheBuilder::from_env().and_then(CacheBuilder::build_lazy) {
             Ok(cache) => cache,
             Err(e) => {
                 tracing::error!("global cache disabled: {e}");
                 CacheBuilder::build_disabled(e.to_string())
             }
-        }
-    })
+        },
+    )
 }

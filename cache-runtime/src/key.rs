@@ -148,7 +148,9 @@ impl KeyBuilder {
         let digest = self.digest()?;
         let id = TypeId::of::<V>();
         match site.head.get() {
-            Some((cached_id, head)) if *cached_id == id => Ok(with_digest(head.as_bytes(), &digest)),
+            Some((cached_id, head)) if *cached_id == id => {
+                Ok(with_digest(head.as_bytes(), &digest))
+            }
             Some(_) => {
                 // A generic fn called with another value type than the first call's.
                 let head = key_head::<V>(site.namespace, site.version);
@@ -289,8 +291,14 @@ mod tests {
 
     #[test]
     fn namespaces_are_escaped() {
-        assert_eq!(escape_namespace("my_app::users::get_user"), "my_app.users.get_user");
-        assert_eq!(escape_namespace("a*b?c[d]\\e:f g"), "a%2Ab%3Fc%5Bd%5D%5Ce%3Af%20g");
+        assert_eq!(
+            escape_namespace("my_app::users::get_user"),
+            "my_app.users.get_user"
+        );
+        assert_eq!(
+            escape_namespace("a*b?c[d]\\e:f g"),
+            "a%2Ab%3Fc%5Bd%5D%5Ce%3Af%20g"
+        );
         assert_eq!(escape_namespace("é"), "%C3%A9");
         assert_eq!(escape_namespace("100%"), "100%25");
     }

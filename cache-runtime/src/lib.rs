@@ -14,6 +14,8 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
+//! // Optional: without `init`, the first call builds the global cache from the environment.
+//! cache_runtime::init(cache_runtime::Cache::memory()).unwrap();
 //! assert_eq!(get_user(7).await.unwrap(), "user 7"); // miss: the body runs
 //! assert_eq!(get_user(7).await.unwrap(), "user 7"); // hit
 //! let stats = cache_runtime::global().stats();
@@ -71,9 +73,15 @@ pub use stats::Stats;
 pub use cache_macros::cached;
 
 /// What a cached value must be: serializable both ways, cloneable, shareable, owned.
-pub trait CacheValue: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {}
+pub trait CacheValue:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+}
 
-impl<T> CacheValue for T where T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {}
+impl<T> CacheValue for T where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+}
 
 impl AsRef<str> for CacheKey {
     fn as_ref(&self) -> &str {

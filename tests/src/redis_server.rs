@@ -1,13 +1,15 @@
-//! A real `redis-server` process on a free loopback port, killed by PID when dropped.
+//! A real `redis-server` process on a free loopback port, killed when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// The message a test fails with when `redis-server` is not installed.
-pub const INSTALL_HINT: &str = "redis-server was not found on PATH. The integration tests start their own \
+pub const INSTALL_HINT: &str =
+    "redis-server was not found on PATH. The integration tests start their own \
      redis-server processes and never skip: install it with `apt-get install redis-server` \
      (Debian/Ubuntu), `dnf install redis` (Fedora) or `brew install redis` (macOS)";
 
@@ -40,7 +42,8 @@ impl RedisServer {
     }
 
     fn try_start(port: u16, extra: &[&str]) -> Result<RedisServer, String> {
-        let dir = std::env::temp_dir().join(format!("cache-tests-redis-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cache-tests-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let spawned = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -57,28 +60,55 @@ impl RedisServer {
             Err(e) => return Err(format!("spawning redis-server: {e}")),
         };
         let mut server = RedisServer { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let mut out = String::new();
-                if let Some(mut stdout) = server.child.stdout.take() {
-                    let _ = stdout.read_to_string(&mut out);
+        // Wait for *this* process to report that it serves. A PING alone could be answered by
+        // another test's server that won a race for the same free port while ours failed to
+        // bind; the "Ready to accept connections" line comes from our own stdout.
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        if let Some(stdout) = server.child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut log = String::new();
+                let mut ready_tx = Some(ready_tx);
+                // Keep reading after "ready" so the pipe never fills up.
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Some(tx) = &ready_tx {
+                        if line.contains("Ready to accept connections") {
+                            let _ = tx.send(Ok(()));
+                            ready_tx = None;
+                        } else {
+                            log.push_str(&line);
+                            log.push('\n');
+                        }
+                    }
                 }
-                return Err(format!("redis-server exited with {status}: {out}"));
-            }
-            if server.answers_ping() {
-                // Drain output in the background so the pipe never fills up.
-                if let Some(stdout) = server.child.stdout.take() {
-                    std::thread::spawn(move || for _ in BufReader::new(stdout).lines() {});
+                if let Some(tx) = ready_tx {
+                    let _ = tx.send(Err(log));
                 }
-                if let Some(stderr) = server.child.stderr.take() {
-                    std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
-                }
-                return Ok(server);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            });
         }
-        Err(format!("redis-server on port {port} did not answer within 10 s"))
+        if let Some(stderr) = server.child.stderr.take() {
+            std::thread::spawn(
+                move || for _ in BufReader::new(stderr).lines().map_while(Result::ok) {},
+            );
+        }
+        match ready_rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(())) if server.answers_ping() => Ok(server),
+            Ok(Ok(())) => Err(format!(
+                "redis-server on port {port} is ready but does not answer"
+            )),
+            Ok(Err(log)) => {
+                let status = server
+                    .child
+                    .wait()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                Err(format!(
+                    "redis-server on port {port} exited ({status}): {log}"
+                ))
+            }
+            Err(_) => Err(format!(
+                "redis-server on port {port} was not ready within 10 s"
+            )),
+        }
     }
 
     fn answers_ping(&self) -> bool {

@@ -14,7 +14,10 @@ async fn get(key: u64, cache: u64, result: u64, value: u64, handle: u64) -> u64 
     __cache_key.arg(&result);
     __cache_key.arg(&value);
     __cache_key.arg(&handle);
-    my_cache::__private::cached_plain(
+    my_cache::__private::cached_plain::<
+        u64,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

@@ -12,10 +12,11 @@ where
     );
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
-    __cache_key.arg(::cache_runtime::__private::core::any::type_name::<T>());
-    __cache_key.arg(&N);
     __cache_key.arg(&id);
-    ::cache_runtime::__private::cached_outcome(
+    ::cache_runtime::__private::cached_outcome::<
+        Result<T, Error>,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

@@ -10,7 +10,10 @@ async fn feed(user: &User, page: u32, db: &Db) -> Vec<Post> {
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&((user.id, page)));
-    ::cache_runtime::__private::cached_plain(
+    ::cache_runtime::__private::cached_plain::<
+        Vec<Post>,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

@@ -9,13 +9,16 @@ pub async fn get(&self, id: u64) -> Result<User, Error> {
         ::core::concat!(::core::module_path!(), "::", "get"),
         1u32,
     );
+    let __cache_source = &(self.cache);
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::AsCache::as_cache(
-        &(self.cache),
+        __cache_source,
     );
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
-    __cache_key.arg(::cache_runtime::__private::core::any::type_name::<Self>());
     __cache_key.arg(&id);
-    ::cache_runtime::__private::cached_outcome(
+    ::cache_runtime::__private::cached_outcome::<
+        Result<User, Error>,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

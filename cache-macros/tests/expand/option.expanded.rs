@@ -10,7 +10,10 @@ async fn find(email: String) -> Option<User> {
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&email);
-    ::cache_runtime::__private::cached_outcome(
+    ::cache_runtime::__private::cached_outcome::<
+        Option<User>,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

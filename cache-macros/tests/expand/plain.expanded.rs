@@ -12,7 +12,10 @@ pub async fn square(n: u64) -> u64 {
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&n);
-    ::cache_runtime::__private::cached_plain(
+    ::cache_runtime::__private::cached_plain::<
+        u64,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

@@ -11,7 +11,10 @@ pub async fn get_user(id: u64, pool: &Pool) -> Result<User, AppError> {
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&id);
-    ::cache_runtime::__private::cached_outcome(
+    ::cache_runtime::__private::cached_outcome::<
+        Result<User, AppError>,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

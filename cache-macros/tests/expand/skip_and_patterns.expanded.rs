@@ -11,7 +11,10 @@ async fn handler(Path(id): Path<u64>, (a, _): (u8, u8), db: Db, _: Extra) -> Str
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&id);
     __cache_key.arg(&a);
-    ::cache_runtime::__private::cached_plain(
+    ::cache_runtime::__private::cached_plain::<
+        String,
+        _,
+    >(
             __cache_handle,
             &__CACHE_SITE,
             __cache_key,

@@ -452,7 +452,9 @@ mod tests {
 
     fn digest<T: Serialize + ?Sized>(v: &T) -> [u8; 32] {
         let mut sink = Sink::new();
-        hash_into(&mut sink, v).map_err(|e| e.0).unwrap_or_else(|e| unreachable!("{e}"));
+        hash_into(&mut sink, v)
+            .map_err(|e| e.0)
+            .unwrap_or_else(|e| unreachable!("{e}"));
         sink.finish()
     }
 

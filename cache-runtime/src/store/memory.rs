@@ -180,8 +180,17 @@ mod tests {
             store.insert(&format!("big{i}"), entry(10_000, Duration::from_secs(60)));
         }
         store.run_pending_tasks();
-        assert!(store.weighted_size() <= 100 * 1024, "{}", store.weighted_size());
-        assert!(counters.evictions.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        assert!(
+            store.weighted_size() <= 100 * 1024,
+            "{}",
+            store.weighted_size()
+        );
+        assert!(
+            counters
+                .evictions
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        );
     }
 
     #[test]

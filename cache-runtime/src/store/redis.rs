@@ -72,10 +72,7 @@ impl RedisStore {
     /// Opens a lazily connecting store: nothing is sent until the first command.
     pub(crate) fn open(url: &str, prefix: &str, options: RedisOptions) -> Result<Self> {
         let client = redis::Client::open(url).map_err(|e| {
-            Error::config(format_args!(
-                "invalid Redis URL `{}`: {e}",
-                redact_url(url)
-            ))
+            Error::config(format_args!("invalid Redis URL `{}`: {e}", redact_url(url)))
         })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
@@ -125,7 +122,11 @@ impl RedisStore {
 
     pub(crate) async fn expire(&self, key: &str, ttl: Duration) -> Result<bool> {
         let n: u64 = self
-            .run(redis::cmd("PEXPIRE").arg(self.key(key)).arg(ttl_millis(ttl)))
+            .run(
+                redis::cmd("PEXPIRE")
+                    .arg(self.key(key))
+                    .arg(ttl_millis(ttl)),
+            )
             .await?;
         Ok(n > 0)
     }
@@ -210,7 +211,9 @@ impl RedisStore {
         let reply: Value = self.run(&redis::cmd("PING")).await?;
         match reply {
             Value::SimpleString(s) if s == "PONG" => Ok(start.elapsed()),
-            other => Err(Error::store(format_args!("unexpected PING reply {other:?}"))),
+            other => Err(Error::store(format_args!(
+                "unexpected PING reply {other:?}"
+            ))),
         }
     }
 }

@@ -1,0 +1,159 @@
+//! Configuration: environment variables, builder validation, and URL errors, with exact text.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cache_runtime::{Cache, CacheBuilder, Error};
+
+fn from_vars(vars: &[(&str, &str)]) -> Result<CacheBuilder, Error> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    CacheBuilder::from_lookup(move |name| vars.get(name).cloned())
+}
+
+fn config_error(vars: &[(&str, &str)]) -> String {
+    match from_vars(vars) {
+        Err(e @ Error::Config(_)) => e.to_string(),
+        other => panic!("expected a configuration error for {vars:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn no_variables_means_memory_with_defaults() {
+    let cache = from_vars(&[]).unwrap().build().await.unwrap();
+    assert_eq!(cache.backend(), "memory");
+    assert_eq!(cache.prefix(), "cache");
+    assert_eq!(cache.default_ttl(), Duration::from_secs(300));
+    // An empty REDIS_URL is the same as an unset one.
+    let cache = from_vars(&[("REDIS_URL", "  ")])
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(cache.backend(), "memory");
+}
+
+#[tokio::test]
+async fn variables_are_applied() {
+    let cache = from_vars(&[
+        ("CACHE_PREFIX", "svc:v2"),
+        ("CACHE_DEFAULT_TTL", "90s"),
+        ("CACHE_MAX_VALUE_BYTES", "1024"),
+    ])
+    .unwrap()
+    .build()
+    .await
+    .unwrap();
+    assert_eq!(cache.prefix(), "svc:v2");
+    assert_eq!(cache.default_ttl(), Duration::from_secs(90));
+    let big = "x".repeat(2000);
+    assert!(matches!(
+        cache.set("k", &big, None).await,
+        Err(Error::TooLarge { max: 1024, .. })
+    ));
+    let seconds = from_vars(&[("CACHE_DEFAULT_TTL", "45")])
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(seconds.default_ttl(), Duration::from_secs(45));
+}
+
+#[test]
+fn malformed_variables_name_the_variable() {
+    assert_eq!(
+        config_error(&[("CACHE_DEFAULT_TTL", "soon")]),
+        "invalid cache configuration: CACHE_DEFAULT_TTL=\"soon\" is not valid; expected a whole number of seconds greater than 0 (e.g. 300) or a duration such as 90s, 10m, 1h, 1d"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_DEFAULT_TTL", "0")]),
+        "invalid cache configuration: CACHE_DEFAULT_TTL=\"0\" is not valid; expected a whole number of seconds greater than 0 (e.g. 300) or a duration such as 90s, 10m, 1h, 1d"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_MAX_VALUE_BYTES", "8MB")]),
+        "invalid cache configuration: CACHE_MAX_VALUE_BYTES=\"8MB\" is not valid; expected a whole number of bytes, at least 64 (e.g. 8388608)"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_PREFIX", "my app")]),
+        "invalid cache configuration: CACHE_PREFIX \"my app\" contains ' '; use letters, digits, `_`, `-`, `.` and `:`"
+    );
+    assert_eq!(
+        config_error(&[("REDIS_URL", "http://user:hunter2@example.com")]),
+        "invalid cache configuration: REDIS_URL must start with redis://, rediss://, redis+unix:// or unix://, got `***@example.com`"
+    );
+}
+
+#[tokio::test]
+async fn bad_redis_urls_fail_at_build() {
+    let err = Cache::builder()
+        .redis_url("redis://:hunter2@127.0.0.1:notaport")
+        .build()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(
+        text.starts_with(
+            "invalid cache configuration: invalid Redis URL `redis://:***@127.0.0.1:notaport`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[tokio::test]
+async fn unreachable_redis_fails_at_build_without_leaking_the_password() {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let err = Cache::builder()
+        .redis_url("redis://app:hunter2@127.0.0.1:1")
+        .build()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Store(_)), "{err:?}");
+    assert!(
+        text.starts_with("cache store error: Redis at redis://app:***@127.0.0.1:1 did not answer:"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[tokio::test]
+async fn debug_output_hides_the_password() {
+    let builder = Cache::builder().redis_url("redis://app:hunter2@127.0.0.1:1");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("redis://app:***@127.0.0.1:1"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let cache = builder.build_lazy().unwrap();
+    let shown = format!("{cache:?}");
+    assert!(shown.contains("redis://app:***@127.0.0.1:1"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+#[tokio::test]
+async fn invalid_builder_settings_are_refused() {
+    let cases: [(CacheBuilder, &str); 4] = [
+        (
+            Cache::builder().prefix(""),
+            "invalid cache configuration: prefix must be 1 to 64 characters, got 0 characters",
+        ),
+        (
+            Cache::builder().prefix("a*"),
+            "invalid cache configuration: prefix \"a*\" contains '*'; use letters, digits, `_`, `-`, `.` and `:`",
+        ),
+        (
+            Cache::builder().default_ttl(Duration::ZERO),
+            "invalid cache configuration: default_ttl must be greater than zero",
+        ),
+        (
+            Cache::builder().max_value_bytes(10),
+            "invalid cache configuration: max_value_bytes must be at least 64, got 10",
+        ),
+    ];
+    for (builder, expected) in cases {
+        assert_eq!(builder.build().await.unwrap_err().to_string(), expected);
+    }
+}

@@ -1,0 +1,9 @@
+use cache_runtime::cached;
+
+#[cached(key = id, skip(pool))]
+async fn get_user(id: u64, pool: &str) -> u64 {
+    let _ = pool;
+    id
+}
+
+fn main() {}
