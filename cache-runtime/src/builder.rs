@@ -13,7 +13,8 @@ use crate::store::Backend;
 /// Builds a [`Cache`]. Setters are nouns; finish with [`build`](CacheBuilder::build).
 ///
 /// ```
-/// # async fn demo() -> cache_runtime::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> cache_runtime::Result<()> {
 /// use std::time::Duration;
 /// let cache = cache_runtime::Cache::builder()
 ///     .prefix("myapp")

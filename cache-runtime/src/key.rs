@@ -139,8 +139,11 @@ impl KeyBuilder {
     ///
     /// Fails only if an argument's own `Serialize` impl fails.
     pub fn build<V: ?Sized + 'static>(self, namespace: &str, version: u32) -> Result<CacheKey> {
-        let head = key_head::<V>(namespace, version);
-        Ok(with_digest(head.as_bytes(), &self.digest()?))
+        let digest = self.digest()?;
+        let mut out = SmallVec::<[u8; 128]>::new();
+        write_head::<V>(&mut out, namespace, version);
+        push_hex(&mut out, &digest[..16]);
+        Ok(CacheKey(out))
     }
 
     /// The key for a `#[cached]` call site, reusing its rendered head.
@@ -148,18 +151,18 @@ impl KeyBuilder {
         let digest = self.digest()?;
         let id = TypeId::of::<V>();
         match site.head.get() {
-            Some((cached_id, head)) if *cached_id == id => {
-                Ok(with_digest(head.as_bytes(), &digest))
-            }
+            Some((cached_id, head)) if *cached_id == id => Ok(with_digest(head, &digest)),
             Some(_) => {
                 // A generic fn called with another value type than the first call's.
-                let head = key_head::<V>(site.namespace, site.version);
-                Ok(with_digest(head.as_bytes(), &digest))
+                let mut head = SmallVec::<[u8; 128]>::new();
+                write_head::<V>(&mut head, site.namespace, site.version);
+                Ok(with_digest(&head, &digest))
             }
             None => {
-                let head = key_head::<V>(site.namespace, site.version);
-                let key = with_digest(head.as_bytes(), &digest);
-                let _ = site.head.set((id, head.into_boxed_str()));
+                let mut head = SmallVec::<[u8; 128]>::new();
+                write_head::<V>(&mut head, site.namespace, site.version);
+                let key = with_digest(&head, &digest);
+                let _ = site.head.set((id, head.into_vec().into_boxed_slice()));
                 Ok(key)
             }
         }
@@ -170,7 +173,7 @@ impl KeyBuilder {
 pub(crate) struct SiteKey {
     pub(crate) namespace: &'static str,
     pub(crate) version: u32,
-    head: OnceLock<(TypeId, Box<str>)>,
+    head: OnceLock<(TypeId, Box<[u8]>)>,
 }
 
 impl SiteKey {
@@ -231,31 +234,49 @@ pub fn key_for<V: ?Sized + 'static>(
 }
 
 fn with_digest(head: &[u8], digest: &[u8; 32]) -> CacheKey {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = SmallVec::<[u8; 128]>::new();
     out.extend_from_slice(head);
-    for b in &digest[..16] {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
-    }
+    push_hex(&mut out, &digest[..16]);
     CacheKey(out)
 }
 
-/// `{namespace}:v{version}.{type}:`
-fn key_head<V: ?Sized + 'static>(namespace: &str, version: u32) -> String {
-    format!(
-        "{}:v{}.{:08x}:",
-        escape_namespace(namespace),
-        version,
-        type_fingerprint::<V>()
-    )
+fn push_hex(out: &mut SmallVec<[u8; 128]>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
 }
 
-/// 32 bits of a blake3 hash of `V`'s type name.
+/// Writes `{namespace}:v{version}.{type}:`.
+fn write_head<V: ?Sized + 'static>(out: &mut SmallVec<[u8; 128]>, namespace: &str, version: u32) {
+    escape_namespace_into(namespace, out);
+    out.extend_from_slice(b":v");
+    let mut digits = [0u8; 10];
+    let mut n = version;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+    out.push(b'.');
+    push_hex(out, &type_fingerprint::<V>().to_be_bytes());
+    out.push(b':');
+}
+
+/// 32 bits of a hash (FNV-1a) of `V`'s type name.
 pub fn type_fingerprint<V: ?Sized + 'static>() -> u32 {
-    let hash = blake3::hash(std::any::type_name::<V>().as_bytes());
-    let b = hash.as_bytes();
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in std::any::type_name::<V>().bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash ^ (hash >> 32)) as u32
 }
 
 /// Escapes namespace text so it is safe inside a key and inside a SCAN pattern.
@@ -265,24 +286,30 @@ pub fn type_fingerprint<V: ?Sized + 'static>() -> u32 {
 /// non-ASCII) is written as `%XX`. The mapping is injective apart from `::` → `.`, so two
 /// distinct user namespaces never share keys and user text can never widen a pattern.
 pub fn escape_namespace(namespace: &str) -> String {
-    let mut out = String::with_capacity(namespace.len());
+    let mut out = SmallVec::<[u8; 128]>::new();
+    escape_namespace_into(namespace, &mut out);
+    // Only ASCII is written.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn escape_namespace_into(namespace: &str, out: &mut SmallVec<[u8; 128]>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = namespace.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b == b':' && bytes.get(i + 1) == Some(&b':') {
-            out.push('.');
+            out.push(b'.');
             i += 2;
             continue;
         }
         if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
-            out.push(char::from(b));
+            out.push(b);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
         }
         i += 1;
     }
-    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,89 @@
-//! Test support for the integration tests: real `redis-server` processes and the backend
-//! fixture the shared suites run against.
+//! Test support for the integration tests: real `redis-server` processes, the backend
+//! fixture, and the backend-independent suites that run against every backend.
+//!
+//! A backend's test binary is one line, e.g. `tests/memory_store.rs`:
+//!
+//! ```ignore
+//! cache_tests::backend_suite!(cache_tests::fixture::Fixture::memory());
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fixture;
 pub mod redis_server;
+pub mod suite;
+
+/// Expands to one `#[tokio::test]` per suite fn, each building its own fixture with
+/// `$fixture` (an expression of type [`Fixture`](crate::fixture::Fixture), which may use
+/// `.await`). Tests are grouped in one module per suite file: `manual::get_set_round_trip`.
+///
+/// Write `$fixture` with full paths: it is expanded inside the generated modules.
+///
+/// Every suite fn is listed here, once.
+#[macro_export]
+macro_rules! backend_suite {
+    ($fixture:expr $(,)?) => {
+        $crate::backend_suite! {
+            @expand $fixture;
+            manual {
+                get_set_round_trip,
+                delete_and_exists,
+                expire_and_ttl,
+                entries_expire,
+                get_many_keeps_order,
+                set_many_and_delete_many,
+                clear_namespace_only_that_namespace,
+                clear_pattern_only_star_is_wildcard,
+                ping_answers,
+                stats_count_reads_and_writes,
+            }
+            attributes {
+                ttl_argument,
+                namespace_argument,
+                default_namespace_is_fn_path,
+                key_argument,
+                skip_argument,
+                version_argument,
+                cache_none_argument,
+                crate_argument,
+            }
+            shapes {
+                plain_value_cached,
+                result_caches_only_ok,
+                option_caches_only_some,
+                method_with_self_cache,
+                generic_fn_instantiations_separate,
+                parameters_named_like_internals,
+            }
+            keys {
+                maps_and_sets_ignore_order,
+                floats_are_canonical,
+                argument_boundaries_are_kept,
+                key_for_matches_cached,
+                unserializable_argument_fails_open,
+            }
+            values {
+                other_type_is_a_miss,
+                oversized_value_not_stored,
+                oversized_cached_value_returned,
+                hostile_manual_keys_round_trip,
+                hostile_namespaces_are_literal,
+                cached_hostile_namespace,
+                value_at_the_limit_is_cached,
+                unencodable_value_fails_open,
+            }
+        }
+    };
+    (@expand $fixture:expr; $($suite:ident { $($name:ident),* $(,)? })*) => {
+        $(
+            mod $suite {
+                $(
+                    #[::tokio::test]
+                    async fn $name() {
+                        let fixture = $fixture;
+                        $crate::suite::$suite::$name(&fixture).await;
+                    }
+                )*
+            }
+        )*
+    };
+}

@@ -139,6 +139,26 @@ impl RedisServer {
         self.child.id()
     }
 
+    /// Stops the process (`SIGSTOP`): it keeps its port and accepts connections, but answers
+    /// nothing until [`resume`](RedisServer::resume). Dropping a paused server still kills it.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Continues a [`pause`](RedisServer::pause)d process (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args([format!("-{name}").as_str(), pid.as_str()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill -{name} {pid}: {e}"));
+        assert!(status.success(), "kill -{name} {pid} failed: {status}");
+    }
+
     /// A plain redis-rs client for checking what the cache wrote.
     pub fn client(&self) -> redis::Client {
         redis::Client::open(self.url()).unwrap_or_else(|e| panic!("client for {}: {e}", self.url()))

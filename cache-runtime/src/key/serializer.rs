@@ -3,7 +3,8 @@
 //! The encoding is prefix-free: every value starts with a tag byte, strings and byte slices
 //! are length-prefixed, and sequences end with an end tag, so `("ab", "c")` and `("a", "bc")`
 //! hash differently. Maps and sets hash independently of iteration order: each entry is
-//! hashed on its own, the entry digests are sorted, and the sorted list is hashed. Floats are
+//! encoded on its own into a scratch buffer, the encodings are sorted, and the sorted list is
+//! hashed (one allocation per map or set; none for anything else). Floats are
 //! canonicalized (`-0.0` hashes as `0.0`, every NaN as one NaN). Struct and enum *type* names
 //! are not hashed (renaming a type keeps its keys); field and variant names are.
 
@@ -59,10 +60,34 @@ impl ser::Error for KeyError {
     }
 }
 
+/// Where encoded bytes go: the blake3 [`Sink`], or a scratch buffer for the entries of a
+/// map or set (which are sorted before they reach the hasher).
+pub(crate) trait Out {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Out for Sink {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.write(bytes);
+    }
+}
+
+impl Out for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// Hashes `value` into `sink`.
 pub(crate) fn hash_into<T: Serialize + ?Sized>(sink: &mut Sink, value: &T) -> Result<(), KeyError> {
+    encode_into(sink, value)
+}
+
+fn encode_into<O: Out, T: Serialize + ?Sized>(out: &mut O, value: &T) -> Result<(), KeyError> {
     let mut ser = KeySerializer {
-        sink,
+        out,
         unordered_next: is_unordered_set::<T>(),
     };
     value.serialize(&mut ser)
@@ -74,6 +99,11 @@ pub(crate) fn hash_into<T: Serialize + ?Sized>(sink: &mut Sink, value: &T) -> Re
 /// the static type can. Smart pointers and references are looked through.
 fn is_unordered_set<T: ?Sized>() -> bool {
     let mut name = std::any::type_name::<T>();
+    // Fast reject: every set type is generic, so its name ends with `>`. This keeps the
+    // check to one byte for the elements of a `Vec<String>` or the fields of a struct.
+    if !name.ends_with('>') {
+        return false;
+    }
     loop {
         let stripped = name
             .strip_prefix("&mut ")
@@ -90,45 +120,64 @@ fn is_unordered_set<T: ?Sized>() -> bool {
         || name.starts_with("hashbrown::set::HashSet<")
 }
 
-struct KeySerializer<'a> {
-    sink: &'a mut Sink,
+struct KeySerializer<'a, O: Out> {
+    out: &'a mut O,
     unordered_next: bool,
 }
 
-impl KeySerializer<'_> {
+impl<O: Out> KeySerializer<'_, O> {
     fn nested<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         self.unordered_next = is_unordered_set::<T>();
         value.serialize(&mut *self)
     }
 
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.out.put(&[b]);
+    }
+
     fn str_bytes(&mut self, tag: u8, bytes: &[u8]) {
-        self.sink.byte(tag);
-        self.sink.len_prefix(bytes.len());
-        self.sink.write(bytes);
+        self.byte(tag);
+        self.out.put(&(bytes.len() as u64).to_le_bytes());
+        self.out.put(bytes);
     }
 }
 
 /// State of one compound value being serialized.
-enum Compound<'s, 'a> {
-    /// Elements hashed in order into the parent, closed by an END tag.
-    Ordered(&'s mut KeySerializer<'a>),
-    /// Entries hashed one by one; their sorted digests go into the parent on `end`.
+enum Compound<'s, 'a, O: Out> {
+    /// Elements encoded in order into the parent, closed by an END tag.
+    Ordered(&'s mut KeySerializer<'a, O>),
+    /// Entries encoded one by one into `scratch`; on `end` they are sorted by their bytes and
+    /// written to the parent, so iteration order does not matter. Every encoding is
+    /// prefix-free, so the sorted concatenation is unambiguous.
     Unordered {
-        parent: &'s mut KeySerializer<'a>,
-        digests: Vec<[u8; 32]>,
-        /// The map key whose value comes next (maps hash key and value as one entry).
-        pending: Option<Box<Sink>>,
+        parent: &'s mut KeySerializer<'a, O>,
+        scratch: Vec<u8>,
+        entries: Vec<(usize, usize)>,
+        /// Where the current map entry (key, then value) started.
+        entry_start: usize,
     },
 }
 
-impl Compound<'_, '_> {
+impl<'s, 'a, O: Out> Compound<'s, 'a, O> {
+    fn unordered(parent: &'s mut KeySerializer<'a, O>) -> Self {
+        Compound::Unordered {
+            parent,
+            scratch: Vec::new(),
+            entries: Vec::new(),
+            entry_start: 0,
+        }
+    }
+
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         match self {
             Compound::Ordered(ser) => ser.nested(value),
-            Compound::Unordered { digests, .. } => {
-                let mut sink = Sink::new();
-                hash_into(&mut sink, value)?;
-                digests.push(sink.finish());
+            Compound::Unordered {
+                scratch, entries, ..
+            } => {
+                let start = scratch.len();
+                encode_into(scratch, value)?;
+                entries.push((start, scratch.len()));
                 Ok(())
             }
         }
@@ -144,11 +193,13 @@ impl Compound<'_, '_> {
     fn map_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
         match self {
             Compound::Ordered(ser) => ser.nested(key),
-            Compound::Unordered { pending, .. } => {
-                let mut sink = Box::new(Sink::new());
-                hash_into(&mut sink, key)?;
-                *pending = Some(sink);
-                Ok(())
+            Compound::Unordered {
+                scratch,
+                entry_start,
+                ..
+            } => {
+                *entry_start = scratch.len();
+                encode_into(scratch, key)
             }
         }
     }
@@ -157,13 +208,13 @@ impl Compound<'_, '_> {
         match self {
             Compound::Ordered(ser) => ser.nested(value),
             Compound::Unordered {
-                digests, pending, ..
+                scratch,
+                entries,
+                entry_start,
+                ..
             } => {
-                let mut sink = pending
-                    .take()
-                    .ok_or_else(|| KeyError("map value serialized before its key".into()))?;
-                hash_into(&mut sink, value)?;
-                digests.push(sink.finish());
+                encode_into(scratch, value)?;
+                entries.push((*entry_start, scratch.len()));
                 Ok(())
             }
         }
@@ -172,18 +223,19 @@ impl Compound<'_, '_> {
     fn finish(self) -> Result<(), KeyError> {
         match self {
             Compound::Ordered(ser) => {
-                ser.sink.byte(tag::END);
+                ser.byte(tag::END);
                 Ok(())
             }
             Compound::Unordered {
                 parent,
-                mut digests,
+                scratch,
+                mut entries,
                 ..
             } => {
-                digests.sort_unstable();
-                parent.sink.len_prefix(digests.len());
-                for d in &digests {
-                    parent.sink.write(d);
+                entries.sort_unstable_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
+                parent.out.put(&(entries.len() as u64).to_le_bytes());
+                for (start, end) in entries {
+                    parent.out.put(&scratch[start..end]);
                 }
                 Ok(())
             }
@@ -194,23 +246,23 @@ impl Compound<'_, '_> {
 macro_rules! fixed {
     ($($method:ident($ty:ty) => $tag:expr;)*) => {$(
         fn $method(self, v: $ty) -> Result<(), KeyError> {
-            self.sink.byte($tag);
-            self.sink.write(&v.to_le_bytes());
+            self.byte($tag);
+            self.out.put(&v.to_le_bytes());
             Ok(())
         }
     )*};
 }
 
-impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
+impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
     type Ok = ();
     type Error = KeyError;
-    type SerializeSeq = Compound<'s, 'a>;
-    type SerializeTuple = Compound<'s, 'a>;
-    type SerializeTupleStruct = Compound<'s, 'a>;
-    type SerializeTupleVariant = Compound<'s, 'a>;
-    type SerializeMap = Compound<'s, 'a>;
-    type SerializeStruct = Compound<'s, 'a>;
-    type SerializeStructVariant = Compound<'s, 'a>;
+    type SerializeSeq = Compound<'s, 'a, O>;
+    type SerializeTuple = Compound<'s, 'a, O>;
+    type SerializeTupleStruct = Compound<'s, 'a, O>;
+    type SerializeTupleVariant = Compound<'s, 'a, O>;
+    type SerializeMap = Compound<'s, 'a, O>;
+    type SerializeStruct = Compound<'s, 'a, O>;
+    type SerializeStructVariant = Compound<'s, 'a, O>;
 
     fixed! {
         serialize_i8(i8) => tag::I8;
@@ -226,7 +278,7 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
     }
 
     fn serialize_bool(self, v: bool) -> Result<(), KeyError> {
-        self.sink.write(&[tag::BOOL, v as u8]);
+        self.out.put(&[tag::BOOL, v as u8]);
         Ok(())
     }
 
@@ -238,8 +290,8 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         } else {
             v.to_bits()
         };
-        self.sink.byte(tag::F32);
-        self.sink.write(&canonical.to_le_bytes());
+        self.byte(tag::F32);
+        self.out.put(&canonical.to_le_bytes());
         Ok(())
     }
 
@@ -251,14 +303,14 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         } else {
             v.to_bits()
         };
-        self.sink.byte(tag::F64);
-        self.sink.write(&canonical.to_le_bytes());
+        self.byte(tag::F64);
+        self.out.put(&canonical.to_le_bytes());
         Ok(())
     }
 
     fn serialize_char(self, v: char) -> Result<(), KeyError> {
-        self.sink.byte(tag::CHAR);
-        self.sink.write(&u32::from(v).to_le_bytes());
+        self.byte(tag::CHAR);
+        self.out.put(&u32::from(v).to_le_bytes());
         Ok(())
     }
 
@@ -273,17 +325,17 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
     }
 
     fn serialize_none(self) -> Result<(), KeyError> {
-        self.sink.byte(tag::NONE);
+        self.byte(tag::NONE);
         Ok(())
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), KeyError> {
-        self.sink.byte(tag::SOME);
+        self.byte(tag::SOME);
         self.nested(value)
     }
 
     fn serialize_unit(self) -> Result<(), KeyError> {
-        self.sink.byte(tag::UNIT);
+        self.byte(tag::UNIT);
         Ok(())
     }
 
@@ -320,22 +372,18 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         self.nested(value)
     }
 
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'s, 'a>, KeyError> {
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'s, 'a, O>, KeyError> {
         if std::mem::take(&mut self.unordered_next) {
-            self.sink.byte(tag::SET);
-            Ok(Compound::Unordered {
-                parent: self,
-                digests: Vec::new(),
-                pending: None,
-            })
+            self.byte(tag::SET);
+            Ok(Compound::unordered(self))
         } else {
-            self.sink.byte(tag::SEQ);
+            self.byte(tag::SEQ);
             Ok(Compound::Ordered(self))
         }
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<Compound<'s, 'a>, KeyError> {
-        self.sink.byte(tag::TUPLE);
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'s, 'a, O>, KeyError> {
+        self.byte(tag::TUPLE);
         Ok(Compound::Ordered(self))
     }
 
@@ -343,7 +391,7 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<Compound<'s, 'a>, KeyError> {
+    ) -> Result<Compound<'s, 'a, O>, KeyError> {
         self.serialize_tuple(len)
     }
 
@@ -353,26 +401,22 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a>, KeyError> {
+    ) -> Result<Compound<'s, 'a, O>, KeyError> {
         self.str_bytes(tag::TUPLE_VARIANT, variant.as_bytes());
         Ok(Compound::Ordered(self))
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a>, KeyError> {
-        self.sink.byte(tag::MAP);
-        Ok(Compound::Unordered {
-            parent: self,
-            digests: Vec::new(),
-            pending: None,
-        })
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a, O>, KeyError> {
+        self.byte(tag::MAP);
+        Ok(Compound::unordered(self))
     }
 
     fn serialize_struct(
         self,
         _name: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a>, KeyError> {
-        self.sink.byte(tag::STRUCT);
+    ) -> Result<Compound<'s, 'a, O>, KeyError> {
+        self.byte(tag::STRUCT);
         Ok(Compound::Ordered(self))
     }
 
@@ -382,7 +426,7 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a>, KeyError> {
+    ) -> Result<Compound<'s, 'a, O>, KeyError> {
         self.str_bytes(tag::STRUCT_VARIANT, variant.as_bytes());
         Ok(Compound::Ordered(self))
     }
@@ -390,7 +434,7 @@ impl<'s, 'a> ser::Serializer for &'s mut KeySerializer<'a> {
 
 macro_rules! compound_impls {
     ($($trait:ident { $method:ident }),*) => {$(
-        impl ser::$trait for Compound<'_, '_> {
+        impl<O: Out> ser::$trait for Compound<'_, '_, O> {
             type Ok = ();
             type Error = KeyError;
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
@@ -410,7 +454,7 @@ compound_impls! {
     SerializeTupleVariant { serialize_field }
 }
 
-impl ser::SerializeMap for Compound<'_, '_> {
+impl<O: Out> ser::SerializeMap for Compound<'_, '_, O> {
     type Ok = ();
     type Error = KeyError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
@@ -426,7 +470,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
 
 macro_rules! struct_impls {
     ($($trait:ident),*) => {$(
-        impl ser::$trait for Compound<'_, '_> {
+        impl<O: Out> ser::$trait for Compound<'_, '_, O> {
             type Ok = ();
             type Error = KeyError;
             fn serialize_field<T: Serialize + ?Sized>(

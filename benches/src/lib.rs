@@ -1,0 +1,1 @@
+//! Benchmark support (the harness binary comes with the benchmark step).

@@ -1,0 +1,11 @@
+//! The backend-independent suites: `pub async fn name(fx: &Fixture)`, one file per topic.
+//!
+//! Each fn gets a fresh [`Fixture`](crate::fixture::Fixture), so counters start at zero and
+//! no entries are shared between tests. [`backend_suite!`](crate::backend_suite) turns every
+//! fn into one `#[tokio::test]` per backend.
+
+pub mod attributes;
+pub mod keys;
+pub mod manual;
+pub mod shapes;
+pub mod values;
