@@ -65,6 +65,17 @@ impl Cache {
         value: &T,
         ttl: Duration,
     ) -> Result<()> {
+        self.write_tagged(key, value, ttl, &[]).await
+    }
+
+    /// Encodes and stores `value` under `key` for `ttl`, recorded under each of `tags`.
+    pub(crate) async fn write_tagged<T: CacheValue>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<()> {
         let inner = &*self.inner;
         let bytes = match codec::encode(value, inner.max_value_bytes) {
             Ok(bytes) => bytes,
@@ -78,11 +89,19 @@ impl Cache {
         match &inner.backend {
             Backend::Memory(mem) => {
                 let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                mem.insert(key, MemEntry::new(bytes.into(), Some(typed), ttl));
+                mem.insert(
+                    key,
+                    MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
+                );
             }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
-                if let Err(e) = redis.set(key, &bytes, ttl).await {
+                let stored = if tags.is_empty() {
+                    redis.set(key, &bytes, ttl).await
+                } else {
+                    redis.set_tagged(key, &bytes, ttl, tags).await
+                };
+                if let Err(e) = stored {
                     return Err(self.failed("set", e));
                 }
             }

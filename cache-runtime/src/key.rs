@@ -99,6 +99,7 @@ impl From<&CacheKey> for CacheKey {
 pub struct KeyBuilder {
     sink: Sink,
     error: Option<String>,
+    tags: Vec<String>,
 }
 
 impl Default for KeyBuilder {
@@ -113,6 +114,7 @@ impl KeyBuilder {
         KeyBuilder {
             sink: Sink::new(),
             error: None,
+            tags: Vec::new(),
         }
     }
 
@@ -124,6 +126,19 @@ impl KeyBuilder {
             }
         }
         self
+    }
+
+    /// Records a tag for the entry this key writes (`#[cached(tags = [...])]`): a later
+    /// [`Cache::invalidate_tag`](crate::Cache::invalidate_tag) of it deletes the entry.
+    /// Tags are not part of the key.
+    pub fn tag(&mut self, tag: String) -> &mut Self {
+        self.tags.push(tag);
+        self
+    }
+
+    /// Takes the recorded tags out of the builder.
+    pub(crate) fn take_tags(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.tags)
     }
 
     fn digest(self) -> Result<[u8; 32]> {
@@ -292,13 +307,24 @@ pub fn escape_namespace(namespace: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Escapes tag text like [`escape_namespace`], but injectively: `::` is escaped too.
+pub(crate) fn escape_tag(tag: &str) -> String {
+    let mut out = SmallVec::<[u8; 128]>::new();
+    escape_into(tag, false, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn escape_namespace_into(namespace: &str, out: &mut SmallVec<[u8; 128]>) {
+    escape_into(namespace, true, out);
+}
+
+fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let bytes = namespace.as_bytes();
+    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b':' && bytes.get(i + 1) == Some(&b':') {
+        if fold_paths && b == b':' && bytes.get(i + 1) == Some(&b':') {
             out.push(b'.');
             i += 2;
             continue;

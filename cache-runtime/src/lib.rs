@@ -51,6 +51,7 @@ mod codec;
 mod config;
 mod error;
 mod global;
+mod invalidate;
 pub mod key;
 mod pattern;
 mod stats;

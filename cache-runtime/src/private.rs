@@ -107,11 +107,17 @@ where
 }
 
 /// A `#[cached]` fn returning a plain value.
-pub async fn cached_plain<V, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> V
+pub async fn cached_plain<V, F>(
+    cache: &Cache,
+    site: &'static Site,
+    mut key: KeyBuilder,
+    body: F,
+) -> V
 where
     V: CacheValue,
     F: Future<Output = V>,
 {
+    let tags = key.take_tags();
     let key = match key.build_for_site::<V>(&site.key) {
         Ok(key) => key,
         Err(e) => {
@@ -126,18 +132,24 @@ where
     }
     let value = body.await;
     let _ = cache
-        .write(key.as_str(), &value, cache.ttl_or_default(site.ttl))
+        .write_tagged(key.as_str(), &value, cache.ttl_or_default(site.ttl), &tags)
         .await;
     value
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
-pub async fn cached_outcome<O, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> O
+pub async fn cached_outcome<O, F>(
+    cache: &Cache,
+    site: &'static Site,
+    mut key: KeyBuilder,
+    body: F,
+) -> O
 where
     O: Outcome,
     O::Value: CacheValue,
     F: Future<Output = O>,
 {
+    let tags = key.take_tags();
     let key = match key.build_for_site::<O::Value>(&site.key) {
         Ok(key) => key,
         Err(e) => {
@@ -151,7 +163,7 @@ where
     let outcome = body.await;
     if let Some(value) = outcome.cacheable() {
         let _ = cache
-            .write(key.as_str(), value, cache.ttl_or_default(site.ttl))
+            .write_tagged(key.as_str(), value, cache.ttl_or_default(site.ttl), &tags)
             .await;
     }
     outcome

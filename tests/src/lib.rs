@@ -61,6 +61,11 @@ macro_rules! backend_suite {
                 key_for_matches_cached,
                 unserializable_argument_fails_open,
             }
+            tags {
+                invalidate_tag_deletes_its_entries,
+                rewrite_without_tag_leaves_the_tag,
+                hostile_tags_are_literal,
+            }
             values {
                 other_type_is_a_miss,
                 oversized_value_not_stored,

@@ -1,7 +1,9 @@
 //! The in-process store: moka, bounded by entries and by bytes, with a TTL per entry.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use moka::notification::RemovalCause;
@@ -19,6 +21,10 @@ pub(crate) struct MemEntry {
     pub(crate) value: Option<Arc<dyn Any + Send + Sync>>,
     pub(crate) ttl: Duration,
     pub(crate) expires_at: Instant,
+    /// Tags this entry is recorded under.
+    pub(crate) tags: Option<Arc<[Box<str>]>>,
+    /// Identifies this write, so the tag index drops a key only for the entry it recorded.
+    id: u64,
 }
 
 impl MemEntry {
@@ -32,6 +38,61 @@ impl MemEntry {
             value,
             ttl,
             expires_at: Instant::now() + ttl,
+            tags: None,
+            id: 0,
+        }
+    }
+
+    /// Records the entry under `tags` when it is inserted.
+    pub(crate) fn with_tags(mut self, tags: &[String]) -> Self {
+        if !tags.is_empty() {
+            self.tags = Some(tags.iter().map(|t| Box::from(t.as_str())).collect());
+        }
+        self
+    }
+}
+
+/// Which keys are recorded under each tag, and by which write.
+///
+/// Bounded by the live entries: when moka removes an entry (expired, evicted, replaced,
+/// deleted), its keys leave the index, unless a newer write of the same key recorded them.
+#[derive(Default)]
+struct TagIndex {
+    next_id: AtomicU64,
+    members: Mutex<HashMap<Box<str>, HashMap<Arc<str>, u64>>>,
+}
+
+impl TagIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, HashMap<Arc<str>, u64>>> {
+        // The map stays consistent whatever panicked while holding it: recover it.
+        self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, key: &Arc<str>, entry: &MemEntry) {
+        if let Some(tags) = &entry.tags {
+            let mut members = self.lock();
+            for tag in tags.iter() {
+                members
+                    .entry(tag.clone())
+                    .or_default()
+                    .insert(key.clone(), entry.id);
+            }
+        }
+    }
+
+    fn forget(&self, key: &str, entry: &MemEntry) {
+        if let Some(tags) = &entry.tags {
+            let mut members = self.lock();
+            for tag in tags.iter() {
+                if let Some(keys) = members.get_mut(tag) {
+                    if keys.get(key) == Some(&entry.id) {
+                        keys.remove(key);
+                    }
+                    if keys.is_empty() {
+                        members.remove(tag);
+                    }
+                }
+            }
         }
     }
 }
@@ -70,6 +131,7 @@ pub(crate) struct MemoryBounds {
 #[derive(Clone)]
 pub(crate) struct MemoryStore {
     cache: moka::sync::Cache<Arc<str>, Arc<MemEntry>>,
+    tags: Arc<TagIndex>,
 }
 
 /// Fixed cost counted per entry on top of its key and bytes (moka's node, the `MemEntry`).
@@ -80,6 +142,8 @@ impl MemoryStore {
         // Every entry weighs at least max_bytes / max_entries, so the single weight capacity
         // bounds both the entry count and the bytes.
         let min_weight = (bounds.max_bytes / bounds.max_entries.max(1)).max(1);
+        let tags = Arc::new(TagIndex::default());
+        let index = tags.clone();
         let cache = moka::sync::Cache::builder()
             .max_capacity(bounds.max_bytes)
             .weigher(move |k: &Arc<str>, v: &Arc<MemEntry>| {
@@ -87,21 +151,44 @@ impl MemoryStore {
                 u32::try_from(w.max(min_weight)).unwrap_or(u32::MAX)
             })
             .expire_after(PerEntryTtl)
-            .eviction_listener(move |_k, _v, cause| {
+            .eviction_listener(move |k: Arc<Arc<str>>, v: Arc<MemEntry>, cause| {
                 if cause == RemovalCause::Size {
                     Counters::bump(&counters.evictions);
                 }
+                index.forget(&k, &v);
             })
             .build();
-        MemoryStore { cache }
+        MemoryStore { cache, tags }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<Arc<MemEntry>> {
         self.cache.get(key)
     }
 
-    pub(crate) fn insert(&self, key: &str, entry: MemEntry) {
-        self.cache.insert(Arc::from(key), Arc::new(entry));
+    pub(crate) fn insert(&self, key: &str, mut entry: MemEntry) {
+        let key: Arc<str> = Arc::from(key);
+        entry.id = self.tags.next_id.fetch_add(1, Relaxed) + 1;
+        self.tags.record(&key, &entry);
+        self.cache.insert(key, Arc::new(entry));
+    }
+
+    /// Deletes every entry recorded under `tag`. Returns how many were deleted.
+    pub(crate) fn remove_tag(&self, tag: &str) -> u64 {
+        let members = self.tags.lock().remove(tag).unwrap_or_default();
+        let mut removed = 0;
+        for (key, id) in members {
+            // Only the write that recorded the key: a newer write without this tag stays.
+            if self.cache.get(&key).is_some_and(|e| e.id == id) && self.cache.remove(&key).is_some() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// How many keys the tag index holds under `tag` (tests check it stays bounded).
+    #[cfg(test)]
+    pub(crate) fn tag_members(&self, tag: &str) -> usize {
+        self.tags.lock().get(tag).map_or(0, HashMap::len)
     }
 
     pub(crate) fn remove(&self, key: &str) -> bool {
@@ -129,8 +216,9 @@ impl MemoryStore {
     pub(crate) fn expire(&self, key: &str, ttl: Duration) -> bool {
         match self.cache.get(key) {
             Some(old) => {
-                let entry = MemEntry::new(old.bytes.clone(), old.value.clone(), ttl);
-                self.cache.insert(Arc::from(key), Arc::new(entry));
+                let mut entry = MemEntry::new(old.bytes.clone(), old.value.clone(), ttl);
+                entry.tags = old.tags.clone();
+                self.insert(key, entry);
                 true
             }
             None => false,
@@ -191,6 +279,37 @@ mod tests {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 > 0
         );
+    }
+
+    #[test]
+    fn tag_index_is_bounded_by_live_entries() {
+        let store = MemoryStore::new(
+            MemoryBounds {
+                max_entries: 100_000,
+                max_bytes: 1 << 30,
+            },
+            Arc::default(),
+        );
+        let tags = ["hot".to_owned()];
+        for i in 0..10_000 {
+            let e = entry(8, Duration::from_millis(50)).with_tags(&tags);
+            store.insert(&format!("k{i}"), e);
+        }
+        assert_eq!(store.tag_members("hot"), 10_000);
+        // moka's timer wheel removes expired entries at a granularity of about a second.
+        std::thread::sleep(Duration::from_millis(1500));
+        store.run_pending_tasks();
+        assert_eq!(store.tag_members("hot"), 0, "expired entries must leave the index");
+
+        // A rewrite without the tag is not deleted by the tag, and leaves the index.
+        store.insert("a", entry(1, Duration::from_secs(60)).with_tags(&tags));
+        store.insert("b", entry(1, Duration::from_secs(60)).with_tags(&tags));
+        store.insert("a", entry(1, Duration::from_secs(60)));
+        store.run_pending_tasks();
+        assert_eq!(store.remove_tag("hot"), 1);
+        assert!(store.get("a").is_some());
+        assert!(store.get("b").is_none());
+        assert_eq!(store.tag_members("hot"), 0);
     }
 
     #[test]

@@ -11,6 +11,16 @@ use crate::pattern;
 /// How many keys one SCAN step asks for, and how many keys one UNLINK removes.
 const SCAN_BATCH: usize = 500;
 
+/// Tag index members are trimmed this long after their entry expired (clock skew between
+/// the processes that write under one tag must stay below it).
+const TAG_TRIM_MARGIN_MS: u64 = 60_000;
+
+/// The key (after the prefix) of a tag's index. `#` never starts an escaped namespace, so
+/// an index can never be mistaken for, or cleared with, a namespace's entries.
+pub(crate) fn tag_index(tag: &str) -> String {
+    format!("#tag:{}", crate::key::escape_tag(tag))
+}
+
 /// Connection settings for the Redis store.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RedisOptions {
@@ -108,6 +118,87 @@ impl RedisStore {
                 .arg(ttl_millis(ttl)),
         )
         .await
+    }
+
+    /// SET with TTL, and records `key` under each tag in one pipeline.
+    ///
+    /// A tag's index is a sorted set `{prefix}:#tag:{tag}` of keys scored by their expiry
+    /// (ms since the epoch). Each write trims members that expired over a minute ago and
+    /// keeps the index's own TTL at its longest-lived member's, so the index never outgrows
+    /// the entries it points to.
+    pub(crate) async fn set_tagged(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<()> {
+        let ttl_ms = ttl_millis(ttl);
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_ms)
+            .ignore();
+        for tag in tags {
+            let index = tag_index(tag);
+            pipe.cmd("ZADD")
+                .arg(self.key(&index))
+                .arg(now_ms.saturating_add(ttl_ms))
+                .arg(key)
+                .ignore();
+            pipe.cmd("ZREMRANGEBYSCORE")
+                .arg(self.key(&index))
+                .arg("-inf")
+                .arg(now_ms.saturating_sub(TAG_TRIM_MARGIN_MS))
+                .ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(self.key(&index))
+                .arg(ttl_ms)
+                .arg("NX")
+                .ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(self.key(&index))
+                .arg(ttl_ms)
+                .arg("GT")
+                .ignore();
+        }
+        let mut conn = self.conn.clone();
+        pipe.query_async::<()>(&mut conn).await.map_err(store_err)
+    }
+
+    /// Deletes every key recorded under `tag`, [`SCAN_BATCH`] at a time. Returns how many
+    /// existed.
+    pub(crate) async fn delete_tag(&self, tag: &str) -> Result<u64> {
+        let index = tag_index(tag);
+        let mut removed = 0;
+        loop {
+            let members: Vec<String> = self
+                .run(
+                    redis::cmd("ZRANGE")
+                        .arg(self.key(&index))
+                        .arg(0)
+                        .arg(SCAN_BATCH - 1),
+                )
+                .await?;
+            if members.is_empty() {
+                return Ok(removed);
+            }
+            let mut unlink = redis::cmd("UNLINK");
+            for m in &members {
+                unlink.arg(self.key(m));
+            }
+            let n: u64 = self.run(&unlink).await?;
+            removed += n;
+            let _: u64 = self
+                .run(redis::cmd("ZREM").arg(self.key(&index)).arg(&members))
+                .await?;
+        }
     }
 
     pub(crate) async fn delete(&self, key: &str) -> Result<bool> {

@@ -8,4 +8,5 @@ pub mod attributes;
 pub mod keys;
 pub mod manual;
 pub mod shapes;
+pub mod tags;
 pub mod values;
