@@ -15,7 +15,12 @@ async fn tag_index_expires_with_its_entries() {
     let index = fx.redis_key("#tag:hot");
     for i in 0..10_000 {
         fx.cache
-            .set_with_tags(format!("k{i}"), &i, Some(Duration::from_millis(400)), &["hot"])
+            .set_with_tags(
+                format!("k{i}"),
+                &i,
+                Some(Duration::from_millis(400)),
+                &["hot"],
+            )
             .await
             .unwrap();
     }

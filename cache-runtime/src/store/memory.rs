@@ -59,11 +59,14 @@ impl MemEntry {
 #[derive(Default)]
 struct TagIndex {
     next_id: AtomicU64,
-    members: Mutex<HashMap<Box<str>, HashMap<Arc<str>, u64>>>,
+    members: Mutex<Members>,
 }
 
+/// tag → (key → id of the write that recorded it)
+type Members = HashMap<Box<str>, HashMap<Arc<str>, u64>>;
+
 impl TagIndex {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, HashMap<Arc<str>, u64>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Members> {
         // The map stays consistent whatever panicked while holding it: recover it.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -178,7 +181,8 @@ impl MemoryStore {
         let mut removed = 0;
         for (key, id) in members {
             // Only the write that recorded the key: a newer write without this tag stays.
-            if self.cache.get(&key).is_some_and(|e| e.id == id) && self.cache.remove(&key).is_some() {
+            if self.cache.get(&key).is_some_and(|e| e.id == id) && self.cache.remove(&key).is_some()
+            {
                 removed += 1;
             }
         }
@@ -299,7 +303,11 @@ mod tests {
         // moka's timer wheel removes expired entries at a granularity of about a second.
         std::thread::sleep(Duration::from_millis(1500));
         store.run_pending_tasks();
-        assert_eq!(store.tag_members("hot"), 0, "expired entries must leave the index");
+        assert_eq!(
+            store.tag_members("hot"),
+            0,
+            "expired entries must leave the index"
+        );
 
         // A rewrite without the tag is not deleted by the tag, and leaves the index.
         store.insert("a", entry(1, Duration::from_secs(60)).with_tags(&tags));

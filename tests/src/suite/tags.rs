@@ -5,9 +5,15 @@ use crate::fixture::Fixture;
 /// `invalidate_tag` deletes exactly the entries recorded under that tag, and counts them.
 pub async fn invalidate_tag_deletes_its_entries(fx: &Fixture) {
     let c = &fx.cache;
-    c.set_with_tags("t:k1", &1u32, None, &["user:1"]).await.unwrap();
-    c.set_with_tags("t:k2", &2u32, None, &["user:1", "org:7"]).await.unwrap();
-    c.set_with_tags("t:k3", &3u32, None, &["org:7"]).await.unwrap();
+    c.set_with_tags("t:k1", &1u32, None, &["user:1"])
+        .await
+        .unwrap();
+    c.set_with_tags("t:k2", &2u32, None, &["user:1", "org:7"])
+        .await
+        .unwrap();
+    c.set_with_tags("t:k3", &3u32, None, &["org:7"])
+        .await
+        .unwrap();
     c.set("t:k4", &4u32, None).await.unwrap();
 
     assert_eq!(c.invalidate_tag("user:1").await.unwrap(), 2);
@@ -25,9 +31,13 @@ pub async fn invalidate_tag_deletes_its_entries(fx: &Fixture) {
 /// A key rewritten without a tag is no longer deleted by that tag.
 pub async fn rewrite_without_tag_leaves_the_tag(fx: &Fixture) {
     let c = &fx.cache;
-    c.set_with_tags("t:re", &1u32, None, &["grp"]).await.unwrap();
+    c.set_with_tags("t:re", &1u32, None, &["grp"])
+        .await
+        .unwrap();
     c.set("t:re", &2u32, None).await.unwrap();
-    c.set_with_tags("t:other", &3u32, None, &["grp"]).await.unwrap();
+    c.set_with_tags("t:other", &3u32, None, &["grp"])
+        .await
+        .unwrap();
     let removed = c.invalidate_tag("grp").await.unwrap();
     assert_eq!(c.get::<u32>("t:other").await.unwrap(), None);
     if fx.backend() == "memory" {
@@ -50,9 +60,17 @@ pub async fn hostile_tags_are_literal(fx: &Fixture) {
             .unwrap();
     }
     assert_eq!(c.invalidate_tag("a*").await.unwrap(), 1);
-    assert_eq!(c.get::<u32>("h:1").await.unwrap(), Some(1), "`ab` must survive `a*`");
+    assert_eq!(
+        c.get::<u32>("h:1").await.unwrap(),
+        Some(1),
+        "`ab` must survive `a*`"
+    );
     assert_eq!(c.invalidate_tag("user:1").await.unwrap(), 1);
-    assert_eq!(c.get::<u32>("h:3").await.unwrap(), Some(3), "`user::1` must survive");
+    assert_eq!(
+        c.get::<u32>("h:3").await.unwrap(),
+        Some(3),
+        "`user::1` must survive"
+    );
     for (i, tag) in tags.iter().enumerate().skip(3) {
         assert_eq!(c.invalidate_tag(tag).await.unwrap(), 1, "tag {tag:?}");
         assert_eq!(c.get::<u32>(format!("h:{i}")).await.unwrap(), None);
