@@ -21,6 +21,7 @@ const NAMES: &[&str] = &[
     "version",
     "cache",
     "cache_none",
+    "tags",
     "crate",
 ];
 
@@ -62,6 +63,8 @@ pub(crate) struct CachedArgs {
     pub(crate) cache: Option<Arg<Expr>>,
     /// `cache_none = true`: cache `None` results of an `Option`-returning fn.
     pub(crate) cache_none: Option<Arg<bool>>,
+    /// `tags = ["user:{id}"]`: tag templates (never empty), checked and expanded by `tags`.
+    pub(crate) tags: Option<Arg<Vec<LitStr>>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -113,6 +116,10 @@ impl CachedArgs {
             let key = input.parse::<kw::cache>()?.span;
             let value = parse_value(input, errors, cache)?;
             errors.check(set_once(&mut self.cache, "cache", key, value));
+        } else if input.peek(kw::tags) {
+            let key = input.parse::<kw::tags>()?.span;
+            let value = parse_value(input, errors, tags)?;
+            errors.check(set_once(&mut self.tags, "tags", key, value));
         } else if input.peek(Token![crate]) {
             let key = input.parse::<Token![crate]>()?.span;
             input.parse::<Token![=]>()?;
@@ -276,6 +283,35 @@ fn cache(expr: &Expr) -> Result<Expr> {
     }
 }
 
+/// `tags = ["user:{id}", "static"]`: a non-empty array of string literals.
+fn tags(expr: &Expr) -> Result<Vec<LitStr>> {
+    let wrong_type = |at: &Expr| {
+        Error::new_spanned(
+            at,
+            "`tags` expects an array of string literals, e.g. `tags = [\"user:{id}\"]`",
+        )
+    };
+    let array = match expr {
+        Expr::Array(array) => array,
+        Expr::Group(group) => return tags(&group.expr),
+        _ => return Err(wrong_type(expr)),
+    };
+    if array.elems.is_empty() {
+        return Err(Error::new_spanned(
+            array,
+            "`tags` must not be empty; list at least one tag or drop `tags`",
+        ));
+    }
+    array
+        .elems
+        .iter()
+        .map(|elem| match literal(elem) {
+            Some(Lit::Str(text)) => Ok(text.clone()),
+            _ => Err(wrong_type(elem)),
+        })
+        .collect()
+}
+
 /// `skip(a, b, self)`: the names, each at most once.
 fn parse_skip(input: ParseStream<'_>, errors: &mut Errors) -> Result<Vec<Ident>> {
     if input.peek(Token![=]) {
@@ -368,6 +404,7 @@ mod kw {
     syn::custom_keyword!(version);
     syn::custom_keyword!(cache);
     syn::custom_keyword!(cache_none);
+    syn::custom_keyword!(tags);
 }
 
 #[cfg(test)]

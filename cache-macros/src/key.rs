@@ -2,18 +2,23 @@
 //!
 //! Each statement is spanned at the user's token it comes from, so a part that is not
 //! `Serialize` is reported at that parameter (or at the `key = ...` expression).
+//!
+//! `tags = [...]` adds one `__cache_key.tag(..)` statement per tag after the key parts, spanned
+//! at the tag's string literal.
 
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 use syn::spanned::Spanned;
+use syn::LitStr;
 
 use crate::ast::CachedFn;
+use crate::tags::{self, Piece};
 
 /// The generated key statements.
 pub(crate) struct KeyParts {
-    /// `__cache_key.arg(..);` statements, in order.
+    /// `__cache_key.arg(..);` statements, in order, then `__cache_key.tag(..);` statements.
     pub(crate) stmts: TokenStream,
-    /// Whether there are none (then `__cache_key` needs no `mut`).
+    /// Whether there are no statements at all (then `__cache_key` needs no `mut`).
     pub(crate) is_empty: bool,
 }
 
@@ -35,9 +40,50 @@ impl CachedFn<'_> {
                 });
             }
         }
+        for tag in self.args.tags.iter().flat_map(|tags| &tags.value) {
+            stmts.extend(tag_stmt(tag));
+        }
         KeyParts {
             is_empty: stmts.is_empty(),
             stmts,
+        }
+    }
+}
+
+/// `__cache_key.tag(::std::format!("user:{}", id));`, or `String::from("text")` for a tag without
+/// placeholders, spanned at the tag's literal. `validate` has rejected malformed templates.
+fn tag_stmt(tag: &LitStr) -> TokenStream {
+    let span = tag.span();
+    let Ok(pieces) = tags::parse(&tag.value()) else {
+        return TokenStream::new();
+    };
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => format.push_str(&tags::escape(&text)),
+            Piece::Placeholder {
+                mut root, fields, ..
+            } => {
+                format.push_str("{}");
+                root.set_span(span);
+                let fields = fields.into_iter().map(|mut field| {
+                    field.set_span(span);
+                    field
+                });
+                args.push(quote_spanned!(span=> #root #(.#fields)*));
+            }
+        }
+    }
+    if args.is_empty() {
+        let text = LitStr::new(&tag.value(), span);
+        quote_spanned! {span=>
+            __cache_key.tag(::std::string::String::from(#text));
+        }
+    } else {
+        let format = LitStr::new(&format, span);
+        quote_spanned! {span=>
+            __cache_key.tag(::std::format!(#format, #(#args),*));
         }
     }
 }

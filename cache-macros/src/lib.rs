@@ -17,6 +17,7 @@ mod errors;
 mod expand;
 mod key;
 mod paths;
+mod tags;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -152,6 +153,27 @@ use proc_macro::TokenStream;
 /// async fn find_user(email: String) -> Option<User> { /* ... */ }
 /// ```
 ///
+/// # `tags`
+///
+/// Tags recorded with each entry this function writes, so that
+/// `Cache::invalidate_tag("user:42")` later deletes every entry tagged `user:42`, whatever its
+/// key. Each tag is a string literal with placeholders filled from the call's arguments:
+///
+/// - `{name}` is a parameter binding, including skipped ones and `self` in a method;
+/// - `{name.field.field}` is a field access chain on it (`{user.org_id}`, `{self.tenant}`);
+/// - `{{` and `}}` are literal braces.
+///
+/// Placeholder values are formatted with `Display` when the call starts, before the body runs.
+/// Tags are not part of the key. The list must not be empty.
+///
+/// ```ignore
+/// #[cached(skip(db), tags = ["user:{id}", "org:{user.org_id}", "profiles"])]
+/// async fn profile(id: u64, user: &User, db: &Db) -> Profile { /* ... */ }
+///
+/// // after a write to user 42:
+/// cache.invalidate_tag("user:42").await?;
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another
@@ -167,7 +189,8 @@ use proc_macro::TokenStream;
 ///
 /// Mistakes are compile errors at the token that causes them: an unknown, misspelled or
 /// repeated argument, a value of the wrong type, a function that is not `async`, a `skip` of a
-/// name that is not a parameter, and a parameter or return type that cannot be serialized.
+/// name that is not a parameter, a malformed tag or a tag placeholder that names no parameter,
+/// and a parameter or return type that cannot be serialized.
 #[proc_macro_attribute]
 pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cached(args.into(), item.into()).into()

@@ -6,6 +6,7 @@ use syn::{Error, Result, Type, TypeImplTrait};
 
 use crate::ast::{CachedFn, Shape};
 use crate::errors::Errors;
+use crate::tags::{self, Piece};
 
 impl CachedFn<'_> {
     /// Checks every rule, returning all violations combined.
@@ -15,6 +16,7 @@ impl CachedFn<'_> {
         self.check_output(&mut errors);
         self.check_skip(&mut errors);
         self.check_cache_none(&mut errors);
+        self.check_tags(&mut errors);
         errors.finish(())
     }
 
@@ -120,6 +122,44 @@ impl CachedFn<'_> {
                     self.name()
                 ),
             ));
+        }
+    }
+
+    /// Every tag template must parse, and each placeholder must start at a parameter binding
+    /// (skipped or not) or at `self` in a method. Errors point at the tag's string literal.
+    fn check_tags(&self, errors: &mut Errors) {
+        let Some(tags) = &self.args.tags else {
+            return;
+        };
+        for tag in &tags.value {
+            let template = tag.value();
+            let pieces = match tags::parse(&template) {
+                Ok(pieces) => pieces,
+                Err(problem) => {
+                    errors.push(Error::new_spanned(
+                        tag,
+                        format!("malformed tag {template:?}: {problem}"),
+                    ));
+                    continue;
+                }
+            };
+            for piece in &pieces {
+                let Piece::Placeholder { written, root, .. } = piece else {
+                    continue;
+                };
+                let is_self = root == "self" && self.receiver.is_some();
+                let is_binding = self.bindings.iter().any(|binding| binding.ident == root);
+                if !is_self && !is_binding {
+                    errors.push(Error::new_spanned(
+                        tag,
+                        format!(
+                            "unknown placeholder `{{{written}}}` in tag {template:?}; \
+                             `{}` has no parameter `{root}`",
+                            self.name()
+                        ),
+                    ));
+                }
+            }
         }
     }
 }

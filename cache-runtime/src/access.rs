@@ -46,6 +46,11 @@ impl Cache {
 
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
     pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
+        #[cfg(feature = "redis")]
+        if bytes.first() == Some(&crate::store::redis::lease::LEASE_MAGIC) {
+            // A fill in progress: a miss, and the lease stays.
+            return None;
+        }
         match codec::decode::<T>(bytes, self.inner.max_value_bytes) {
             Ok(value) => Some(value),
             Err(e) => {

@@ -34,6 +34,7 @@ pub struct CacheBuilder {
     pub(crate) memory_max_bytes: u64,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
+    pub(crate) lease_time: Duration,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -47,6 +48,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("memory_max_bytes", &self.memory_max_bytes)
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
+            .field("lease_time", &self.lease_time)
             .finish()
     }
 }
@@ -101,6 +103,7 @@ impl CacheBuilder {
             memory_max_bytes: 256 << 20,
             connect_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_millis(500),
+            lease_time: Duration::from_secs(30),
         }
     }
 
@@ -153,6 +156,14 @@ impl CacheBuilder {
         self
     }
 
+    /// How long a `#[cached]` miss holds its fill lease (default 30 s). A body that runs
+    /// longer still returns its value, but does not store it: the lease, which makes sure no
+    /// value computed before an invalidation is stored after it, has lapsed.
+    pub fn lease_time(mut self, time: Duration) -> Self {
+        self.lease_time = time;
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
@@ -165,6 +176,9 @@ impl CacheBuilder {
                 "max_value_bytes must be at least 64, got {}",
                 self.max_value_bytes
             )));
+        }
+        if self.lease_time.is_zero() {
+            return Err(Error::config("lease_time must be greater than zero"));
         }
         if self.memory_capacity == 0 || self.memory_max_bytes == 0 {
             return Err(Error::config(
@@ -212,6 +226,7 @@ impl CacheBuilder {
                     crate::store::redis::RedisOptions {
                         connect_timeout: self.connect_timeout,
                         response_timeout: self.response_timeout,
+                        lease_time: self.lease_time,
                     },
                 )?),
                 #[cfg(not(feature = "redis"))]
@@ -248,6 +263,7 @@ impl CacheBuilder {
                 max_bytes: self.memory_max_bytes,
             },
             counters,
+            self.lease_time,
         )
     }
 

@@ -288,6 +288,13 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn clear_namespace(&self, namespace: &str) -> Result<u64> {
+        if crate::defer::defer(self, crate::invalidate::Plan::new().namespace(namespace)) {
+            return Ok(0);
+        }
+        self.clear_namespace_now(namespace).await
+    }
+
+    pub(crate) async fn clear_namespace_now(&self, namespace: &str) -> Result<u64> {
         let pattern = format!("{}:*", escape_namespace(namespace));
         self.delete_matching(&pattern).await
     }
@@ -298,6 +305,13 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn clear_pattern(&self, pattern: &str) -> Result<u64> {
+        if crate::defer::defer(self, crate::invalidate::Plan::new().pattern(pattern)) {
+            return Ok(0);
+        }
+        self.clear_pattern_now(pattern).await
+    }
+
+    pub(crate) async fn clear_pattern_now(&self, pattern: &str) -> Result<u64> {
         self.delete_matching(pattern).await
     }
 

@@ -125,14 +125,21 @@ where
             return body.await;
         }
     };
-    match cache.read::<V>(key.as_str()).await {
-        Ok(Some(value)) => return value,
-        Ok(None) => {}
-        Err(_) => {} // counted and logged by `read`; fail open
-    }
+    let fill = match cache.read_for_fill::<V>(key.as_str(), &tags).await {
+        Ok((Some(value), _)) => return value,
+        Ok((None, fill)) => fill,
+        // Counted and logged by the read; fail open.
+        Err(_) => return body.await,
+    };
     let value = body.await;
-    let _ = cache
-        .write_tagged(key.as_str(), &value, cache.ttl_or_default(site.ttl), &tags)
+    cache
+        .fill(
+            key.as_str(),
+            fill,
+            Some(&value),
+            cache.ttl_or_default(site.ttl),
+            &tags,
+        )
         .await;
     value
 }
@@ -157,14 +164,109 @@ where
             return body.await;
         }
     };
-    if let Ok(Some(value)) = cache.read::<O::Value>(key.as_str()).await {
-        return O::from_value(value);
-    }
+    let fill = match cache.read_for_fill::<O::Value>(key.as_str(), &tags).await {
+        Ok((Some(value), _)) => return O::from_value(value),
+        Ok((None, fill)) => fill,
+        // Counted and logged by the read; fail open.
+        Err(_) => return body.await,
+    };
     let outcome = body.await;
-    if let Some(value) = outcome.cacheable() {
-        let _ = cache
-            .write_tagged(key.as_str(), value, cache.ttl_or_default(site.ttl), &tags)
-            .await;
-    }
+    cache
+        .fill(
+            key.as_str(),
+            fill,
+            outcome.cacheable(),
+            cache.ttl_or_default(site.ttl),
+            &tags,
+        )
+        .await;
     outcome
+}
+
+/// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its
+/// hidden key fn (`__cache_key_<name>`), for `#[cache_invalidate]` and `#[cache_put]`.
+pub struct KeyTarget<V> {
+    site: &'static Site,
+    key: KeyBuilder,
+    _value: core::marker::PhantomData<fn() -> V>,
+}
+
+impl<V: 'static> KeyTarget<V> {
+    /// The target of `site` with the key arguments fed into `key`.
+    pub fn new(site: &'static Site, key: KeyBuilder) -> Self {
+        KeyTarget {
+            site,
+            key,
+            _value: core::marker::PhantomData,
+        }
+    }
+
+    /// The key and the tags the entry is recorded under.
+    fn resolve(mut self) -> crate::Result<(crate::CacheKey, Vec<String>, &'static Site)> {
+        let tags = self.key.take_tags();
+        let key = self.key.build_for_site::<V>(&self.site.key)?;
+        Ok((key, tags, self.site))
+    }
+}
+
+pub use crate::invalidate::Plan;
+
+/// Adds the target's key to `plan` (a key that cannot be computed is counted and logged).
+pub fn plan_key<V: 'static>(cache: &Cache, plan: &mut Plan, target: KeyTarget<V>) {
+    match target.resolve() {
+        Ok((key, _, _)) => {
+            plan.key(key);
+        }
+        Err(e) => {
+            cache.failed("key", e);
+        }
+    }
+}
+
+/// Applies `plan` (or defers it to the enclosing `defer_invalidations` scope).
+pub async fn invalidate(cache: &Cache, plan: &Plan) {
+    plan.run(cache).await;
+}
+
+/// Applies `plan` if the body succeeded: `Ok` for `Result`, always for other shapes.
+pub async fn invalidate_if_ok<T, E>(cache: &Cache, plan: &Plan, result: &Result<T, E>) {
+    if result.is_ok() {
+        plan.run(cache).await;
+    }
+}
+
+/// `#[cache_put]` on a fn returning the target's value type `V`: stores the value.
+pub async fn put_plain<V: CacheValue>(cache: &Cache, target: KeyTarget<V>, value: &V) {
+    put(cache, target, value).await;
+}
+
+/// `#[cache_put]` on a fn returning `Result<V, _>` / `Option<V>`: stores the `Ok` / `Some`
+/// value.
+pub async fn put_outcome<O, V>(cache: &Cache, target: KeyTarget<V>, outcome: &O)
+where
+    O: Outcome<Value = V>,
+    V: CacheValue,
+{
+    if let Some(value) = outcome.cacheable() {
+        put(cache, target, value).await;
+    }
+}
+
+async fn put<V: CacheValue>(cache: &Cache, target: KeyTarget<V>, value: &V) {
+    match target.resolve() {
+        Ok((key, tags, site)) => {
+            // Failures are counted and logged by the write; the function's result stands.
+            let _ = cache
+                .write_tagged(key.as_str(), value, cache.ttl_or_default(site.ttl), &tags)
+                .await;
+        }
+        Err(e) => {
+            cache.failed("key", e);
+        }
+    }
+}
+
+/// The namespace of a `#[cached]` fn, for `#[cache_invalidate(all(f))]`.
+pub fn plan_all(plan: &mut Plan, namespace: &'static str) {
+    plan.namespace(namespace);
 }

@@ -21,6 +21,9 @@ pub struct Stats {
     pub decode_errors: u64,
     /// Values not cached because they exceeded the maximum value size.
     pub oversized: u64,
+    /// `#[cached]` values not stored because their key, namespace or tag was invalidated
+    /// while the body ran (or their fill lease lapsed): each would have been a stale entry.
+    pub stale_fills_refused: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
 }
@@ -46,6 +49,7 @@ pub(crate) struct Counters {
     pub(crate) evictions: AtomicU64,
     pub(crate) decode_errors: AtomicU64,
     pub(crate) oversized: AtomicU64,
+    pub(crate) stale_fills_refused: AtomicU64,
 }
 
 impl Counters {
@@ -62,6 +66,7 @@ impl Counters {
             evictions: self.evictions.load(Relaxed),
             decode_errors: self.decode_errors.load(Relaxed),
             oversized: self.oversized.load(Relaxed),
+            stale_fills_refused: self.stale_fills_refused.load(Relaxed),
             backend,
         }
     }

@@ -61,6 +61,14 @@ macro_rules! backend_suite {
                 key_for_matches_cached,
                 unserializable_argument_fails_open,
             }
+            stale {
+                key_invalidation_during_fill,
+                namespace_invalidation_during_fill,
+                pattern_invalidation_during_fill,
+                tag_invalidation_during_fill,
+                put_during_fill_wins,
+                unrelated_invalidation_keeps_the_fill,
+            }
             tags {
                 invalidate_tag_deletes_its_entries,
                 rewrite_without_tag_leaves_the_tag,

@@ -159,6 +159,47 @@ fn crate_path() {
 }
 
 #[test]
+fn tags() {
+    check(
+        "tags",
+        quote!(
+            skip(user),
+            tags = [
+                "user:{id}",
+                "org:{user.org_id}",
+                "tenant:{self.tenant}",
+                "static-tag",
+                "braces:{{literal}}:{id}"
+            ]
+        ),
+        quote! {
+            async fn get_user(&self, id: u64, user: &User) -> Option<Profile> {
+                self.db.profile(id, user).await
+            }
+        },
+    );
+}
+
+/// With tags but no key part, `__cache_key` is still `mut`.
+#[test]
+fn tags_without_key_parts() {
+    let expanded = super::cached(
+        quote!(tags = ["rates"]),
+        quote! {
+            async fn rates() -> Vec<Rate> {
+                load().await
+            }
+        },
+    )
+    .to_string();
+    assert!(expanded.contains("let mut __cache_key"), "{expanded}");
+    assert!(
+        expanded.contains(r#"__cache_key . tag (:: std :: string :: String :: from ("rates")) ;"#),
+        "{expanded}"
+    );
+}
+
+#[test]
 fn error_keeps_item() {
     check(
         "error_keeps_item",

@@ -12,6 +12,10 @@ use moka::Expiry;
 use crate::pattern;
 use crate::stats::Counters;
 
+pub(crate) mod lease;
+
+use lease::{Acquired, Lease, Leases};
+
 /// One stored value: its envelope bytes, and the decoded value when the writer had it.
 ///
 /// Keeping the decoded value makes a hit a hash lookup plus a clone (no decoding); the bytes
@@ -135,13 +139,14 @@ pub(crate) struct MemoryBounds {
 pub(crate) struct MemoryStore {
     cache: moka::sync::Cache<Arc<str>, Arc<MemEntry>>,
     tags: Arc<TagIndex>,
+    leases: Arc<Leases>,
 }
 
 /// Fixed cost counted per entry on top of its key and bytes (moka's node, the `MemEntry`).
 const ENTRY_OVERHEAD: u64 = 128;
 
 impl MemoryStore {
-    pub(crate) fn new(bounds: MemoryBounds, counters: Arc<Counters>) -> Self {
+    pub(crate) fn new(bounds: MemoryBounds, counters: Arc<Counters>, lease_time: Duration) -> Self {
         // Every entry weighs at least max_bytes / max_entries, so the single weight capacity
         // bounds both the entry count and the bytes.
         let min_weight = (bounds.max_bytes / bounds.max_entries.max(1)).max(1);
@@ -161,14 +166,46 @@ impl MemoryStore {
                 index.forget(&k, &v);
             })
             .build();
-        MemoryStore { cache, tags }
+        MemoryStore {
+            cache,
+            tags,
+            leases: Arc::new(Leases::new(lease_time)),
+        }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<Arc<MemEntry>> {
         self.cache.get(key)
     }
 
-    pub(crate) fn insert(&self, key: &str, mut entry: MemEntry) {
+    /// Stores `entry`, ending any fill lease on `key` (a fill that started before this write
+    /// must not overwrite it).
+    pub(crate) fn insert(&self, key: &str, entry: MemEntry) {
+        self.leases.revoke(key);
+        self.insert_entry(key, entry);
+    }
+
+    /// Takes the fill lease of a missing `key` (see [`lease`]).
+    pub(crate) fn acquire(&self, key: &str) -> Acquired {
+        self.leases.acquire(key)
+    }
+
+    /// Stores `entry` if `lease` still holds `key` and no tag of it was invalidated since.
+    pub(crate) fn fill(&self, key: &str, lease: &Lease, entry: MemEntry) -> bool {
+        let tags: Vec<String> = entry
+            .tags
+            .as_ref()
+            .map(|t| t.iter().map(|t| t.to_string()).collect())
+            .unwrap_or_default();
+        self.leases
+            .fill(key, lease, &tags, || self.insert_entry(key, entry))
+    }
+
+    /// Ends `lease` without storing.
+    pub(crate) fn release(&self, key: &str, lease: &Lease) {
+        self.leases.release(key, lease);
+    }
+
+    fn insert_entry(&self, key: &str, mut entry: MemEntry) {
         let key: Arc<str> = Arc::from(key);
         entry.id = self.tags.next_id.fetch_add(1, Relaxed) + 1;
         self.tags.record(&key, &entry);
@@ -177,6 +214,7 @@ impl MemoryStore {
 
     /// Deletes every entry recorded under `tag`. Returns how many were deleted.
     pub(crate) fn remove_tag(&self, tag: &str) -> u64 {
+        self.leases.mark_tag(tag);
         let members = self.tags.lock().remove(tag).unwrap_or_default();
         let mut removed = 0;
         for (key, id) in members {
@@ -196,11 +234,13 @@ impl MemoryStore {
     }
 
     pub(crate) fn remove(&self, key: &str) -> bool {
+        self.leases.revoke(key);
         self.cache.remove(key).is_some()
     }
 
     /// Removes every key matching `pattern` (only `*` is a wildcard). Returns how many.
     pub(crate) fn remove_matching(&self, pattern: &str) -> u64 {
+        self.leases.revoke_matching(pattern);
         let doomed: Vec<Arc<str>> = self
             .cache
             .iter()
@@ -262,6 +302,7 @@ mod tests {
                 max_bytes: 100 * 1024,
             },
             counters.clone(),
+            Duration::from_secs(30),
         );
         for i in 0..1000 {
             store.insert(&format!("k{i}"), entry(10, Duration::from_secs(60)));
@@ -293,6 +334,7 @@ mod tests {
                 max_bytes: 1 << 30,
             },
             Arc::default(),
+            Duration::from_secs(30),
         );
         let tags = ["hot".to_owned()];
         for i in 0..10_000 {
@@ -328,6 +370,7 @@ mod tests {
                 max_bytes: 1 << 20,
             },
             Arc::default(),
+            Duration::from_secs(30),
         );
         for k in ["a:1", "a:2", "a?:3", "b:1"] {
             store.insert(k, entry(1, Duration::from_secs(60)));

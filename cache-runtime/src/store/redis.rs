@@ -8,6 +8,8 @@ use redis::{Cmd, RedisWrite, ToRedisArgs, Value};
 use crate::error::{Error, Result};
 use crate::pattern;
 
+pub(crate) mod lease;
+
 /// How many keys one SCAN step asks for, and how many keys one UNLINK removes.
 const SCAN_BATCH: usize = 500;
 
@@ -26,6 +28,8 @@ pub(crate) fn tag_index(tag: &str) -> String {
 pub(crate) struct RedisOptions {
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
+    /// How long a fill lease holds (see [`lease`]).
+    pub(crate) lease_time: Duration,
 }
 
 /// The Redis store. Cheap to clone: clones share one multiplexed connection.
@@ -33,6 +37,7 @@ pub(crate) struct RedisOptions {
 pub(crate) struct RedisStore {
     conn: ConnectionManager,
     prefix: std::sync::Arc<str>,
+    lease_time: Duration,
 }
 
 /// `{prefix}:{key}` written as one Redis argument without building a `String`.
@@ -93,6 +98,7 @@ impl RedisStore {
         Ok(RedisStore {
             conn,
             prefix: prefix.into(),
+            lease_time: options.lease_time,
         })
     }
 

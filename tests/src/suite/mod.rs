@@ -8,5 +8,6 @@ pub mod attributes;
 pub mod keys;
 pub mod manual;
 pub mod shapes;
+pub mod stale;
 pub mod tags;
 pub mod values;

@@ -1,0 +1,163 @@
+//! The template language of `tags = ["user:{id}", ...]`: text with `{name}` or
+//! `{name.field.field}` placeholders, and `{{` / `}}` for literal braces.
+//!
+//! `valid` reports a template that does not parse or names an unknown binding; `key` turns a
+//! parsed template into a `format!` call.
+
+use syn::ext::IdentExt;
+use syn::parse::Parser;
+use syn::Ident;
+
+/// One piece of a tag template.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Text copied as is (braces already unescaped).
+    Text(String),
+    /// `{root.field.field}`: a parameter binding (or `self`) and a field access chain on it.
+    Placeholder {
+        /// The placeholder as written, without braces (`user.org_id`), for messages.
+        written: String,
+        /// The binding: a parameter name or `self`.
+        root: Ident,
+        /// The fields accessed on it, in order.
+        fields: Vec<Ident>,
+    },
+}
+
+/// Parses `template`; the error says what is malformed, to follow "malformed tag \"...\": ".
+pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '}' => {
+                return Err("unmatched `}`; write `}}` for a literal `}`".to_owned());
+            }
+            '{' => {
+                let mut written = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some('{') | None => {
+                            return Err("unclosed `{`; end the placeholder with `}`, \
+                                        or write `{{` for a literal `{`"
+                                .to_owned());
+                        }
+                        Some(c) => written.push(c),
+                    }
+                }
+                if !text.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                pieces.push(placeholder(written)?);
+            }
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    Ok(pieces)
+}
+
+/// `{written}` as a binding and a field chain, or why it is not one.
+fn placeholder(written: String) -> Result<Piece, String> {
+    if written.is_empty() {
+        return Err("empty placeholder `{}`; name a parameter, like `{id}`".to_owned());
+    }
+    let not_a_path = || {
+        format!(
+            "placeholder `{{{written}}}` is not a parameter name or a field path \
+             like `{{user.id}}`"
+        )
+    };
+    let mut segments = written.split('.');
+    let root = segments
+        .next()
+        .and_then(|first| segment(first, true))
+        .ok_or_else(not_a_path)?;
+    let fields = segments
+        .map(|field| segment(field, false))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(not_a_path)?;
+    Ok(Piece::Placeholder {
+        written,
+        root,
+        fields,
+    })
+}
+
+/// One segment of a placeholder: a plain identifier that is not a keyword (`self` is allowed
+/// as the root).
+fn segment(text: &str, is_root: bool) -> Option<Ident> {
+    // `parse_str` would skip whitespace and comments; allow identifier characters only.
+    if text.is_empty() || !text.chars().all(|c| c == '_' || c.is_alphanumeric()) {
+        return None;
+    }
+    if is_root && text == "self" {
+        return Ident::parse_any.parse_str(text).ok();
+    }
+    syn::parse_str::<Ident>(text).ok()
+}
+
+/// `text` as a `format!` string: braces doubled.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, Piece};
+
+    /// The template with placeholders shown as `<written>`, or the error.
+    fn shown(template: &str) -> Result<String, String> {
+        let pieces = parse(template)?;
+        Ok(pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.clone(),
+                Piece::Placeholder { written, .. } => format!("<{written}>"),
+            })
+            .collect())
+    }
+
+    #[test]
+    fn parses() {
+        assert_eq!(shown("user:{id}"), Ok("user:<id>".to_owned()));
+        assert_eq!(
+            shown("org:{user.org_id}"),
+            Ok("org:<user.org_id>".to_owned())
+        );
+        assert_eq!(
+            shown("{self.tenant}/{a}{b}"),
+            Ok("<self.tenant>/<a><b>".to_owned())
+        );
+        assert_eq!(shown("static-tag"), Ok("static-tag".to_owned()));
+        assert_eq!(
+            shown("braces:{{literal}}"),
+            Ok("braces:{literal}".to_owned())
+        );
+        assert_eq!(shown("{{{id}}}"), Ok("{<id>}".to_owned()));
+        assert_eq!(shown("ünï:{ünï}"), Ok("ünï:<ünï>".to_owned()));
+        assert_eq!(shown(""), Ok(String::new()));
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "{id", "a{b{c}}", "}", "a}b", "{}", "{ id }", "{id:?}", "{a..b}", "{a.}", "{.a}",
+            "{0}", "{a.0}", "{type}", "{a.self}", "{_}", "{r#type}", "{a/*x*/}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Fill leases on Redis: the stale-write guard of `#[cached]` misses.
+//!
+//! A `#[cached]` read is one `SET key <lease> NX PX <lease_time> GET`: on a hit it returns the
+//! value and writes nothing; on a miss it atomically leaves a lease in the key's place. The
+//! filler stores its value with a script that checks the lease is still there: any
+//! invalidation in between (a DEL of the key, a namespace or pattern clear, a `#[cache_put]`)
+//! removed or replaced it, so a value computed from data read before the invalidation is
+//! never stored. For a tagged function the filler records its key in each tag's index
+//! *before* the body runs, so a tag invalidation finds the lease like any other member and
+//! deletes it. An invalidation that comes between the lease and that record cannot be
+//! missed: it came before the body read anything. No clocks are compared.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::Script;
+
+use super::{store_err, ttl_millis, RedisStore, TAG_TRIM_MARGIN_MS};
+use crate::error::Result;
+
+/// First byte of a lease (an envelope starts with 0xCA).
+pub(crate) const LEASE_MAGIC: u8 = 0xCB;
+
+/// What a `#[cached]` read found.
+pub(crate) enum Read {
+    /// A stored value (envelope bytes).
+    Value(Vec<u8>),
+    /// Nothing: this caller now holds the lease and may fill.
+    Leased(Lease),
+    /// Another caller is filling; compute, but do not store.
+    Busy,
+}
+
+/// The lease a filler holds.
+pub(crate) struct Lease {
+    bytes: [u8; 26],
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Lease {
+    fn new() -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let start_ms = now_ms();
+        let mut seed = [0u8; 24];
+        seed[..8].copy_from_slice(&u64::from(std::process::id()).to_le_bytes());
+        seed[8..16].copy_from_slice(&COUNTER.fetch_add(1, Relaxed).to_le_bytes());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        seed[16..].copy_from_slice(&nanos.to_le_bytes());
+        let token = blake3::hash(&seed);
+        let mut bytes = [0u8; 26];
+        bytes[0] = LEASE_MAGIC;
+        bytes[1] = 1;
+        bytes[2..18].copy_from_slice(&token.as_bytes()[..16]);
+        bytes[18..].copy_from_slice(&start_ms.to_le_bytes());
+        Lease { bytes }
+    }
+}
+
+fn fill_script() -> &'static Script {
+    static SCRIPT: OnceLock<Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new(
+            r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[5])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'GT')
+end
+return 1
+",
+        )
+    })
+}
+
+fn release_script() -> &'static Script {
+    static SCRIPT: OnceLock<Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new(
+            r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+",
+        )
+    })
+}
+
+impl RedisStore {
+    /// Reads `key`, leaving a lease in its place when it is missing.
+    pub(crate) async fn read_or_lease(&self, key: &str) -> Result<Read> {
+        let lease = Lease::new();
+        let found: Option<Vec<u8>> = self
+            .run(
+                redis::cmd("SET")
+                    .arg(self.key(key))
+                    .arg(&lease.bytes[..])
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_millis(self.lease_time))
+                    .arg("GET"),
+            )
+            .await?;
+        Ok(match found {
+            None => Read::Leased(lease),
+            Some(bytes) if bytes.first() == Some(&LEASE_MAGIC) => Read::Busy,
+            Some(bytes) => Read::Value(bytes),
+        })
+    }
+
+    /// Records the leased `key` in each tag's index before its body runs, so that a tag
+    /// invalidation from now on deletes the lease (and so refuses the fill).
+    pub(crate) async fn register_fill(&self, key: &str, tags: &[String]) -> Result<()> {
+        let until = now_ms().saturating_add(ttl_millis(self.lease_time));
+        let lease_ms = ttl_millis(self.lease_time);
+        let mut pipe = redis::pipe();
+        for tag in tags {
+            let index = super::tag_index(tag);
+            pipe.cmd("ZADD")
+                .arg(self.key(&index))
+                .arg("NX")
+                .arg(until)
+                .arg(key)
+                .ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(self.key(&index))
+                .arg(lease_ms)
+                .arg("NX")
+                .ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(self.key(&index))
+                .arg(lease_ms)
+                .arg("GT")
+                .ignore();
+        }
+        let mut conn = self.conn.clone();
+        pipe.query_async::<()>(&mut conn).await.map_err(store_err)
+    }
+
+    /// Stores `value` in place of `lease`, recorded under `tags`, unless the lease is gone
+    /// (an invalidation or a newer write came since it was taken). Returns whether it stored.
+    pub(crate) async fn fill(
+        &self,
+        key: &str,
+        lease: &Lease,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<bool> {
+        let ttl_ms = ttl_millis(ttl);
+        let now = now_ms();
+        let mut invocation = fill_script().key(self.key(key));
+        let indexes: Vec<String> = tags.iter().map(|t| super::tag_index(t)).collect();
+        for index in &indexes {
+            invocation.key(self.key(index));
+        }
+        invocation
+            .arg(&lease.bytes[..])
+            .arg(value)
+            .arg(ttl_ms)
+            .arg(now.saturating_add(ttl_ms))
+            .arg(now.saturating_sub(TAG_TRIM_MARGIN_MS))
+            .arg(key);
+        let mut conn = self.conn.clone();
+        let stored: u64 = invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(store_err)?;
+        Ok(stored == 1)
+    }
+
+    /// Gives `lease` back without storing (the body failed or its value is not cached).
+    pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
+        let mut conn = self.conn.clone();
+        release_script()
+            .key(self.key(key))
+            .arg(&lease.bytes[..])
+            .invoke_async::<u64>(&mut conn)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! No stale writes: a body that read the data before an invalidation never stores its value
+//! after it. Each test forces the interleaving with two `Notify` barriers:
+//!
+//! 1. the reader misses, its body reads the old row and stops at the barrier;
+//! 2. the writer updates the row and invalidates (key, namespace, pattern, tag, or put);
+//! 3. the reader's body returns the old row: it is returned to its caller, not stored.
+//!
+//! Without the fill lease the old row would be cached and the next call would return it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+
+use cache_runtime::{cached, key_for, Cache};
+use tokio::sync::Notify;
+
+use crate::fixture::Fixture;
+
+/// The "database": one row.
+pub struct Db {
+    row: Mutex<String>,
+    reads: AtomicUsize,
+}
+
+impl Db {
+    fn new(row: &str) -> Db {
+        Db {
+            row: Mutex::new(row.to_owned()),
+            reads: AtomicUsize::new(0),
+        }
+    }
+    fn read(&self) -> String {
+        self.reads.fetch_add(1, SeqCst);
+        self.row.lock().unwrap().clone()
+    }
+    fn write(&self, row: &str) {
+        *self.row.lock().unwrap() = row.to_owned();
+    }
+}
+
+/// Stops the first body that passes it until the test releases it.
+#[derive(Default)]
+pub struct Gate {
+    armed: AtomicBool,
+    reached: Notify,
+    release: Notify,
+}
+
+impl Gate {
+    fn armed() -> Gate {
+        let gate = Gate::default();
+        gate.armed.store(true, SeqCst);
+        gate
+    }
+    async fn pass(&self) {
+        if self.armed.swap(false, SeqCst) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
+    }
+}
+
+#[cached(namespace = "stale.user", cache = cache, skip(db, gate), tags = ["user:{id}"])]
+async fn read_user(id: u64, cache: &Cache, db: &Db, gate: &Gate) -> String {
+    let row = db.read();
+    gate.pass().await;
+    format!("{id}:{row}")
+}
+
+fn user_key(id: u64) -> String {
+    key_for::<String>("stale.user", 1, &(id,))
+        .unwrap()
+        .to_string()
+}
+
+/// Runs the interleaving with `invalidate` as the writer's invalidation, then checks that
+/// the old row was returned once, not stored, and the next call reads the new row.
+async fn race(fx: &Fixture, invalidate: impl AsyncFnOnce(&Cache)) {
+    let (c, db, gate) = (&fx.cache, Db::new("old"), Gate::armed());
+    let reader = read_user(7, c, &db, &gate);
+    let writer = async {
+        gate.reached.notified().await;
+        db.write("new");
+        invalidate(c).await;
+        gate.release.notify_one();
+    };
+    let (stale, ()) = tokio::join!(reader, writer);
+    assert_eq!(stale, "7:old", "the in-flight call returns what it read");
+    let refused = c.stats().stale_fills_refused;
+    assert_eq!(refused, 1, "the old row must not be stored");
+    assert_eq!(read_user(7, c, &db, &gate).await, "7:new");
+    assert_eq!(read_user(7, c, &db, &gate).await, "7:new");
+    assert_eq!(
+        db.reads.load(SeqCst),
+        2,
+        "one read before, one after the update"
+    );
+}
+
+/// The writer deletes the exact key.
+pub async fn key_invalidation_during_fill(fx: &Fixture) {
+    race(fx, async |c: &Cache| {
+        c.invalidate_key(user_key(7)).await.unwrap();
+    })
+    .await;
+}
+
+/// The writer clears the namespace.
+pub async fn namespace_invalidation_during_fill(fx: &Fixture) {
+    race(fx, async |c: &Cache| {
+        c.invalidate_namespace("stale.user").await.unwrap();
+    })
+    .await;
+}
+
+/// The writer clears a pattern covering the key.
+pub async fn pattern_invalidation_during_fill(fx: &Fixture) {
+    race(fx, async |c: &Cache| {
+        c.clear_pattern("stale.user:*").await.unwrap();
+    })
+    .await;
+}
+
+/// The writer invalidates a tag the entry is (about to be) recorded under: the in-flight
+/// key is not in the tag's index yet, so only the tag mark can stop the fill.
+pub async fn tag_invalidation_during_fill(fx: &Fixture) {
+    race(fx, async |c: &Cache| {
+        c.invalidate_tag("user:7").await.unwrap();
+    })
+    .await;
+}
+
+/// A fresh value written while the fill runs (`#[cache_put]`, `set`) is not overwritten by
+/// the fill's older value.
+pub async fn put_during_fill_wins(fx: &Fixture) {
+    let (c, db, gate) = (&fx.cache, Db::new("old"), Gate::armed());
+    let reader = read_user(7, c, &db, &gate);
+    let writer = async {
+        gate.reached.notified().await;
+        db.write("new");
+        c.set(user_key(7), &"7:new".to_owned(), None).await.unwrap();
+        gate.release.notify_one();
+    };
+    let (stale, ()) = tokio::join!(reader, writer);
+    assert_eq!(stale, "7:old");
+    assert_eq!(c.stats().stale_fills_refused, 1);
+    assert_eq!(read_user(7, c, &db, &gate).await, "7:new");
+    assert_eq!(db.reads.load(SeqCst), 1, "the put value is a hit");
+}
+
+/// An invalidation of another key, namespace or tag does not stop the fill.
+pub async fn unrelated_invalidation_keeps_the_fill(fx: &Fixture) {
+    let (c, db, gate) = (&fx.cache, Db::new("old"), Gate::armed());
+    let reader = read_user(7, c, &db, &gate);
+    let writer = async {
+        gate.reached.notified().await;
+        c.invalidate_key(user_key(8)).await.unwrap();
+        c.invalidate_tag("user:8").await.unwrap();
+        c.invalidate_namespace("stale.other").await.unwrap();
+        gate.release.notify_one();
+    };
+    let (value, ()) = tokio::join!(reader, writer);
+    assert_eq!(value, "7:old");
+    let stats = c.stats();
+    assert_eq!((stats.stale_fills_refused, stats.writes), (0, 1));
+    assert_eq!(read_user(7, c, &db, &gate).await, "7:old");
+    assert_eq!(db.reads.load(SeqCst), 1);
+}
