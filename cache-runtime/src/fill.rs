@@ -1,7 +1,7 @@
 //! The `#[cached]` miss path: read-or-lease, then fill, with no stale writes.
 //!
-//! A miss takes a *fill lease* on its key in the same step as the read (one
-//! `SET .. NX GET` on Redis). The value the body computes is stored only while that lease
+//! A miss takes a *fill lease* on its key before the body runs (on Redis, a
+//! `SET key lease NX PX .. GET` after the plain GET missed, so hits stay one GET). The value the body computes is stored only while that lease
 //! still holds: invalidating the key, its namespace or a pattern ends the lease, and
 //! invalidating one of its tags marks the tag, so a value computed from data read before an
 //! invalidation is never stored after it (the race every "check, else query, then store"
@@ -59,29 +59,17 @@ impl Cache {
             }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
-                let mut read = redis.read_or_lease(key).await;
-                if let Ok(redis_lease::Read::Value(bytes)) = &read {
-                    if let Some(value) = self.decode_or_drop::<T>(key, bytes).await {
-                        Counters::bump(&inner.counters.hits);
-                        return Ok((Some(value), Fill::Skip));
+                // Hits are a plain GET: the lease is only taken once the GET missed (or found
+                // an unreadable entry, which `decode_or_drop` deletes).
+                match redis.get(key).await {
+                    Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+                        (None, Fill::Skip)
                     }
-                    // The unreadable entry was deleted: take the lease now.
-                    read = redis.read_or_lease(key).await;
-                }
-                match read {
-                    Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
-                        match redis.register_fill(key, tags).await {
-                            Ok(()) => (None, Fill::Redis(lease)),
-                            Err(e) => {
-                                // Unregistered, a tag invalidation could miss this fill.
-                                let _ = redis.release(key, &lease).await;
-                                self.failed("register", e);
-                                (None, Fill::Skip)
-                            }
-                        }
-                    }
-                    Ok(redis_lease::Read::Leased(lease)) => (None, Fill::Redis(lease)),
-                    Ok(_) => (None, Fill::Skip),
+                    Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
+                        Some(value) => (Some(value), Fill::Skip),
+                        None => self.lease_redis(redis, key, tags).await?,
+                    },
+                    Ok(None) => self.lease_redis(redis, key, tags).await?,
                     Err(e) => return Err(self.failed("get", e)),
                 }
             }
@@ -95,6 +83,36 @@ impl Cache {
             &inner.counters.misses
         });
         Ok((found, fill))
+    }
+
+    /// Takes the fill lease of a key the GET found missing. The lease read is itself a read:
+    /// a value written since the GET is a hit.
+    #[cfg(feature = "redis")]
+    async fn lease_redis<T: CacheValue>(
+        &self,
+        redis: &crate::store::redis::RedisStore,
+        key: &str,
+        tags: &[String],
+    ) -> Result<(Option<T>, Fill)> {
+        match redis.read_or_lease(key).await {
+            Ok(redis_lease::Read::Value(bytes)) => {
+                Ok((self.decode_or_drop::<T>(key, &bytes).await, Fill::Skip))
+            }
+            Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
+                match redis.register_fill(key, tags).await {
+                    Ok(()) => Ok((None, Fill::Redis(lease))),
+                    Err(e) => {
+                        // Unregistered, a tag invalidation could miss this fill.
+                        let _ = redis.release(key, &lease).await;
+                        self.failed("register", e);
+                        Ok((None, Fill::Skip))
+                    }
+                }
+            }
+            Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Redis(lease))),
+            Ok(redis_lease::Read::Busy) => Ok((None, Fill::Skip)),
+            Err(e) => Err(self.failed("get", e)),
+        }
     }
 
     /// Stores the value of a miss under its lease (`None`: nothing to store, give the lease

@@ -1,7 +1,7 @@
 //! Fill leases on Redis: the stale-write guard of `#[cached]` misses.
 //!
-//! A `#[cached]` read is one `SET key <lease> NX PX <lease_time> GET`: on a hit it returns the
-//! value and writes nothing; on a miss it atomically leaves a lease in the key's place. The
+//! A `#[cached]` read is a plain GET; when it misses, `SET key <lease> NX PX <lease_time> GET`
+//! atomically leaves a lease in the key's place (or returns a value written meanwhile). The
 //! filler stores its value with a script that checks the lease is still there: any
 //! invalidation in between (a DEL of the key, a namespace or pattern clear, a `#[cache_put]`)
 //! removed or replaced it, so a value computed from data read before the invalidation is
