@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use cache_runtime::{cached, defer_invalidations, key_for, Cache};
+use cache_runtime::{cache_invalidate, cached, defer_invalidations, key_for, Cache};
 use cache_tests::fixture::Fixture;
 use rusqlite::Connection;
 use tokio::sync::Mutex;
@@ -38,6 +38,10 @@ async fn user_name(id: i64, cache: &Cache, db: &Db) -> Option<String> {
         .query_row("SELECT name FROM users WHERE id = ?1", [id], |r| r.get(0))
         .ok()
 }
+
+/// The write's own invalidation, as a service would declare it.
+#[cache_invalidate(user_name(id), cache = cache)]
+async fn user_changed(id: i64, cache: &Cache) {}
 
 /// Renames user 1 inside a transaction that commits or rolls back; the invalidation is
 /// issued inside the transaction, before the commit.

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use cache_runtime::{cached, key_for, Cache, Error};
+use cache_runtime::{cache_invalidate, cached, key_for, Cache, Error};
 use cache_tests::fixture::{Counts, Fixture, REDIS_PREFIX};
 use cache_tests::redis_server::RedisServer;
 
@@ -323,6 +323,11 @@ async fn survives(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
     id * 10
 }
 
+#[cache_invalidate(survives(id), namespace = "down", tags = ["t:{id}"], cache = cache)]
+async fn write_through(id: u64, cache: &Cache) -> Result<u64, String> {
+    Ok(id)
+}
+
 /// Redis killed under a running cache: a `#[cached]` fn still returns its body's value on
 /// every call, quickly, and every call adds to `errors`; the manual API reports `Store`.
 #[tokio::test]
@@ -345,6 +350,17 @@ async fn redis_down_fails_open() {
         assert!(delta.errors >= 1, "call {i}: {delta:?}");
         assert_eq!((delta.hits, delta.writes), (0, 0), "call {i}: {delta:?}");
     }
+    // An invalidating fn returns its body's result; each failed invalidation is counted.
+    let before = fx.counts();
+    let result = tokio::time::timeout(Duration::from_secs(10), write_through(1, &fx.cache))
+        .await
+        .expect("an invalidation with Redis down must not hang");
+    assert_eq!(result, Ok(1));
+    assert_eq!(
+        fx.counts().since(before).errors,
+        3,
+        "key, namespace and tag"
+    );
     let err = fx.cache.get::<u64>("k").await.unwrap_err();
     assert!(matches!(err, Error::Store(_)), "{err:?}");
     assert!(matches!(fx.cache.ping().await, Err(Error::Store(_))));

@@ -9,4 +9,8 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/cached/pass/*.rs");
     t.compile_fail("ui/cached/fail/*.rs");
+    t.pass("ui/invalidate/pass/*.rs");
+    t.compile_fail("ui/invalidate/fail/*.rs");
+    t.pass("ui/put/pass/*.rs");
+    t.compile_fail("ui/put/fail/*.rs");
 }

@@ -4,12 +4,13 @@
 //! (unknown name, duplicate, wrong value) are collected and parsing goes on, so the user sees
 //! every such problem in one compile.
 
-use proc_macro2::{Span, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Error, Expr, ExprLit, Ident, Lit, LitStr, Path, Result, Token};
+use syn::{Error, Expr, Ident, Lit, LitStr, Path, Result, Token};
 
+pub(crate) use crate::arg_parse::Arg;
+use crate::arg_parse::{self, cache, literal, parse_value, skip_to_comma, tags, Known};
 use crate::errors::Errors;
 
 /// Every argument name, in the order error messages list them.
@@ -38,13 +39,13 @@ const ALIASES: &[(&str, &str)] = &[
     ("convert", "key"),
 ];
 
-/// One argument's value together with the span of its key (the name before `=` or `(`).
-pub(crate) struct Arg<T> {
-    /// Where the argument's name is written; errors about the argument as a whole go here.
-    pub(crate) key: Span,
-    /// The parsed value.
-    pub(crate) value: T,
-}
+/// What `#[cached]` accepts, for the unknown-argument error.
+const KNOWN: Known = Known {
+    attr: "cached",
+    expected: "one of",
+    names: NAMES,
+    aliases: ALIASES,
+};
 
 /// The parsed `#[cached(...)]` arguments; each is present at most once.
 #[derive(Default)]
@@ -90,89 +91,106 @@ impl CachedArgs {
         if input.peek(kw::ttl) {
             let key = input.parse::<kw::ttl>()?.span;
             let value = parse_value(input, errors, ttl_millis)?;
-            errors.check(set_once(&mut self.ttl, "ttl", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.ttl,
+                "ttl",
+                key,
+                value,
+            ));
         } else if input.peek(kw::namespace) {
             let key = input.parse::<kw::namespace>()?.span;
             let value = parse_value(input, errors, namespace)?;
-            errors.check(set_once(&mut self.namespace, "namespace", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.namespace,
+                "namespace",
+                key,
+                value,
+            ));
         } else if input.peek(kw::key) {
             let key = input.parse::<kw::key>()?.span;
             input.parse::<Token![=]>()?;
             let value = Some(input.parse::<Expr>()?);
-            errors.check(set_once(&mut self.key, "key", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.key,
+                "key",
+                key,
+                value,
+            ));
         } else if input.peek(kw::skip) {
             let key = input.parse::<kw::skip>()?.span;
             let value = Some(parse_skip(input, errors)?);
-            errors.check(set_once(&mut self.skip, "skip", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.skip,
+                "skip",
+                key,
+                value,
+            ));
         } else if input.peek(kw::version) {
             let key = input.parse::<kw::version>()?.span;
             let value = parse_value(input, errors, version)?;
-            errors.check(set_once(&mut self.version, "version", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.version,
+                "version",
+                key,
+                value,
+            ));
         } else if input.peek(kw::cache_none) {
             let key = input.parse::<kw::cache_none>()?.span;
             let value = parse_value(input, errors, cache_none)?;
-            errors.check(set_once(&mut self.cache_none, "cache_none", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.cache_none,
+                "cache_none",
+                key,
+                value,
+            ));
         } else if input.peek(kw::cache) {
             let key = input.parse::<kw::cache>()?.span;
             let value = parse_value(input, errors, cache)?;
-            errors.check(set_once(&mut self.cache, "cache", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.cache,
+                "cache",
+                key,
+                value,
+            ));
         } else if input.peek(kw::tags) {
             let key = input.parse::<kw::tags>()?.span;
             let value = parse_value(input, errors, tags)?;
-            errors.check(set_once(&mut self.tags, "tags", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.tags,
+                "tags",
+                key,
+                value,
+            ));
         } else if input.peek(Token![crate]) {
             let key = input.parse::<Token![crate]>()?.span;
             input.parse::<Token![=]>()?;
             let value = Some(input.call(Path::parse_mod_style)?);
-            errors.check(set_once(&mut self.krate, "crate", key, value));
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.krate,
+                "crate",
+                key,
+                value,
+            ));
         } else if input.peek(Ident::peek_any) {
             let name = input.call(Ident::parse_any)?;
-            errors.push(unknown_argument(&name));
+            errors.push(KNOWN.unknown(&name));
             skip_to_comma(input)?;
         } else {
             return Err(input.error(format!(
                 "expected a `#[cached]` argument, one of {}",
-                expected_list()
+                KNOWN.list()
             )));
         }
         Ok(())
-    }
-}
-
-/// Stores `value` in `slot`, rejecting a second copy of the argument at its key.
-///
-/// `value` is `None` when the value itself was invalid (its error is already recorded); the
-/// duplicate check still runs so both problems are reported.
-fn set_once<T>(slot: &mut Option<Arg<T>>, name: &str, key: Span, value: Option<T>) -> Result<()> {
-    if slot.is_some() {
-        return Err(Error::new(
-            key,
-            format!("duplicate `#[cached]` argument `{name}`"),
-        ));
-    }
-    if let Some(value) = value {
-        *slot = Some(Arg { key, value });
-    }
-    Ok(())
-}
-
-/// Parses `= <expr>` and converts the expression with `convert`, recording its error.
-fn parse_value<T>(
-    input: ParseStream<'_>,
-    errors: &mut Errors,
-    convert: fn(&Expr) -> Result<T>,
-) -> Result<Option<T>> {
-    input.parse::<Token![=]>()?;
-    let expr = input.parse::<Expr>()?;
-    Ok(errors.check(convert(&expr)))
-}
-
-/// The literal inside `expr`, looking through invisible groups from `macro_rules!`.
-fn literal(expr: &Expr) -> Option<&Lit> {
-    match expr {
-        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
-        Expr::Group(group) => literal(&group.expr),
-        _ => None,
     }
 }
 
@@ -235,16 +253,7 @@ fn parse_duration(text: &str) -> Option<Option<u64>> {
 
 /// `namespace = "users"`.
 fn namespace(expr: &Expr) -> Result<LitStr> {
-    match literal(expr) {
-        Some(Lit::Str(text)) if text.value().is_empty() => {
-            Err(Error::new_spanned(text, "`namespace` must not be empty"))
-        }
-        Some(Lit::Str(text)) => Ok(text.clone()),
-        _ => Err(Error::new_spanned(
-            expr,
-            "`namespace` expects a string literal, like `namespace = \"users\"`",
-        )),
-    }
+    arg_parse::non_empty_str("namespace", "namespace = \"users\"", expr)
 }
 
 /// `version = 2`.
@@ -262,54 +271,7 @@ fn version(expr: &Expr) -> Result<u32> {
 
 /// `cache_none = true`.
 fn cache_none(expr: &Expr) -> Result<bool> {
-    match literal(expr) {
-        Some(Lit::Bool(value)) => Ok(value.value),
-        _ => Err(Error::new_spanned(
-            expr,
-            "`cache_none` expects `true` or `false`",
-        )),
-    }
-}
-
-/// `cache = self.cache`: any expression but a literal.
-fn cache(expr: &Expr) -> Result<Expr> {
-    match literal(expr) {
-        Some(_) => Err(Error::new_spanned(
-            expr,
-            "`cache` expects an expression whose value is a `Cache`, `Arc<Cache>` or `&Cache`, \
-             like `cache = self.cache`; build the `Cache` (for example from a Redis URL) in code",
-        )),
-        None => Ok(expr.clone()),
-    }
-}
-
-/// `tags = ["user:{id}", "static"]`: a non-empty array of string literals.
-fn tags(expr: &Expr) -> Result<Vec<LitStr>> {
-    let wrong_type = |at: &Expr| {
-        Error::new_spanned(
-            at,
-            "`tags` expects an array of string literals, e.g. `tags = [\"user:{id}\"]`",
-        )
-    };
-    let array = match expr {
-        Expr::Array(array) => array,
-        Expr::Group(group) => return tags(&group.expr),
-        _ => return Err(wrong_type(expr)),
-    };
-    if array.elems.is_empty() {
-        return Err(Error::new_spanned(
-            array,
-            "`tags` must not be empty; list at least one tag or drop `tags`",
-        ));
-    }
-    array
-        .elems
-        .iter()
-        .map(|elem| match literal(elem) {
-            Some(Lit::Str(text)) => Ok(text.clone()),
-            _ => Err(wrong_type(elem)),
-        })
-        .collect()
+    arg_parse::boolean("cache_none", expr)
 }
 
 /// `skip(a, b, self)`: the names, each at most once.
@@ -334,67 +296,6 @@ fn parse_skip(input: ParseStream<'_>, errors: &mut Errors) -> Result<Vec<Ident>>
     Ok(unique)
 }
 
-/// The error for an argument name that is not one of [`NAMES`], with a hint when it is close.
-fn unknown_argument(name: &Ident) -> Error {
-    let written = name.unraw().to_string();
-    let mut message = format!(
-        "unknown `#[cached]` argument `{written}`; expected one of {}",
-        expected_list()
-    );
-    if let Some(meant) = suggestion(&written) {
-        message.push_str(&format!("; did you mean `{meant}`?"));
-    }
-    Error::new(name.span(), message)
-}
-
-/// "`ttl`, `namespace`, ..." for error messages.
-fn expected_list() -> String {
-    let quoted: Vec<String> = NAMES.iter().map(|name| format!("`{name}`")).collect();
-    quoted.join(", ")
-}
-
-/// The argument `written` probably means: a known alias, else the closest name within two edits.
-fn suggestion(written: &str) -> Option<&'static str> {
-    if let Some((_, meant)) = ALIASES.iter().find(|(alias, _)| *alias == written) {
-        return Some(meant);
-    }
-    NAMES
-        .iter()
-        .map(|name| (edit_distance(written, name), *name))
-        .filter(|(distance, _)| *distance <= 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, name)| name)
-}
-
-/// Levenshtein distance (insertions, deletions, substitutions) between two short strings.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-/// Skips the value of an unknown argument: every token tree up to the next top-level comma.
-fn skip_to_comma(input: ParseStream<'_>) -> Result<()> {
-    input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    })
-}
-
 /// The argument names as `syn` keywords.
 mod kw {
     syn::custom_keyword!(ttl);
@@ -409,7 +310,12 @@ mod kw {
 
 #[cfg(test)]
 mod tests {
-    use super::{edit_distance, parse_duration, suggestion};
+    use super::{parse_duration, KNOWN};
+    use crate::arg_parse::edit_distance;
+
+    fn suggestion(written: &str) -> Option<&'static str> {
+        KNOWN.suggestion(written)
+    }
 
     #[test]
     fn durations() {

@@ -109,7 +109,7 @@ impl<'a> CachedFn<'a> {
 }
 
 /// Pushes every name `pat` binds; `_`, `..`, literals and paths bind nothing.
-fn collect_bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>, errors: &mut Errors) {
+pub(crate) fn collect_bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>, errors: &mut Errors) {
     match pat {
         Pat::Ident(binding) => {
             out.push(&binding.ident);
@@ -157,7 +157,7 @@ fn collect_bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>, errors: &mut Err
 }
 
 /// The shape of a return type, judged by its last path segment and whether it has `<..>`.
-fn shape(ty: &Type) -> Shape {
+pub(crate) fn shape(ty: &Type) -> Shape {
     match ty {
         Type::Group(group) => shape(&group.elem),
         Type::Paren(paren) => shape(&paren.elem),

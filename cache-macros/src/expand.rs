@@ -101,9 +101,10 @@ impl CachedFn<'_> {
                 let __cache_handle: &#cache_type = #private::global();
             },
         };
-        let key = self.key_parts();
+        let key = self.key_parts(false);
         let key_mut = (!key.is_empty).then(|| quote!(mut));
         let key_stmts = &key.stmts;
+        let siblings = self.siblings(&runtime, ret);
 
         quote! {
             #(#outer)*
@@ -119,6 +120,7 @@ impl CachedFn<'_> {
                 #key_stmts
                 #call
             }
+            #siblings
         }
     }
 
@@ -158,15 +160,20 @@ impl CachedFn<'_> {
         (assert, call)
     }
 
-    /// The `Site` constant: namespace, version, and the optional ttl and `cache_none` flag.
-    fn site(&self, private: &TokenStream) -> TokenStream {
-        let namespace = match &self.args.namespace {
+    /// The namespace: `namespace = "..."`, else `module_path!()` followed by `::name`.
+    pub(crate) fn namespace(&self) -> TokenStream {
+        match &self.args.namespace {
             Some(namespace) => namespace.value.to_token_stream(),
             None => {
                 let name = LitStr::new(&self.name().unraw().to_string(), self.name().span());
                 quote!(::core::concat!(::core::module_path!(), "::", #name))
             }
-        };
+        }
+    }
+
+    /// The `Site` constant: namespace, version, and the optional ttl and `cache_none` flag.
+    pub(crate) fn site(&self, private: &TokenStream) -> TokenStream {
+        let namespace = self.namespace();
         let version = self.args.version.as_ref().map_or(1, |arg| arg.value);
         let mut site = quote!(#private::Site::new(#namespace, #version));
         if let Some(ttl) = &self.args.ttl {

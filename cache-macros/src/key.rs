@@ -25,7 +25,12 @@ pub(crate) struct KeyParts {
 impl CachedFn<'_> {
     /// The key statements: `key = expr` alone, or every parameter binding that is not skipped,
     /// in parameter order (what `cache_runtime::key_for` reproduces by hand).
-    pub(crate) fn key_parts(&self) -> KeyParts {
+    ///
+    /// In the hidden key fn (`in_key_fn`), each parameter is a reference to the cached fn's,
+    /// so a binding is passed as is (`arg(id)` with `id: &u64` is `arg(&id)` with `id: u64`):
+    /// the same value is hashed, and a part that is not `Serialize` fails with the very same
+    /// error, which rustc reports once.
+    pub(crate) fn key_parts(&self, in_key_fn: bool) -> KeyParts {
         let mut stmts = TokenStream::new();
         if let Some(key) = &self.args.key {
             let expr = &key.value;
@@ -35,13 +40,18 @@ impl CachedFn<'_> {
         } else {
             for binding in self.bindings.iter().filter(|binding| !binding.skipped) {
                 let ident = binding.ident;
+                let borrow = (!in_key_fn).then(|| quote_spanned!(ident.span()=> &));
                 stmts.extend(quote_spanned! {ident.span()=>
-                    __cache_key.arg(&#ident);
+                    __cache_key.arg(#borrow #ident);
                 });
             }
         }
         for tag in self.args.tags.iter().flat_map(|tags| &tags.value) {
-            stmts.extend(tag_stmt(tag));
+            if let Some(value) = tag_value(tag) {
+                stmts.extend(quote_spanned! {tag.span()=>
+                    __cache_key.tag(#value);
+                });
+            }
         }
         KeyParts {
             is_empty: stmts.is_empty(),
@@ -50,13 +60,13 @@ impl CachedFn<'_> {
     }
 }
 
-/// `__cache_key.tag(::std::format!("user:{}", id));`, or `String::from("text")` for a tag without
-/// placeholders, spanned at the tag's literal. `validate` has rejected malformed templates.
-fn tag_stmt(tag: &LitStr) -> TokenStream {
+/// `::std::format!("user:{}", id)`, or `String::from("text")` for a tag without placeholders,
+/// spanned at the tag's literal; `None` for a malformed template (`validate` reported it).
+///
+/// `#[cache_invalidate(tags = [...])]` formats its tags with the same code.
+pub(crate) fn tag_value(tag: &LitStr) -> Option<TokenStream> {
     let span = tag.span();
-    let Ok(pieces) = tags::parse(&tag.value()) else {
-        return TokenStream::new();
-    };
+    let pieces = tags::parse(&tag.value()).ok()?;
     let mut format = String::new();
     let mut args = Vec::new();
     for piece in pieces {
@@ -75,15 +85,11 @@ fn tag_stmt(tag: &LitStr) -> TokenStream {
             }
         }
     }
-    if args.is_empty() {
+    Some(if args.is_empty() {
         let text = LitStr::new(&tag.value(), span);
-        quote_spanned! {span=>
-            __cache_key.tag(::std::string::String::from(#text));
-        }
+        quote_spanned!(span=> ::std::string::String::from(#text))
     } else {
         let format = LitStr::new(&format, span);
-        quote_spanned! {span=>
-            __cache_key.tag(::std::format!(#format, #(#args),*));
-        }
-    }
+        quote_spanned!(span=> ::std::format!(#format, #(#args),*))
+    })
 }

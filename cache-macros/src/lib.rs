@@ -1,8 +1,8 @@
 //! Procedural macros of [`cache_runtime`](https://docs.rs/cache-runtime).
 //!
 //! Do not depend on this crate directly: depend on `cache-runtime`, which re-exports
-//! [`macro@cached`] as `cache_runtime::cached` and provides everything the generated code
-//! calls. The reference documentation of each argument is on [`macro@cached`].
+//! [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`] and provides everything
+//! the generated code calls. The reference documentation of each argument is on each macro.
 //!
 //! The crate only generates calls into `cache_runtime::__private`; no caching logic lives here.
 //! The macro parses its arguments into typed values (`args`), builds a model of the function
@@ -11,13 +11,19 @@
 
 #![deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod arg_parse;
 mod args;
 mod ast;
 mod errors;
 mod expand;
+mod invalidate;
+mod invalidate_args;
 mod key;
+mod keyfn;
 mod paths;
+mod put;
 mod tags;
+mod target;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -185,6 +191,23 @@ use proc_macro::TokenStream;
 /// async fn get_user(id: u64) -> Option<User> { /* ... */ }
 /// ```
 ///
+/// # Invalidation and put
+///
+/// Next to the function, `#[cached]` emits two hidden items that
+/// [`macro@cache_invalidate`] and [`macro@cache_put`] call to find its entries:
+/// `__cache_key_<name>`, which computes the key of one call from the parameters that make the
+/// key (taken by reference) with the same code as the function itself, and
+/// `__cache_ns_<name>`, its namespace. Free functions always get them. Methods get them only
+/// when they have a visibility (`pub`, `pub(crate)`, `pub(super)`, `pub(self)`), since a trait
+/// impl can hold neither a visibility nor extra items: write `pub(self)` on a private inherent
+/// method to make it a target. An associated fn without `self` is treated like a free function,
+/// so it cannot be `#[cached]` inside a trait impl.
+///
+/// In the hidden key fn every parameter is a reference, so a `key = ...` expression must also
+/// compile on references: field accesses, method calls and arithmetic do, but `if flag { .. }`
+/// on a `bool` parameter does not (write `key = flag.then_some(id)` instead). The key hashes
+/// the same either way: a reference serializes like its target.
+///
 /// # Errors
 ///
 /// Mistakes are compile errors at the token that causes them: an unknown, misspelled or
@@ -194,4 +217,221 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cached(args.into(), item.into()).into()
+}
+
+/// Invalidates cached entries when an async fn succeeds: the entry of one call of a
+/// [`macro@cached`] fn, every entry of one, or a namespace, tags or a key pattern.
+///
+/// ```ignore
+/// use cache_runtime::{cache_invalidate, cached};
+///
+/// #[cached(ttl = "10m")]
+/// async fn get_user(id: u64) -> Result<User, DbError> { db::load_user(id).await }
+///
+/// #[cache_invalidate(get_user(id))]
+/// async fn rename_user(id: u64, name: String) -> Result<(), DbError> {
+///     db::rename_user(id, &name).await
+/// }
+/// ```
+///
+/// # When it runs
+///
+/// The targets are computed when the call starts, from the arguments as they are then (the
+/// body may move them). The invalidation runs after the body, and only on success: on `Ok`
+/// for a function returning `Result` (judged by the return type's last path segment, as for
+/// `#[cached]`), always for any other return type. With [`before = true`](#before) it also runs
+/// before the body.
+///
+/// A failed invalidation (Redis down) never changes the function's result: it is counted in
+/// `Stats::errors` and logged, and the entry's TTL bounds how long a stale value can be
+/// served. Inside `cache_runtime::defer_invalidations` the invalidation is recorded and waits
+/// for the scope to return `Ok` (a committed transaction); on `Err` it is dropped.
+///
+/// Only the body is rewritten: the signature, generics, where clause, visibility and other
+/// attributes stay as written, and methods work like free functions.
+///
+/// # Targets
+///
+/// A call of a `#[cached]` fn, written with the arguments of the entry to delete, in any
+/// order among the named arguments; give as many as needed. The arguments are expressions over
+/// this function's parameters and are borrowed, never moved. Only the parameters that make
+/// the target's key are passed: with `skip(db)` the target takes no `db`, with
+/// `key = (user.id, page)` it takes `user` and `page`, and a parameter a `tags` placeholder
+/// reads is passed too.
+///
+/// ```ignore
+/// #[cache_invalidate(get_user(id), users::get_profile(id), get_page::<Post>(id, 1))]
+/// async fn delete_user(id: u64) -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// A method target is written as a path call with `self` first:
+///
+/// ```ignore
+/// impl Users {
+///     #[cached(cache = self.cache)]
+///     pub async fn get(&self, id: u64) -> Result<User, DbError> { /* ... */ }
+///
+///     #[cache_invalidate(Self::get(self, id), cache = self.cache)]
+///     pub async fn rename(&self, id: u64, name: &str) -> Result<(), DbError> { /* ... */ }
+/// }
+/// ```
+///
+/// A target finds its entry through a hidden fn that `#[cached]` emits next to the cached fn
+/// (`__cache_key_get_user`), built from the same key code, so the two cannot drift apart. A
+/// wrong number of arguments, a wrong argument type, or a target that is not a `#[cached]` fn
+/// is a compile error at the target.
+///
+/// Free functions always get the hidden fn. Methods get it only when they have a visibility
+/// (`pub`, `pub(crate)`, `pub(super)`, `pub(self)`), because a trait impl can hold neither a
+/// visibility nor extra items: write `pub(self)` on a private inherent method to make it a
+/// target. An associated fn without `self` counts as a free function, so it cannot be
+/// `#[cached]` inside a trait impl.
+///
+/// # `all`
+///
+/// `all(path)` deletes every entry of that `#[cached]` fn, whatever its arguments and value
+/// type.
+///
+/// ```ignore
+/// #[cache_invalidate(all(get_orders))]
+/// async fn import_orders(file: Bytes) -> Result<usize, ImportError> { /* ... */ }
+/// ```
+///
+/// # `namespace`
+///
+/// Deletes every entry of a namespace (the `namespace = "..."` of `#[cached]` fns).
+///
+/// ```ignore
+/// #[cache_invalidate(namespace = "users")]
+/// async fn migrate_users() -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// # `tags`
+///
+/// Deletes every entry recorded under each tag (see `tags` on [`macro@cached`]). Placeholders
+/// are filled from this function's parameters (`{id}`, `{user.org_id}`, `{self.tenant}`),
+/// formatted when the call starts; a placeholder naming no parameter is a compile error.
+///
+/// ```ignore
+/// #[cache_invalidate(tags = ["user:{id}", "org:{org.id}"])]
+/// async fn move_user(id: u64, org: &Org) -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// # `pattern`
+///
+/// Deletes every key matching a pattern, in which only `*` is a wildcard (`?`, `[`, `]` and
+/// `\` match themselves). Keys read `{namespace}:v{version}.{type}:{digest}` (the cache's
+/// prefix is added by the store), so `"users*"` matches every namespace starting with `users`.
+///
+/// ```ignore
+/// #[cache_invalidate(pattern = "sessions*")]
+/// async fn logout_everyone() { /* ... */ }
+/// ```
+///
+/// # `before`
+///
+/// `before = true` also invalidates before the body runs, so reads made by the body do not
+/// see the old entries. Default `false`.
+///
+/// ```ignore
+/// #[cache_invalidate(get_balance(account), before = true)]
+/// async fn transfer(account: u64, amount: i64) -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// # `after`
+///
+/// `after = false` skips the invalidation after the body; only meaningful with
+/// `before = true` (both `false` is a compile error). Default `true`.
+///
+/// ```ignore
+/// #[cache_invalidate(get_balance(account), before = true, after = false)]
+/// async fn reload(account: u64) -> u64 { get_balance(account).await }
+/// ```
+///
+/// # `cache`
+///
+/// The cache to invalidate instead of the global one, as for [`macro@cached`]: any expression
+/// whose value is a `Cache`, an `Arc<Cache>` or a reference to either, evaluated before the
+/// body runs. Use the cache the targets use.
+///
+/// ```ignore
+/// #[cache_invalidate(Self::get(self, id), cache = self.cache)]
+/// pub async fn delete(&self, id: u64) -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// # `crate`
+///
+/// The path of the runtime crate, when it is renamed or re-exported; defaults to
+/// `::cache_runtime`.
+///
+/// ```ignore
+/// #[my_cache::cache_invalidate(get_user(id), crate = my_cache)]
+/// async fn delete_user(id: u64) -> Result<(), DbError> { /* ... */ }
+/// ```
+///
+/// # Errors
+///
+/// Compile errors at the token that causes them: an unknown (with a hint when misspelled) or
+/// repeated argument, a value of the wrong type, nothing to invalidate, a target that is not a
+/// call, `before = false, after = false`, a function that is not `async`, and a tag
+/// placeholder that names no parameter.
+#[proc_macro_attribute]
+pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
+    invalidate::expand(invalidate_args::Attr::Invalidate, args.into(), item.into()).into()
+}
+
+/// Writes an async fn's return value to the entries of [`macro@cached`] calls, so the next read
+/// is a hit with the new value instead of a miss.
+///
+/// ```ignore
+/// use cache_runtime::{cache_put, cached};
+///
+/// #[cached(ttl = "10m")]
+/// async fn get_user(id: u64) -> Option<User> { db::find_user(id).await }
+///
+/// #[cache_put(get_user(id))]
+/// async fn save_user(id: u64, user: User) -> Result<User, DbError> {
+///     db::save_user(id, &user).await?;
+///     Ok(user)
+/// }
+/// ```
+///
+/// The targets are written as for [`macro@cache_invalidate`] (one or more calls of `#[cached]`
+/// fns, `Self::get(self, id)` for a method) and computed when the call starts; the value is
+/// written after the body. What is written follows the return type, as for `#[cached]`:
+/// the `Ok` value of a `Result` (nothing on `Err`), the `Some` value of an `Option` (nothing on
+/// `None`), any other value as is. It must have the target's value type (the `T` of the target's
+/// `Result<T, _>` / `Option<T>`, or its plain type): a mismatch is a compile error at the
+/// target. The entry takes the target's TTL and tags.
+///
+/// A failed write (Redis down) never changes the function's result: it is counted in
+/// `Stats::errors` and logged.
+///
+/// # `cache`
+///
+/// The cache to write to instead of the global one, as for [`macro@cached`].
+///
+/// ```ignore
+/// #[cache_put(Self::get(self, id), cache = self.cache)]
+/// pub async fn save(&self, id: u64, user: User) -> Result<User, DbError> { /* ... */ }
+/// ```
+///
+/// # `crate`
+///
+/// The path of the runtime crate, when it is renamed or re-exported; defaults to
+/// `::cache_runtime`.
+///
+/// ```ignore
+/// #[my_cache::cache_put(get_user(id), crate = my_cache)]
+/// async fn save_user(id: u64, user: User) -> Option<User> { /* ... */ }
+/// ```
+///
+/// # Errors
+///
+/// Compile errors at the token that causes them: an unknown or repeated argument, no target,
+/// a target that is not a call, a function that is not `async`, a target that is not a
+/// `#[cached]` fn or gets the wrong arguments, and a value type that differs from the target's.
+#[proc_macro_attribute]
+pub fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
+    invalidate::expand(invalidate_args::Attr::Put, args.into(), item.into()).into()
 }

@@ -6,7 +6,9 @@
 
 use syn::ext::IdentExt;
 use syn::parse::Parser;
-use syn::Ident;
+use syn::{Error, Ident, LitStr};
+
+use crate::errors::Errors;
 
 /// One piece of a tag template.
 #[derive(Debug, PartialEq, Eq)]
@@ -107,6 +109,46 @@ fn segment(text: &str, is_root: bool) -> Option<Ident> {
         return Ident::parse_any.parse_str(text).ok();
     }
     syn::parse_str::<Ident>(text).ok()
+}
+
+/// Checks every template in `tags`: it must parse, and each placeholder must start at one of
+/// `bindings` or at `self` when `has_self`. Errors point at the tag's string literal and name
+/// `function`, the fn whose parameters the placeholders refer to.
+pub(crate) fn check(
+    tags: &[LitStr],
+    bindings: &[&Ident],
+    has_self: bool,
+    function: &Ident,
+    errors: &mut Errors,
+) {
+    for tag in tags {
+        let template = tag.value();
+        let pieces = match parse(&template) {
+            Ok(pieces) => pieces,
+            Err(problem) => {
+                errors.push(Error::new_spanned(
+                    tag,
+                    format!("malformed tag {template:?}: {problem}"),
+                ));
+                continue;
+            }
+        };
+        for piece in &pieces {
+            let Piece::Placeholder { written, root, .. } = piece else {
+                continue;
+            };
+            let is_self = root == "self" && has_self;
+            if !is_self && !bindings.contains(&root) {
+                errors.push(Error::new_spanned(
+                    tag,
+                    format!(
+                        "unknown placeholder `{{{written}}}` in tag {template:?}; \
+                         `{function}` has no parameter `{root}`"
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// `text` as a `format!` string: braces doubled.

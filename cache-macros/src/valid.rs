@@ -2,11 +2,11 @@
 //! Every broken rule is reported, each at the token that breaks it.
 
 use syn::visit::Visit;
-use syn::{Error, Result, Type, TypeImplTrait};
+use syn::{Error, Ident, Result, Type, TypeImplTrait};
 
 use crate::ast::{CachedFn, Shape};
 use crate::errors::Errors;
-use crate::tags::{self, Piece};
+use crate::tags;
 
 impl CachedFn<'_> {
     /// Checks every rule, returning all violations combined.
@@ -131,36 +131,14 @@ impl CachedFn<'_> {
         let Some(tags) = &self.args.tags else {
             return;
         };
-        for tag in &tags.value {
-            let template = tag.value();
-            let pieces = match tags::parse(&template) {
-                Ok(pieces) => pieces,
-                Err(problem) => {
-                    errors.push(Error::new_spanned(
-                        tag,
-                        format!("malformed tag {template:?}: {problem}"),
-                    ));
-                    continue;
-                }
-            };
-            for piece in &pieces {
-                let Piece::Placeholder { written, root, .. } = piece else {
-                    continue;
-                };
-                let is_self = root == "self" && self.receiver.is_some();
-                let is_binding = self.bindings.iter().any(|binding| binding.ident == root);
-                if !is_self && !is_binding {
-                    errors.push(Error::new_spanned(
-                        tag,
-                        format!(
-                            "unknown placeholder `{{{written}}}` in tag {template:?}; \
-                             `{}` has no parameter `{root}`",
-                            self.name()
-                        ),
-                    ));
-                }
-            }
-        }
+        let bindings: Vec<&Ident> = self.bindings.iter().map(|binding| binding.ident).collect();
+        tags::check(
+            &tags.value,
+            &bindings,
+            self.receiver.is_some(),
+            self.name(),
+            errors,
+        );
     }
 }
 

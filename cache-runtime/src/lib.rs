@@ -75,7 +75,7 @@ pub use stats::Stats;
 
 /// Caches an async fn's results; see the cache-macros docs for every argument.
 #[cfg(feature = "macros")]
-pub use cache_macros::cached;
+pub use cache_macros::{cache_invalidate, cache_put, cached};
 
 /// What a cached value must be: serializable both ways, cloneable, shareable, owned.
 pub trait CacheValue:

@@ -2,24 +2,10 @@
 //! embedded default and on Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
-
 use cache_tests::redis_server::RedisServer;
 
 fn run_quickstart(redis_url: Option<&str>) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quickstart"));
-    cmd.env_remove("REDIS_URL").env_remove("CACHE_PREFIX");
-    if let Some(url) = redis_url {
-        cmd.env("REDIS_URL", url);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "quickstart failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    cache_tests::example::run(env!("CARGO_BIN_EXE_quickstart"), redis_url)
 }
 
 fn outcomes(stdout: &str) -> Vec<String> {

@@ -8,6 +8,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod example;
 pub mod fixture;
 pub mod redis_server;
 pub mod suite;
@@ -60,6 +61,14 @@ macro_rules! backend_suite {
                 argument_boundaries_are_kept,
                 key_for_matches_cached,
                 unserializable_argument_fails_open,
+            }
+            invalidate {
+                exact_entry_after_success,
+                custom_key_version_and_skip,
+                tags_from_struct_fields,
+                all_namespace_and_pattern,
+                methods_before_and_put,
+                put_stores_only_ok,
             }
             stale {
                 key_invalidation_during_fill,

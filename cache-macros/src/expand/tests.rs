@@ -9,9 +9,20 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::invalidate_args::Attr;
+
 /// Expands `#[cached(args)] item` and checks it against the snapshot named `case`.
 fn check(case: &str, args: TokenStream, item: TokenStream) {
-    let expanded = super::cached(args, item);
+    check_expanded(case, super::cached(args, item));
+}
+
+/// Expands `#[cache_invalidate(args)] item` or `#[cache_put(args)] item` and checks it.
+fn check_targets(case: &str, attr: Attr, args: TokenStream, item: TokenStream) {
+    check_expanded(case, crate::invalidate::expand(attr, args, item));
+}
+
+/// Checks `expanded` against the snapshot named `case`.
+fn check_expanded(case: &str, expanded: TokenStream) {
     let file: syn::File = match syn::parse2(expanded.clone()) {
         Ok(file) => file,
         Err(error) => panic!("{case}: expansion is not a file: {error}\n{expanded}"),
@@ -210,4 +221,86 @@ fn error_keeps_item() {
             }
         },
     );
+}
+
+#[test]
+fn invalidate() {
+    check_targets(
+        "invalidate",
+        Attr::Invalidate,
+        quote!(
+            Self::get(self, id),
+            users::get_page::<Page>(id, 1),
+            all(get_orders),
+            namespace = "users",
+            tags = ["user:{id}", "org:{self.org}"],
+            pattern = "sessions:*",
+            before = true,
+            cache = self.cache
+        ),
+        quote! {
+            /// Renames a user.
+            pub async fn rename(&self, id: u64, name: String) -> Result<(), DbError> {
+                #![allow(clippy::needless_return)]
+                return self.db.rename(id, name).await;
+            }
+        },
+    );
+}
+
+#[test]
+fn put() {
+    check_targets(
+        "put",
+        Attr::Put,
+        quote!(
+            get_user(id),
+            crate::users::find(&user.email),
+            crate = my_cache
+        ),
+        quote! {
+            async fn save(id: u64, user: User) -> Option<User> {
+                db::save(id, user).await
+            }
+        },
+    );
+}
+
+/// With `after = false` the body's value is the tail expression: no `__cache_result`, and a
+/// fn without `->` returns `()`.
+#[test]
+fn invalidate_before_only() {
+    let expanded = crate::invalidate::expand(
+        Attr::Invalidate,
+        quote!(get_user(id), before = true, after = false),
+        quote! {
+            async fn touch(id: u64) {
+                log(id);
+            }
+        },
+    )
+    .to_string();
+    assert!(!expanded.contains("__cache_result"), "{expanded}");
+    assert!(
+        expanded.contains("let __cache_fake_return : () = loop"),
+        "{expanded}"
+    );
+    assert_eq!(expanded.matches("invalidate (").count(), 1, "{expanded}");
+}
+
+/// A plain return is written with `put_plain`.
+#[test]
+fn put_plain() {
+    let expanded = crate::invalidate::expand(
+        Attr::Put,
+        quote!(square(n)),
+        quote! {
+            async fn set(n: u64, value: u64) -> u64 {
+                value
+            }
+        },
+    )
+    .to_string();
+    assert!(expanded.contains("put_plain"), "{expanded}");
+    assert!(!expanded.contains("put_outcome"), "{expanded}");
 }

@@ -34,3 +34,39 @@ async fn find(email: String) -> Option<User> {
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_find(
+    email: &String,
+) -> ::cache_runtime::__private::KeyTarget<Option<User>> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+            ::core::concat!(::core::module_path!(), "::", "find"),
+            1u32,
+        )
+        .ttl(::cache_runtime::__private::core::time::Duration::from_millis(500u64))
+        .cache_none(true);
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(email);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_find() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "find")
+}

@@ -36,3 +36,45 @@ async fn get(key: u64, cache: u64, result: u64, value: u64, handle: u64) -> u64 
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_get(
+    key: &u64,
+    cache: &u64,
+    result: &u64,
+    value: &u64,
+    handle: &u64,
+) -> my_cache::__private::KeyTarget<u64> {
+    static __CACHE_SITE: my_cache::__private::Site = my_cache::__private::Site::new(
+        "n",
+        1u32,
+    );
+    let mut __cache_key = my_cache::__private::KeyBuilder::new();
+    __cache_key.arg(key);
+    __cache_key.arg(cache);
+    __cache_key.arg(result);
+    __cache_key.arg(value);
+    __cache_key.arg(handle);
+    my_cache::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_get() -> &'static str {
+    "n"
+}

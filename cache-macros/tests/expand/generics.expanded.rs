@@ -35,3 +35,42 @@ where
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_load<'a, T, const N: usize>(
+    id: &&'a str,
+) -> ::cache_runtime::__private::KeyTarget<
+    <Result<T, Error> as ::cache_runtime::__private::Outcome>::Value,
+>
+where
+    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+{
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "load"),
+        1u32,
+    );
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(id);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_load() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "load")
+}

@@ -32,3 +32,38 @@ async fn feed(user: &User, page: u32, db: &Db) -> Vec<Post> {
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_feed(
+    user: &&User,
+    page: &u32,
+) -> ::cache_runtime::__private::KeyTarget<Vec<Post>> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "feed"),
+        1u32,
+    );
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(&((user.id, page)));
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_feed() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "feed")
+}

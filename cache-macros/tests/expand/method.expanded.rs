@@ -37,3 +37,40 @@ pub async fn get(&self, id: u64) -> Result<User, Error> {
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub fn __cache_key_get(
+    &self,
+    id: &u64,
+) -> ::cache_runtime::__private::KeyTarget<
+    <Result<User, Error> as ::cache_runtime::__private::Outcome>::Value,
+> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "get"),
+        1u32,
+    );
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(id);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub const fn __cache_ns_get() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "get")
+}

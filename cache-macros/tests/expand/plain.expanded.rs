@@ -34,3 +34,36 @@ pub async fn square(n: u64) -> u64 {
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub fn __cache_key_square(n: &u64) -> ::cache_runtime::__private::KeyTarget<u64> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+            ::core::concat!(::core::module_path!(), "::", "square"),
+            1u32,
+        )
+        .ttl(::cache_runtime::__private::core::time::Duration::from_millis(300000u64));
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(n);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub const fn __cache_ns_square() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "square")
+}

@@ -33,3 +33,40 @@ pub async fn get_user(id: u64, pool: &Pool) -> Result<User, AppError> {
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub fn __cache_key_get_user(
+    id: &u64,
+) -> ::cache_runtime::__private::KeyTarget<
+    <Result<User, AppError> as ::cache_runtime::__private::Outcome>::Value,
+> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+            "users",
+            1u32,
+        )
+        .ttl(::cache_runtime::__private::core::time::Duration::from_millis(600000u64));
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(id);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+pub const fn __cache_ns_get_user() -> &'static str {
+    "users"
+}

@@ -33,3 +33,39 @@ async fn handler(Path(id): Path<u64>, (a, _): (u8, u8), db: Db, _: Extra) -> Str
         )
         .await
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_handler(
+    Path(id): &Path<u64>,
+    (a, _): &(u8, u8),
+) -> ::cache_runtime::__private::KeyTarget<String> {
+    static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
+        ::core::concat!(::core::module_path!(), "::", "handler"),
+        1u32,
+    );
+    let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
+    __cache_key.arg(id);
+    __cache_key.arg(a);
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_handler() -> &'static str {
+    ::core::concat!(::core::module_path!(), "::", "handler")
+}

@@ -5,6 +5,7 @@
 //! fn into one `#[tokio::test]` per backend.
 
 pub mod attributes;
+pub mod invalidate;
 pub mod keys;
 pub mod manual;
 pub mod shapes;

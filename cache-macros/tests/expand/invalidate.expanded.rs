@@ -1,0 +1,41 @@
+/// Renames a user.
+pub async fn rename(&self, id: u64, name: String) -> Result<(), DbError> {
+    #![allow(clippy::needless_return)]
+    let __cache_source = &(self.cache);
+    let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::AsCache::as_cache(
+        __cache_source,
+    );
+    let mut __cache_plan = ::cache_runtime::__private::Plan::new();
+    ::cache_runtime::__private::plan_key(
+        __cache_handle,
+        &mut __cache_plan,
+        Self::__cache_key_get(&(self), &(id)),
+    );
+    ::cache_runtime::__private::plan_key(
+        __cache_handle,
+        &mut __cache_plan,
+        users::__cache_key_get_page::<Page>(&(id), &(1)),
+    );
+    ::cache_runtime::__private::plan_all(&mut __cache_plan, __cache_ns_get_orders());
+    __cache_plan.namespace("users");
+    __cache_plan.tag(::std::format!("user:{}", id));
+    __cache_plan.tag(::std::format!("org:{}", self.org));
+    __cache_plan.pattern("sessions:*");
+    ::cache_runtime::__private::invalidate(__cache_handle, &__cache_plan).await;
+    let __cache_result = async move {
+        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
+        if false {
+            let __cache_fake_return: Result<(), DbError> = loop {};
+            return __cache_fake_return;
+        }
+        return self.db.rename(id, name).await;
+    }
+        .await;
+    ::cache_runtime::__private::invalidate_if_ok(
+            __cache_handle,
+            &__cache_plan,
+            &__cache_result,
+        )
+        .await;
+    __cache_result
+}

@@ -1,0 +1,19 @@
+async fn save(id: u64, user: User) -> Option<User> {
+    let __cache_handle: &my_cache::Cache = my_cache::__private::global();
+    let __cache_put_0 = __cache_key_get_user(&(id));
+    let __cache_put_1 = crate::users::__cache_key_find(&(&user.email));
+    let __cache_result = async move {
+        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
+        if false {
+            let __cache_fake_return: Option<User> = loop {};
+            return __cache_fake_return;
+        }
+        db::save(id, user).await
+    }
+        .await;
+    my_cache::__private::put_outcome(__cache_handle, __cache_put_0, &__cache_result)
+        .await;
+    my_cache::__private::put_outcome(__cache_handle, __cache_put_1, &__cache_result)
+        .await;
+    __cache_result
+}
