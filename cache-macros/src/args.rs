@@ -23,6 +23,8 @@ const NAMES: &[&str] = &[
     "cache",
     "cache_none",
     "tags",
+    "l1",
+    "l1_ttl",
     "crate",
 ];
 
@@ -66,6 +68,10 @@ pub(crate) struct CachedArgs {
     pub(crate) cache_none: Option<Arg<bool>>,
     /// `tags = ["user:{id}"]`: tag templates (never empty), checked and expanded by `tags`.
     pub(crate) tags: Option<Arg<Vec<LitStr>>>,
+    /// `l1 = false`: keep this fn's entries out of the in-process tier.
+    pub(crate) l1: Option<Arg<bool>>,
+    /// `l1_ttl = "5s"`: the longest an entry stays in the in-process tier, in milliseconds.
+    pub(crate) l1_ttl: Option<Arg<u64>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -139,6 +145,26 @@ impl CachedArgs {
                 key,
                 value,
             ));
+        } else if input.peek(kw::l1_ttl) {
+            let key = input.parse::<kw::l1_ttl>()?.span;
+            let value = parse_value(input, errors, l1_ttl_millis)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.l1_ttl,
+                "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::l1) {
+            let key = input.parse::<kw::l1>()?.span;
+            let value = parse_value(input, errors, l1)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.l1,
+                "l1",
+                key,
+                value,
+            ));
         } else if input.peek(kw::cache_none) {
             let key = input.parse::<kw::cache_none>()?.span;
             let value = parse_value(input, errors, cache_none)?;
@@ -196,6 +222,21 @@ impl CachedArgs {
 
 /// `ttl = 300` (seconds) or `ttl = "10m"`, as milliseconds.
 fn ttl_millis(expr: &Expr) -> Result<u64> {
+    duration_millis("ttl", expr)
+}
+
+/// `l1_ttl = 5` (seconds) or `l1_ttl = "5s"`, as milliseconds.
+fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
+    duration_millis("l1_ttl", expr)
+}
+
+/// `l1 = false`.
+fn l1(expr: &Expr) -> Result<bool> {
+    arg_parse::boolean("l1", expr)
+}
+
+/// A duration argument: a number of seconds or a string with a unit, as milliseconds.
+fn duration_millis(name: &str, expr: &Expr) -> Result<u64> {
     let millis = match literal(expr) {
         Some(Lit::Int(int)) => {
             let seconds: u64 = int.base10_parse()?;
@@ -205,7 +246,7 @@ fn ttl_millis(expr: &Expr) -> Result<u64> {
             Error::new_spanned(
                 text,
                 format!(
-                    "invalid `ttl` {:?}; expected a number of seconds or a string like \
+                    "invalid `{name}` {:?}; expected a number of seconds or a string like \
                      \"90s\", \"10m\", \"1h\", \"1d\"",
                     text.value()
                 ),
@@ -214,15 +255,20 @@ fn ttl_millis(expr: &Expr) -> Result<u64> {
         _ => {
             return Err(Error::new_spanned(
                 expr,
-                "`ttl` expects a number of seconds or a duration string, \
-                 like `ttl = 300` or `ttl = \"5m\"`",
+                format!(
+                    "`{name}` expects a number of seconds or a duration string, \
+                     like `{name} = 300` or `{name} = \"5m\"`"
+                ),
             ))
         }
     };
     match millis {
-        Some(0) => Err(Error::new_spanned(expr, "`ttl` must be greater than zero")),
+        Some(0) => Err(Error::new_spanned(
+            expr,
+            format!("`{name}` must be greater than zero"),
+        )),
         Some(millis) => Ok(millis),
-        None => Err(Error::new_spanned(expr, "`ttl` is too large")),
+        None => Err(Error::new_spanned(expr, format!("`{name}` is too large"))),
     }
 }
 
@@ -306,6 +352,8 @@ mod kw {
     syn::custom_keyword!(cache);
     syn::custom_keyword!(cache_none);
     syn::custom_keyword!(tags);
+    syn::custom_keyword!(l1);
+    syn::custom_keyword!(l1_ttl);
 }
 
 #[cfg(test)]

@@ -185,6 +185,15 @@ impl CachedFn<'_> {
         if self.args.cache_none.as_ref().is_some_and(|arg| arg.value) {
             site.extend(quote!(.cache_none(true)));
         }
+        if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
+            site.extend(quote!(.l1(false)));
+        }
+        if let Some(l1_ttl) = &self.args.l1_ttl {
+            let millis = l1_ttl.value;
+            site.extend(quote! {
+                .l1_ttl(#private::core::time::Duration::from_millis(#millis))
+            });
+        }
         site
     }
 }

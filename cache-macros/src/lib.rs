@@ -180,6 +180,21 @@ use proc_macro::TokenStream;
 /// cache.invalidate_tag("user:42").await?;
 /// ```
 ///
+/// # `l1` and `l1_ttl`
+///
+/// With Redis configured, hits are served from an in-process tier (L1) in front of Redis,
+/// kept consistent across processes by the backplane. `l1 = false` keeps this function's
+/// entries out of it (every read goes to Redis); `l1_ttl` caps how long an entry stays in
+/// it (default: the cache's L1 TTL, 30 s; never longer than the Redis entry's remaining TTL).
+///
+/// ```ignore
+/// #[cached(ttl = "10m", l1_ttl = "5s")]
+/// async fn price(sku: String) -> Price { /* ... */ }
+///
+/// #[cached(l1 = false)]
+/// async fn balance(account: u64) -> Balance { /* ... */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

@@ -16,6 +16,7 @@ impl CachedFn<'_> {
         self.check_output(&mut errors);
         self.check_skip(&mut errors);
         self.check_cache_none(&mut errors);
+        self.check_l1(&mut errors);
         self.check_tags(&mut errors);
         errors.finish(())
     }
@@ -122,6 +123,18 @@ impl CachedFn<'_> {
                     self.name()
                 ),
             ));
+        }
+    }
+
+    /// `l1_ttl` says how long entries stay in L1, which `l1 = false` turns off.
+    fn check_l1(&self, errors: &mut Errors) {
+        if let (Some(l1), Some(l1_ttl)) = (&self.args.l1, &self.args.l1_ttl) {
+            if !l1.value {
+                errors.push(Error::new(
+                    l1_ttl.key,
+                    "`l1_ttl` has no effect with `l1 = false`; drop `l1_ttl` or `l1 = false`",
+                ));
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::backplane::Forget;
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
@@ -109,6 +110,8 @@ impl Cache {
                 if let Err(e) = stored {
                     return Err(self.failed("set", e));
                 }
+                // Other processes' L1 copies of the old value go.
+                self.forget(Forget::Key(key)).await;
             }
             Backend::Disabled(reason) => return Err(self.failed("set", disabled(reason))),
         }
@@ -118,7 +121,7 @@ impl Cache {
 
     /// Deletes one key from the store.
     pub(crate) async fn remove(&self, key: &str) -> Result<bool> {
-        match &self.inner.backend {
+        let removed = match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.remove(key)),
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => redis
@@ -126,7 +129,9 @@ impl Cache {
                 .await
                 .map_err(|e| self.failed("delete", e)),
             Backend::Disabled(reason) => Err(self.failed("delete", disabled(reason))),
-        }
+        };
+        self.forget(Forget::Key(key)).await;
+        removed
     }
 
     /// Counts a failed operation, logs it (rate-limited), and hands the error back.

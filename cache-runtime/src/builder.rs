@@ -35,6 +35,10 @@ pub struct CacheBuilder {
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
     pub(crate) lease_time: Duration,
+    pub(crate) l1: bool,
+    pub(crate) l1_ttl: Duration,
+    pub(crate) l1_capacity: u64,
+    pub(crate) l1_max_bytes: u64,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -49,6 +53,10 @@ impl std::fmt::Debug for CacheBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("lease_time", &self.lease_time)
+            .field("l1", &self.l1)
+            .field("l1_ttl", &self.l1_ttl)
+            .field("l1_capacity", &self.l1_capacity)
+            .field("l1_max_bytes", &self.l1_max_bytes)
             .finish()
     }
 }
@@ -104,6 +112,10 @@ impl CacheBuilder {
             connect_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_millis(500),
             lease_time: Duration::from_secs(30),
+            l1: true,
+            l1_ttl: Duration::from_secs(30),
+            l1_capacity: 10_000,
+            l1_max_bytes: 64 << 20,
         }
     }
 
@@ -164,6 +176,31 @@ impl CacheBuilder {
         self
     }
 
+    /// With Redis: keep an in-process tier (L1) in front of it (default on). Invalidations
+    /// reach every process's L1 through the backplane.
+    pub fn l1(mut self, enabled: bool) -> Self {
+        self.l1 = enabled;
+        self
+    }
+
+    /// The longest an entry stays in L1 (default 30 s; never longer than its Redis TTL).
+    pub fn l1_ttl(mut self, ttl: Duration) -> Self {
+        self.l1_ttl = ttl;
+        self
+    }
+
+    /// The most entries L1 holds (default 10,000).
+    pub fn l1_capacity(mut self, entries: u64) -> Self {
+        self.l1_capacity = entries;
+        self
+    }
+
+    /// The most bytes L1 holds (default 64 MiB).
+    pub fn l1_max_bytes(mut self, bytes: u64) -> Self {
+        self.l1_max_bytes = bytes;
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
@@ -176,6 +213,11 @@ impl CacheBuilder {
                 "max_value_bytes must be at least 64, got {}",
                 self.max_value_bytes
             )));
+        }
+        if self.l1 && (self.l1_ttl.is_zero() || self.l1_capacity == 0 || self.l1_max_bytes == 0) {
+            return Err(Error::config(
+                "l1_ttl, l1_capacity and l1_max_bytes must be greater than zero (or turn L1 off with l1(false))",
+            ));
         }
         if self.lease_time.is_zero() {
             return Err(Error::config("lease_time must be greater than zero"));
@@ -267,9 +309,47 @@ impl CacheBuilder {
         )
     }
 
+    /// The L1 tier of a Redis cache, subscribed to the backplane.
+    fn tier(&self, backend: &Backend, counters: &Arc<Counters>) -> Option<crate::tier::L1> {
+        #[cfg(feature = "redis")]
+        if let (Backend::Redis(redis), true) = (backend, self.l1) {
+            let store = MemoryStore::new(
+                MemoryBounds {
+                    max_entries: self.l1_capacity,
+                    max_bytes: self.l1_max_bytes,
+                },
+                counters.clone(),
+                self.lease_time,
+            );
+            let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let subscriber = crate::backplane::subscribe(
+                redis.client().clone(),
+                redis.channel(),
+                store.clone(),
+                live.clone(),
+                epoch.clone(),
+            );
+            if subscriber.is_none() {
+                tracing::warn!("no tokio runtime while building the cache: L1 stays off");
+            }
+            return Some(crate::tier::L1 {
+                store,
+                ttl: self.l1_ttl,
+                live,
+                epoch,
+                _subscriber: subscriber,
+            });
+        }
+        let _ = (backend, counters);
+        None
+    }
+
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
+        let l1 = self.tier(&backend, &counters);
         Cache {
             inner: Arc::new(Inner {
+                l1,
                 backend,
                 redis_url: self.redis_url.as_deref().map(redact),
                 prefix: self.prefix,

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::backplane::Forget;
 use crate::builder::CacheBuilder;
 use crate::error::Result;
 use crate::key::escape_namespace;
@@ -28,6 +29,8 @@ pub struct Cache {
 
 pub(crate) struct Inner {
     pub(crate) backend: Backend,
+    /// The in-process tier, with Redis only.
+    pub(crate) l1: Option<crate::tier::L1>,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -146,10 +149,15 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.expire(key, ttl)),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .expire(key, ttl)
-                .await
-                .map_err(|e| self.failed("expire", e)),
+            Backend::Redis(redis) => {
+                let found = redis
+                    .expire(key, ttl)
+                    .await
+                    .map_err(|e| self.failed("expire", e));
+                // L1 copies must not outlive the new TTL.
+                self.forget(Forget::Key(key)).await;
+                found
+            }
             Backend::Disabled(r) => Err(self.failed("expire", crate::access::disabled(r))),
         }
     }
@@ -241,6 +249,9 @@ impl Cache {
                     .set_many(&refs, ttl)
                     .await
                     .map_err(|e| self.failed("set_many", e))?;
+                for (key, _) in &refs {
+                    self.forget(Forget::Key(key)).await;
+                }
                 for _ in &refs {
                     Counters::bump(&self.inner.counters.writes);
                 }
@@ -272,10 +283,14 @@ impl Cache {
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
                 let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
-                redis
+                let deleted = redis
                     .delete_many(&refs)
                     .await
-                    .map_err(|e| self.failed("delete_many", e))
+                    .map_err(|e| self.failed("delete_many", e));
+                for key in &refs {
+                    self.forget(Forget::Key(key)).await;
+                }
+                deleted
             }
             Backend::Disabled(r) => Err(self.failed("delete_many", crate::access::disabled(r))),
         }
@@ -319,10 +334,14 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.remove_matching(pattern)),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete_matching(pattern)
-                .await
-                .map_err(|e| self.failed("clear", e)),
+            Backend::Redis(redis) => {
+                let deleted = redis
+                    .delete_matching(pattern)
+                    .await
+                    .map_err(|e| self.failed("clear", e));
+                self.forget(Forget::Pattern(pattern)).await;
+                deleted
+            }
             Backend::Disabled(r) => Err(self.failed("clear", crate::access::disabled(r))),
         }
     }

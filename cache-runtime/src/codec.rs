@@ -75,6 +75,13 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Res
     Ok(value)
 }
 
+/// The creation time (ms since the Unix epoch) in an envelope's header.
+pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
+    let header = bytes.first_chunk::<HEADER_LEN>()?;
+    let created = header.get(4..12)?;
+    Some(u64::from_le_bytes(created.try_into().ok()?))
+}
+
 /// Checks the envelope and returns its body.
 fn body(bytes: &[u8], max_bytes: usize) -> Result<&[u8]> {
     if bytes.len() > max_bytes {

@@ -31,13 +31,27 @@ pub(crate) enum Fill {
     Skip,
 }
 
+/// What the fill path needs to know about the `#[cached]` fn.
+pub(crate) struct FillSite<'a> {
+    /// The entry's TTL.
+    pub(crate) ttl: Duration,
+    /// Whether the fn uses L1 (`#[cached(l1 = false)]` turns it off).
+    pub(crate) l1: bool,
+    /// The fn's own L1 TTL (`l1_ttl`), if it set one.
+    pub(crate) l1_ttl: Option<Duration>,
+    /// The tags the entry is recorded under.
+    pub(crate) tags: &'a [String],
+}
+
 impl Cache {
-    /// Reads `key`; on a miss, takes its fill lease.
+    /// Reads `key` from the store (L2); on a miss, takes its fill lease. A Redis hit is
+    /// copied into L1.
     pub(crate) async fn read_for_fill<T: CacheValue>(
         &self,
         key: &str,
-        tags: &[String],
+        site: &FillSite<'_>,
     ) -> Result<(Option<T>, Fill)> {
+        let tags = site.tags;
         let inner = &*self.inner;
         let (found, fill) = match &inner.backend {
             Backend::Memory(mem) => {
@@ -61,12 +75,18 @@ impl Cache {
             Backend::Redis(redis) => {
                 // Hits are a plain GET: the lease is only taken once the GET missed (or found
                 // an unreadable entry, which `decode_or_drop` deletes).
+                let epoch = self.l1_epoch();
                 match redis.get(key).await {
                     Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
                         (None, Fill::Skip)
                     }
                     Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
-                        Some(value) => (Some(value), Fill::Skip),
+                        Some(value) => {
+                            if site.l1 {
+                                self.l1_put_read(key, &value, bytes, site, epoch);
+                            }
+                            (Some(value), Fill::Skip)
+                        }
                         None => self.lease_redis(redis, key, tags).await?,
                     },
                     Ok(None) => self.lease_redis(redis, key, tags).await?,
@@ -83,6 +103,33 @@ impl Cache {
             &inner.counters.misses
         });
         Ok((found, fill))
+    }
+
+    /// Copies a Redis hit into L1 for what is left of its TTL.
+    #[cfg(feature = "redis")]
+    fn l1_put_read<T: CacheValue>(
+        &self,
+        key: &str,
+        value: &T,
+        bytes: Vec<u8>,
+        site: &FillSite<'_>,
+        epoch: u64,
+    ) {
+        let Some(created) = codec::created_ms(&bytes) else {
+            return;
+        };
+        let expires =
+            created.saturating_add(u64::try_from(site.ttl.as_millis()).unwrap_or(u64::MAX));
+        let left = expires.saturating_sub(redis_lease::now_ms());
+        self.l1_put(
+            key,
+            value,
+            bytes.into(),
+            Duration::from_millis(left),
+            site.l1_ttl,
+            site.tags,
+            epoch,
+        );
     }
 
     /// Takes the fill lease of a key the GET found missing. The lease read is itself a read:
@@ -123,9 +170,9 @@ impl Cache {
         key: &str,
         fill: Fill,
         value: Option<&T>,
-        ttl: Duration,
-        tags: &[String],
+        site: &FillSite<'_>,
     ) {
+        let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
         let bytes = match value.map(|v| codec::encode(v, inner.max_value_bytes)) {
             Some(Ok(bytes)) => Some(bytes),
@@ -152,8 +199,13 @@ impl Cache {
                 return;
             }
             #[cfg(feature = "redis")]
-            (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(_)) => {
+            (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
+                let epoch = self.l1_epoch();
                 match redis.fill(key, &lease, &bytes, ttl, tags).await {
+                    Ok(true) if site.l1 => {
+                        self.l1_put(key, value, bytes.into(), ttl, site.l1_ttl, tags, epoch);
+                        true
+                    }
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);

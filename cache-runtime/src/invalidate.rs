@@ -160,10 +160,14 @@ impl Cache {
         match &self.inner.backend {
             Backend::Memory(mem) => Ok(mem.remove_tag(tag)),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete_tag(tag)
-                .await
-                .map_err(|e| self.failed("invalidate_tag", e)),
+            Backend::Redis(redis) => {
+                let deleted = redis
+                    .delete_tag(tag)
+                    .await
+                    .map_err(|e| self.failed("invalidate_tag", e));
+                self.forget(crate::backplane::Forget::Tag(tag)).await;
+                deleted
+            }
             Backend::Disabled(r) => Err(self.failed("invalidate_tag", crate::access::disabled(r))),
         }
     }

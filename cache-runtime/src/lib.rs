@@ -45,6 +45,7 @@
 extern crate self as cache_runtime;
 
 mod access;
+mod backplane;
 mod builder;
 mod cache;
 mod codec;
@@ -52,12 +53,14 @@ mod config;
 mod defer;
 mod error;
 mod fill;
+mod flight;
 mod global;
 mod invalidate;
 pub mod key;
 mod pattern;
 mod stats;
 mod store;
+mod tier;
 
 #[doc(hidden)]
 #[path = "private.rs"]

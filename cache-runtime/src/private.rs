@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use ::core;
 
+use crate::fill::FillSite;
 pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
@@ -16,6 +17,8 @@ pub struct Site {
     key: SiteKey,
     ttl: Option<Duration>,
     cache_none: bool,
+    l1: bool,
+    l1_ttl: Option<Duration>,
 }
 
 impl Site {
@@ -25,7 +28,21 @@ impl Site {
             key: SiteKey::new(namespace, version),
             ttl: None,
             cache_none: false,
+            l1: true,
+            l1_ttl: None,
         }
+    }
+
+    /// `l1 = false`: never keep this fn's entries in the in-process tier.
+    pub const fn l1(mut self, yes: bool) -> Site {
+        self.l1 = yes;
+        self
+    }
+
+    /// `l1_ttl = ..`: keep this fn's entries in the in-process tier at most this long.
+    pub const fn l1_ttl(mut self, ttl: Duration) -> Site {
+        self.l1_ttl = Some(ttl);
+        self
     }
 
     /// Entries of this site live for `ttl`.
@@ -107,15 +124,44 @@ where
 }
 
 /// A `#[cached]` fn returning a plain value.
-pub async fn cached_plain<V, F>(
+pub async fn cached_plain<V, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> V
+where
+    V: CacheValue,
+    F: Future<Output = V>,
+{
+    run(cache, site, key, body, |value| Some(value), |value| value).await
+}
+
+/// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
+pub async fn cached_outcome<O, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> O
+where
+    O: Outcome,
+    O::Value: CacheValue,
+    F: Future<Output = O>,
+{
+    run(
+        cache,
+        site,
+        key,
+        body,
+        |outcome| outcome.cacheable(),
+        O::from_value,
+    )
+    .await
+}
+
+/// One `#[cached]` call: L1 → store (L2) → body, then fill under the miss's lease.
+async fn run<V, R, F>(
     cache: &Cache,
     site: &'static Site,
     mut key: KeyBuilder,
     body: F,
-) -> V
+    cacheable: fn(&R) -> Option<&V>,
+    from_value: fn(V) -> R,
+) -> R
 where
     V: CacheValue,
-    F: Future<Output = V>,
+    F: Future<Output = R>,
 {
     let tags = key.take_tags();
     let key = match key.build_for_site::<V>(&site.key) {
@@ -125,62 +171,28 @@ where
             return body.await;
         }
     };
-    let fill = match cache.read_for_fill::<V>(key.as_str(), &tags).await {
-        Ok((Some(value), _)) => return value,
-        Ok((None, fill)) => fill,
-        // Counted and logged by the read; fail open.
-        Err(_) => return body.await,
-    };
-    let value = body.await;
-    cache
-        .fill(
-            key.as_str(),
-            fill,
-            Some(&value),
-            cache.ttl_or_default(site.ttl),
-            &tags,
-        )
-        .await;
-    value
-}
-
-/// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
-pub async fn cached_outcome<O, F>(
-    cache: &Cache,
-    site: &'static Site,
-    mut key: KeyBuilder,
-    body: F,
-) -> O
-where
-    O: Outcome,
-    O::Value: CacheValue,
-    F: Future<Output = O>,
-{
-    let tags = key.take_tags();
-    let key = match key.build_for_site::<O::Value>(&site.key) {
-        Ok(key) => key,
-        Err(e) => {
-            cache.failed("key", e);
-            return body.await;
+    if site.l1 {
+        if let Some(value) = cache.l1_get::<V>(key.as_str()) {
+            return from_value(value);
         }
+    }
+    let fill_site = FillSite {
+        ttl: cache.ttl_or_default(site.ttl),
+        l1: site.l1,
+        l1_ttl: site.l1_ttl,
+        tags: &tags,
     };
-    let fill = match cache.read_for_fill::<O::Value>(key.as_str(), &tags).await {
-        Ok((Some(value), _)) => return O::from_value(value),
+    let fill = match cache.read_for_fill::<V>(key.as_str(), &fill_site).await {
+        Ok((Some(value), _)) => return from_value(value),
         Ok((None, fill)) => fill,
         // Counted and logged by the read; fail open.
         Err(_) => return body.await,
     };
-    let outcome = body.await;
+    let result = body.await;
     cache
-        .fill(
-            key.as_str(),
-            fill,
-            outcome.cacheable(),
-            cache.ttl_or_default(site.ttl),
-            &tags,
-        )
+        .fill(key.as_str(), fill, cacheable(&result), &fill_site)
         .await;
-    outcome
+    result
 }
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct Stats {
     /// Reads that found a value.
     pub hits: u64,
+    /// Of the hits, those served from the in-process tier (L1) in front of Redis.
+    pub l1_hits: u64,
     /// Reads that found nothing (including entries that could not be decoded).
     pub misses: u64,
     /// Store errors (Redis unreachable, timeouts) and key serialization failures.
@@ -43,6 +45,7 @@ impl Stats {
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) hits: AtomicU64,
+    pub(crate) l1_hits: AtomicU64,
     pub(crate) misses: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) writes: AtomicU64,
@@ -60,6 +63,7 @@ impl Counters {
     pub(crate) fn snapshot(&self, backend: &'static str) -> Stats {
         Stats {
             hits: self.hits.load(Relaxed),
+            l1_hits: self.l1_hits.load(Relaxed),
             misses: self.misses.load(Relaxed),
             errors: self.errors.load(Relaxed),
             writes: self.writes.load(Relaxed),

@@ -33,15 +33,33 @@ impl Fixture {
         }
     }
 
-    /// A cache on a `redis-server` started for this fixture alone.
+    /// A cache on a `redis-server` started for this fixture alone, Redis only (no L1), so
+    /// every read reaches Redis.
     pub async fn redis() -> Fixture {
+        Self::redis_with(|b| b.l1(false)).await
+    }
+
+    /// A cache on its own `redis-server` with the in-process tier (L1) in front, as users
+    /// get it by default. Waits until the backplane is subscribed.
+    pub async fn tiered() -> Fixture {
+        let fx = Self::redis_with(|b| b).await;
+        fx.cache
+            .wait_for_backplane(std::time::Duration::from_secs(5))
+            .await;
+        fx
+    }
+
+    /// A cache on its own `redis-server`, configured by `configure`.
+    pub async fn redis_with(configure: impl FnOnce(CacheBuilder) -> CacheBuilder) -> Fixture {
         let server = RedisServer::start();
-        let cache = Cache::builder()
-            .redis_url(server.url())
-            .prefix(REDIS_PREFIX)
-            .build()
-            .await
-            .unwrap_or_else(|e| panic!("connecting to the test server {}: {e}", server.url()));
+        let cache = configure(
+            Cache::builder()
+                .redis_url(server.url())
+                .prefix(REDIS_PREFIX),
+        )
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test server {}: {e}", server.url()));
         Fixture {
             cache,
             server: Some(server),

@@ -269,6 +269,11 @@ impl MemoryStore {
         }
     }
 
+    /// Drops every entry.
+    pub(crate) fn clear(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Runs pending evictions and expirations now (tests and stats use it).
     pub(crate) fn run_pending_tasks(&self) {
         self.cache.run_pending_tasks();

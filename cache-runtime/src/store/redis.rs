@@ -36,6 +36,7 @@ pub(crate) struct RedisOptions {
 #[derive(Clone)]
 pub(crate) struct RedisStore {
     conn: ConnectionManager,
+    client: redis::Client,
     prefix: std::sync::Arc<str>,
     lease_time: Duration,
 }
@@ -94,9 +95,11 @@ impl RedisStore {
             .set_response_timeout(Some(options.response_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(store_err)?;
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(store_err)?;
         Ok(RedisStore {
             conn,
+            client,
             prefix: prefix.into(),
             lease_time: options.lease_time,
         })
@@ -300,6 +303,24 @@ impl RedisStore {
             }
             cursor = next;
         }
+    }
+
+    /// The client, for opening the backplane's subscriber connection.
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The backplane channel: `{prefix}:#backplane`.
+    pub(crate) fn channel(&self) -> String {
+        format!("{}:#backplane", self.prefix)
+    }
+
+    /// Publishes one backplane message.
+    pub(crate) async fn publish(&self, message: &[u8]) -> Result<()> {
+        let _: u64 = self
+            .run(redis::cmd("PUBLISH").arg(self.channel()).arg(message))
+            .await?;
+        Ok(())
     }
 
     /// Round trip time of one PING.

@@ -1,0 +1,122 @@
+//! The backplane: every invalidation is published on a Redis channel, and every process
+//! drops the matching entries of its in-process tier (L1).
+//!
+//! Messages are one kind byte and a payload: `K` + key, `P` + pattern (namespaces travel as
+//! their `{namespace}:*` pattern), `T` + tag. The subscriber reconnects by itself with a
+//! backoff; L1 is only served while it is subscribed, and it is cleared whenever it
+//! (re)subscribes, since messages published while it was away are lost.
+
+#[cfg(feature = "redis")]
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
+#[cfg(feature = "redis")]
+use std::sync::Arc;
+#[cfg(feature = "redis")]
+use std::time::Duration;
+
+#[cfg(feature = "redis")]
+use futures_util::StreamExt;
+
+use crate::store::memory::MemoryStore;
+
+/// What to drop from every process's L1.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Forget<'a> {
+    Key(&'a str),
+    Pattern(&'a str),
+    Tag(&'a str),
+}
+
+impl Forget<'_> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let (kind, text) = match self {
+            Forget::Key(k) => (b'K', k),
+            Forget::Pattern(p) => (b'P', p),
+            Forget::Tag(t) => (b'T', t),
+        };
+        let mut out = Vec::with_capacity(1 + text.len());
+        out.push(kind);
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+
+    /// Applies the message to an L1 store.
+    pub(crate) fn apply(&self, l1: &MemoryStore) {
+        match self {
+            Forget::Key(k) => {
+                l1.remove(k);
+            }
+            Forget::Pattern(p) => {
+                l1.remove_matching(p);
+            }
+            Forget::Tag(t) => {
+                l1.remove_tag(t);
+            }
+        }
+    }
+}
+
+/// Decodes and applies one message; unknown or malformed messages are ignored.
+#[cfg(feature = "redis")]
+fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64) {
+    let Some((kind, rest)) = payload.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let forget = match kind {
+        b'K' => Forget::Key(text),
+        b'P' => Forget::Pattern(text),
+        b'T' => Forget::Tag(text),
+        _ => return,
+    };
+    epoch.fetch_add(1, Release);
+    forget.apply(l1);
+}
+
+/// Aborts the subscriber task when the cache is dropped.
+#[cfg(feature = "redis")]
+pub(crate) struct Subscriber(tokio::task::JoinHandle<()>);
+
+#[cfg(feature = "redis")]
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts the subscriber on the current tokio runtime. `live` is true while subscribed.
+#[cfg(feature = "redis")]
+pub(crate) fn subscribe(
+    client: redis::Client,
+    channel: String,
+    l1: MemoryStore,
+    live: Arc<AtomicBool>,
+    epoch: Arc<AtomicU64>,
+) -> Option<Subscriber> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    Some(Subscriber(handle.spawn(async move {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            if let Ok(mut pubsub) = client.get_async_pubsub().await {
+                if pubsub.subscribe(&channel).await.is_ok() {
+                    // Whatever was published while we were away is lost: start empty.
+                    epoch.fetch_add(1, Release);
+                    l1.clear();
+                    live.store(true, Relaxed);
+                    backoff = Duration::from_millis(50);
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        apply_message(message.get_payload_bytes(), &l1, &epoch);
+                    }
+                    // The connection ended.
+                    live.store(false, Relaxed);
+                    epoch.fetch_add(1, Release);
+                    l1.clear();
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    })))
+}

@@ -1,0 +1,139 @@
+//! The in-process tier (L1) in front of Redis.
+//!
+//! With Redis configured, a `#[cached]` read goes L1 → Redis → body. L1 keeps the *decoded*
+//! value (type-erased, checked by `TypeId`, with the bytes as a fallback for another type),
+//! so an L1 hit does no I/O and no decoding: a hash lookup and a clone. An entry lives in L1
+//! for the L1 TTL (default 30 s, per function `l1_ttl`) but never longer than the Redis
+//! entry's remaining TTL. Every invalidation drops the local copy and is published on the
+//! backplane so every other process drops its copy too; L1 is only used while the
+//! backplane is subscribed. Without Redis there is no L1: the memory store is the only tier.
+
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backplane::Forget;
+use crate::cache::Cache;
+use crate::stats::Counters;
+use crate::store::memory::{MemEntry, MemoryStore};
+#[cfg(feature = "redis")]
+use crate::store::Backend;
+use crate::CacheValue;
+
+/// The in-process tier of a Redis-backed cache.
+pub(crate) struct L1 {
+    pub(crate) store: MemoryStore,
+    pub(crate) ttl: Duration,
+    /// Whether the backplane is subscribed (L1 is skipped while it is not).
+    pub(crate) live: Arc<AtomicBool>,
+    /// Counts invalidations seen. A value read from Redis goes into L1 only if no
+    /// invalidation arrived since the read began, so a late copy cannot outlive the
+    /// invalidation that deleted its source.
+    pub(crate) epoch: Arc<AtomicU64>,
+    #[cfg(feature = "redis")]
+    pub(crate) _subscriber: Option<crate::backplane::Subscriber>,
+}
+
+impl Cache {
+    fn live_l1(&self) -> Option<&L1> {
+        self.inner.l1.as_ref().filter(|l1| l1.live.load(Relaxed))
+    }
+
+    /// An L1 hit, if any (counted as a hit and an L1 hit).
+    #[inline]
+    pub(crate) fn l1_get<T: CacheValue>(&self, key: &str) -> Option<T> {
+        let l1 = self.live_l1()?;
+        let entry = l1.store.get(key)?;
+        let value = match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
+            Some(value) => value.clone(),
+            None => match crate::codec::decode::<T>(&entry.bytes, self.inner.max_value_bytes) {
+                Ok(value) => value,
+                Err(_) => {
+                    l1.store.remove(key);
+                    return None;
+                }
+            },
+        };
+        Counters::bump(&self.inner.counters.hits);
+        Counters::bump(&self.inner.counters.l1_hits);
+        Some(value)
+    }
+
+    /// The invalidation count, taken before a Redis read or write whose value may go to L1.
+    pub(crate) fn l1_epoch(&self) -> u64 {
+        self.inner
+            .l1
+            .as_ref()
+            .map_or(0, |l1| l1.epoch.load(Acquire))
+    }
+
+    /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
+    /// function's L1 TTL, if it set one), unless an invalidation arrived since `epoch`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn l1_put<T: CacheValue>(
+        &self,
+        key: &str,
+        value: &T,
+        bytes: Arc<[u8]>,
+        ttl: Duration,
+        cap: Option<Duration>,
+        tags: &[String],
+        epoch: u64,
+    ) {
+        let Some(l1) = self.live_l1() else {
+            return;
+        };
+        if l1.epoch.load(Acquire) != epoch {
+            return;
+        }
+        let ttl = ttl.min(cap.unwrap_or(l1.ttl));
+        if ttl.is_zero() {
+            return;
+        }
+        let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
+        l1.store
+            .insert(key, MemEntry::new(bytes, Some(typed), ttl).with_tags(tags));
+    }
+
+    /// Drops matching L1 entries here and, through the backplane, in every process.
+    /// A failed publish is counted and logged: other processes then serve their copy for
+    /// at most their L1 TTL.
+    pub(crate) async fn forget(&self, what: Forget<'_>) {
+        let Some(l1) = &self.inner.l1 else {
+            return;
+        };
+        l1.epoch.fetch_add(1, Release);
+        what.apply(&l1.store);
+        #[cfg(feature = "redis")]
+        if let Backend::Redis(redis) = &self.inner.backend {
+            if let Err(e) = redis.publish(&what.encode()).await {
+                self.failed("publish", e);
+            }
+        }
+    }
+}
+
+impl Cache {
+    /// Whether the in-process tier is in use: Redis is configured, L1 is on, and the
+    /// backplane is subscribed (L1 is skipped while it is not).
+    pub fn l1_active(&self) -> bool {
+        self.live_l1().is_some()
+    }
+
+    /// Waits until the backplane is subscribed (at most `timeout`); returns
+    /// [`l1_active`](Cache::l1_active). The subscription is made in the background right
+    /// after the cache is built, so the first reads after `build` may skip L1.
+    pub async fn wait_for_backplane(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.inner.l1.is_some() && !self.l1_active() {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.l1_active()
+    }
+}
