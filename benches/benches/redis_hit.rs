@@ -36,10 +36,17 @@ fn redis_hits(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
+    // Redis only (every hit is a GET), and Redis with the in-process tier in front.
     let cache = rt
+        .block_on(Cache::builder().redis_url(server.url()).l1(false).build())
+        .unwrap();
+    let tiered = rt
         .block_on(Cache::builder().redis_url(server.url()).build())
         .unwrap();
+    rt.block_on(tiered.wait_for_backplane(std::time::Duration::from_secs(5)));
     rt.block_on(get_user(&cache, 42));
+    rt.block_on(get_user(&tiered, 42));
+    rt.block_on(get_user(&tiered, 42));
     let key = cache_runtime::key_for::<User>("bench.user", 1, &(42u64,)).unwrap();
     let redis_key = format!("cache:{key}");
     let client = redis::Client::open(server.url()).unwrap();
@@ -50,6 +57,9 @@ fn redis_hits(c: &mut Criterion) {
     let mut group = c.benchmark_group("redis_hit");
     group.bench_function("cached_fn", |b| {
         b.iter(|| rt.block_on(get_user(&cache, std::hint::black_box(42))))
+    });
+    group.bench_function("cached_fn_l1", |b| {
+        b.iter(|| rt.block_on(get_user(&tiered, std::hint::black_box(42))))
     });
     group.bench_function("raw_get_decode", |b| {
         b.iter(|| {

@@ -350,6 +350,7 @@ impl CacheBuilder {
         Cache {
             inner: Arc::new(Inner {
                 l1,
+                flights: crate::flight::Flights::new(),
                 backend,
                 redis_url: self.redis_url.as_deref().map(redact),
                 prefix: self.prefix,

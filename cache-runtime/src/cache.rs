@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub(crate) backend: Backend,
     /// The in-process tier, with Redis only.
     pub(crate) l1: Option<crate::tier::L1>,
+    /// Misses in progress, so concurrent callers of one key share one body.
+    pub(crate) flights: crate::flight::Flights,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,

@@ -31,6 +31,60 @@ pub(crate) enum Fill {
     Skip,
 }
 
+/// A lease taken by a miss whose body is still running. If the call is dropped (its future
+/// cancelled, or the body panicked) before [`Cache::fill`] takes the lease, the lease is given
+/// back at once, so the next miss can fill instead of waiting out the lease time.
+pub(crate) struct Pending {
+    cache: Cache,
+    key: String,
+    fill: Option<Fill>,
+}
+
+impl Pending {
+    pub(crate) fn new(cache: &Cache, key: &str, fill: Fill) -> Self {
+        let fill = match fill {
+            Fill::Skip => None,
+            fill => Some(fill),
+        };
+        Pending {
+            cache: cache.clone(),
+            key: key.to_owned(),
+            fill,
+        }
+    }
+
+    /// The lease, for [`Cache::fill`].
+    pub(crate) fn take(&mut self) -> Fill {
+        self.fill.take().unwrap_or(Fill::Skip)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(fill) = self.fill.take() else {
+            return;
+        };
+        match (fill, &self.cache.inner.backend) {
+            (Fill::Memory(lease), Backend::Memory(mem)) => mem.release(&self.key, &lease),
+            #[cfg(feature = "redis")]
+            (Fill::Redis(lease), Backend::Redis(_)) => {
+                // Releasing takes a round trip: do it on the runtime, if there is one
+                // (otherwise the lease lapses after the lease time).
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    let cache = self.cache.clone();
+                    let key = std::mem::take(&mut self.key);
+                    handle.spawn(async move {
+                        if let Backend::Redis(redis) = &cache.inner.backend {
+                            let _ = redis.release(&key, &lease).await;
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// What the fill path needs to know about the `#[cached]` fn.
 pub(crate) struct FillSite<'a> {
     /// The entry's TTL.
@@ -41,9 +95,23 @@ pub(crate) struct FillSite<'a> {
     pub(crate) l1_ttl: Option<Duration>,
     /// The tags the entry is recorded under.
     pub(crate) tags: &'a [String],
+    /// This call took over the single flight of a dropped caller, whose lease it may adopt.
+    pub(crate) takeover: bool,
 }
 
 impl Cache {
+    /// A hit in the memory store (the embedded default), if any: a lookup and a clone.
+    #[inline]
+    pub(crate) fn memory_hit<T: CacheValue>(&self, key: &str) -> Option<T> {
+        let Backend::Memory(mem) = &self.inner.backend else {
+            return None;
+        };
+        let entry = mem.get(key)?;
+        let value = entry.value.as_ref()?.downcast_ref::<T>()?.clone();
+        Counters::bump(&self.inner.counters.hits);
+        Some(value)
+    }
+
     /// Reads `key` from the store (L2); on a miss, takes its fill lease. A Redis hit is
     /// copied into L1.
     pub(crate) async fn read_for_fill<T: CacheValue>(
@@ -78,7 +146,16 @@ impl Cache {
                 let epoch = self.l1_epoch();
                 match redis.get(key).await {
                     Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
-                        (None, Fill::Skip)
+                        if site.takeover && redis_lease::Lease::is_ours(&bytes) {
+                            match redis.adopt(key, &bytes).await {
+                                Ok(Some(lease)) => (None, Fill::Redis(lease)),
+                                // Released meanwhile: take a lease the usual way.
+                                Ok(None) => self.lease_redis(redis, key, tags).await?,
+                                Err(e) => return Err(self.failed("get", e)),
+                            }
+                        } else {
+                            (None, Fill::Skip)
+                        }
                     }
                     Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
                         Some(value) => {
@@ -164,14 +241,16 @@ impl Cache {
 
     /// Stores the value of a miss under its lease (`None`: nothing to store, give the lease
     /// back). Refusals because of an invalidation are counted in
-    /// [`Stats::stale_fills_refused`](crate::Stats::stale_fills_refused).
+    /// [`Stats::stale_fills_refused`](crate::Stats::stale_fills_refused). Returns whether the
+    /// value may be shared with the callers waiting on this miss: not when an invalidation
+    /// came while the body ran.
     pub(crate) async fn fill<T: CacheValue>(
         &self,
         key: &str,
         fill: Fill,
         value: Option<&T>,
         site: &FillSite<'_>,
-    ) {
+    ) -> bool {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
         let bytes = match value.map(|v| codec::encode(v, inner.max_value_bytes)) {
@@ -188,7 +267,7 @@ impl Cache {
             None => None,
         };
         let stored = match (fill, &inner.backend, bytes, value) {
-            (Fill::Skip, ..) => return,
+            (Fill::Skip, ..) => return true,
             (Fill::Memory(lease), Backend::Memory(mem), Some(bytes), Some(value)) => {
                 let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
                 let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
@@ -196,7 +275,7 @@ impl Cache {
             }
             (Fill::Memory(lease), Backend::Memory(mem), ..) => {
                 mem.release(key, &lease);
-                return;
+                return true;
             }
             #[cfg(feature = "redis")]
             (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
@@ -209,7 +288,7 @@ impl Cache {
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);
-                        return;
+                        return true;
                     }
                 }
             }
@@ -218,15 +297,16 @@ impl Cache {
                 if let Err(e) = redis.release(key, &lease).await {
                     self.failed("release", e);
                 }
-                return;
+                return true;
             }
             // A lease always comes from the cache's own backend.
-            _ => return,
+            _ => return true,
         };
         Counters::bump(if stored {
             &inner.counters.writes
         } else {
             &inner.counters.stale_fills_refused
         });
+        stored
     }
 }

@@ -21,9 +21,6 @@
 //!
 //! Lock order: the map, then a slot's state. No lock is held across an `.await`.
 
-// Until `__private::run` joins flights (remove with the wiring).
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::any::Any;
 use std::collections::HashMap;
 use std::marker::PhantomData;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 pub use ::core;
 
-use crate::fill::FillSite;
+use crate::fill::{FillSite, Pending};
+use crate::flight::{Joined, Waited};
 pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
@@ -171,27 +172,66 @@ where
             return body.await;
         }
     };
+    // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
+    // or the memory store itself.
     if site.l1 {
         if let Some(value) = cache.l1_get::<V>(key.as_str()) {
             return from_value(value);
         }
     }
+    if let Some(value) = cache.memory_hit::<V>(key.as_str()) {
+        return from_value(value);
+    }
+    // Concurrent misses of this key in this process share one body. A leader that is
+    // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
+    let (leader, takeover) = match cache.inner.flights.join::<V>(key.as_str()) {
+        Joined::Leader(leader) => (Some(leader), false),
+        Joined::Waiter(waiter) => match waiter.wait().await {
+            Waited::Value(value) => {
+                cache.count_coalesced();
+                return from_value(value);
+            }
+            Waited::Lead(leader) => (Some(leader), true),
+            Waited::RunYourself => (None, false),
+        },
+    };
     let fill_site = FillSite {
         ttl: cache.ttl_or_default(site.ttl),
         l1: site.l1,
         l1_ttl: site.l1_ttl,
         tags: &tags,
+        takeover,
     };
     let fill = match cache.read_for_fill::<V>(key.as_str(), &fill_site).await {
-        Ok((Some(value), _)) => return from_value(value),
+        Ok((Some(value), _)) => {
+            if let Some(leader) = leader {
+                leader.finish(&value);
+            }
+            return from_value(value);
+        }
         Ok((None, fill)) => fill,
         // Counted and logged by the read; fail open.
-        Err(_) => return body.await,
+        Err(_) => {
+            if let Some(leader) = leader {
+                leader.fail();
+            }
+            return body.await;
+        }
     };
+    let mut pending = Pending::new(cache, key.as_str(), fill);
     let result = body.await;
-    cache
-        .fill(key.as_str(), fill, cacheable(&result), &fill_site)
+    let value = cacheable(&result);
+    let shareable = cache
+        .fill(key.as_str(), pending.take(), value, &fill_site)
         .await;
+    if let Some(leader) = leader {
+        match value {
+            Some(value) if shareable => leader.finish(value),
+            // Errors are not shared (each waiter runs its own body), and neither is a value
+            // an invalidation overtook: a waiter may have joined after that invalidation.
+            _ => leader.fail(),
+        }
+    }
     result
 }
 

@@ -10,6 +10,9 @@ pub struct Stats {
     pub hits: u64,
     /// Of the hits, those served from the in-process tier (L1) in front of Redis.
     pub l1_hits: u64,
+    /// Of the hits, callers that waited for another caller's body (single flight) instead
+    /// of running their own.
+    pub coalesced: u64,
     /// Reads that found nothing (including entries that could not be decoded).
     pub misses: u64,
     /// Store errors (Redis unreachable, timeouts) and key serialization failures.
@@ -46,6 +49,7 @@ impl Stats {
 pub(crate) struct Counters {
     pub(crate) hits: AtomicU64,
     pub(crate) l1_hits: AtomicU64,
+    pub(crate) coalesced: AtomicU64,
     pub(crate) misses: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) writes: AtomicU64,
@@ -64,6 +68,7 @@ impl Counters {
         Stats {
             hits: self.hits.load(Relaxed),
             l1_hits: self.l1_hits.load(Relaxed),
+            coalesced: self.coalesced.load(Relaxed),
             misses: self.misses.load(Relaxed),
             errors: self.errors.load(Relaxed),
             writes: self.writes.load(Relaxed),

@@ -42,6 +42,12 @@ impl Cache {
         self.inner.l1.as_ref().filter(|l1| l1.live.load(Relaxed))
     }
 
+    /// Counts a caller served by another caller's body (a hit, coalesced).
+    pub(crate) fn count_coalesced(&self) {
+        Counters::bump(&self.inner.counters.hits);
+        Counters::bump(&self.inner.counters.coalesced);
+    }
+
     /// An L1 hit, if any (counted as a hit and an L1 hit).
     #[inline]
     pub(crate) fn l1_get<T: CacheValue>(&self, key: &str) -> Option<T> {

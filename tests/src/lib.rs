@@ -70,6 +70,11 @@ macro_rules! backend_suite {
                 methods_before_and_put,
                 put_stores_only_ok,
             }
+            stampede {
+                thousand_callers_one_body,
+                cancelled_leader_hands_over,
+                panicking_leader_hands_over,
+            }
             stale {
                 key_invalidation_during_fill,
                 namespace_invalidation_during_fill,

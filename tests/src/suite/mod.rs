@@ -10,5 +10,6 @@ pub mod keys;
 pub mod manual;
 pub mod shapes;
 pub mod stale;
+pub mod stampede;
 pub mod tags;
 pub mod values;

@@ -33,6 +33,7 @@ pub(crate) enum Read {
 }
 
 /// The lease a filler holds.
+#[derive(Clone, Copy)]
 pub(crate) struct Lease {
     bytes: [u8; 26],
 }
@@ -44,25 +45,40 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-impl Lease {
-    fn new() -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let start_ms = now_ms();
-        let mut seed = [0u8; 24];
-        seed[..8].copy_from_slice(&u64::from(std::process::id()).to_le_bytes());
-        seed[8..16].copy_from_slice(&COUNTER.fetch_add(1, Relaxed).to_le_bytes());
+/// 8 random-enough bytes naming this process in its leases.
+fn process_token() -> [u8; 8] {
+    static TOKEN: OnceLock<[u8; 8]> = OnceLock::new();
+    *TOKEN.get_or_init(|| {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        seed[16..].copy_from_slice(&nanos.to_le_bytes());
-        let token = blake3::hash(&seed);
+        let mut seed = [0u8; 16];
+        seed[..8].copy_from_slice(&u64::from(std::process::id()).to_le_bytes());
+        seed[8..].copy_from_slice(&nanos.to_le_bytes());
+        let hash = blake3::hash(&seed);
+        let mut token = [0u8; 8];
+        token.copy_from_slice(&hash.as_bytes()[..8]);
+        token
+    })
+}
+
+impl Lease {
+    /// `[magic, version, process token (8), sequence (8), start ms (8)]`.
+    fn new() -> Self {
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let mut bytes = [0u8; 26];
         bytes[0] = LEASE_MAGIC;
         bytes[1] = 1;
-        bytes[2..18].copy_from_slice(&token.as_bytes()[..16]);
-        bytes[18..].copy_from_slice(&start_ms.to_le_bytes());
+        bytes[2..10].copy_from_slice(&process_token());
+        bytes[10..18].copy_from_slice(&SEQUENCE.fetch_add(1, Relaxed).to_le_bytes());
+        bytes[18..].copy_from_slice(&now_ms().to_le_bytes());
         Lease { bytes }
+    }
+
+    /// Whether `stored` is a lease taken by this process.
+    pub(crate) fn is_ours(stored: &[u8]) -> bool {
+        stored.len() == 26 && stored[0] == LEASE_MAGIC && stored[2..10] == process_token()
     }
 }
 
@@ -80,6 +96,21 @@ for i = 2, #KEYS do
   redis.call('PEXPIRE', KEYS[i], ARGV[3], 'GT')
 end
 return 1
+",
+        )
+    })
+}
+
+fn adopt_script() -> &'static Script {
+    static SCRIPT: OnceLock<Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new(
+            r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
 ",
         )
     })
@@ -178,6 +209,23 @@ impl RedisStore {
             .await
             .map_err(store_err)?;
         Ok(stored == 1)
+    }
+
+    /// Takes over `stored`, a lease this process took for a call that was dropped before it
+    /// could fill (a cancelled or panicked single-flight leader): the lease is replaced by a
+    /// new one, so the late release of the old one cannot end it.
+    pub(crate) async fn adopt(&self, key: &str, stored: &[u8]) -> Result<Option<Lease>> {
+        let lease = Lease::new();
+        let mut conn = self.conn.clone();
+        let adopted: u64 = adopt_script()
+            .key(self.key(key))
+            .arg(stored)
+            .arg(&lease.bytes[..])
+            .arg(ttl_millis(self.lease_time))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(store_err)?;
+        Ok((adopted == 1).then_some(lease))
     }
 
     /// Gives `lease` back without storing (the body failed or its value is not cached).

@@ -1,0 +1,104 @@
+//! Stampede protection in one process: concurrent misses of one key share one body.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cache_runtime::{cached, Cache};
+
+use crate::fixture::Fixture;
+
+#[cached(namespace = "stampede.slow", cache = cache, skip(started, finished))]
+async fn slow(
+    id: u64,
+    cache: Cache,
+    started: Arc<AtomicUsize>,
+    finished: Arc<AtomicUsize>,
+    millis: u64,
+) -> u64 {
+    started.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    finished.fetch_add(1, SeqCst);
+    id * 2
+}
+
+#[cached(namespace = "stampede.panics", cache = cache, skip(started))]
+async fn panics_first(id: u64, cache: Cache, started: Arc<AtomicUsize>) -> u64 {
+    let n = started.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(n > 0, "the first body panics");
+    id
+}
+
+fn counters() -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))
+}
+
+/// 1,000 concurrent callers of one cold key: the body runs exactly once, every caller gets
+/// the value, and 999 of them are counted as coalesced hits.
+pub async fn thousand_callers_one_body(fx: &Fixture) {
+    let (started, finished) = counters();
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let call = slow(7, fx.cache.clone(), started.clone(), finished.clone(), 50);
+            tokio::spawn(call)
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 14);
+    }
+    assert_eq!((started.load(SeqCst), finished.load(SeqCst)), (1, 1));
+    let stats = fx.cache.stats();
+    assert_eq!((stats.misses, stats.hits, stats.coalesced), (1, 999, 999));
+}
+
+/// A caller dropped mid-body (a timeout, a client gone away) does not stall the others:
+/// one waiter takes over and gets the value in about one body time.
+pub async fn cancelled_leader_hands_over(fx: &Fixture) {
+    let (started, finished) = counters();
+    let first = slow(3, fx.cache.clone(), started.clone(), finished.clone(), 100);
+    let second = tokio::spawn(slow(
+        3,
+        fx.cache.clone(),
+        started.clone(),
+        finished.clone(),
+        100,
+    ));
+    let begin = Instant::now();
+    assert!(tokio::time::timeout(Duration::from_millis(10), first)
+        .await
+        .is_err());
+    assert_eq!(second.await.unwrap(), 6);
+    let took = begin.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // The dropped leader's body was cancelled; the waiter ran its own, once.
+    assert_eq!((started.load(SeqCst), finished.load(SeqCst)), (2, 1));
+    // And it was stored: the lease of the cancelled leader did not block the fill.
+    assert_eq!(
+        slow(3, fx.cache.clone(), started.clone(), finished.clone(), 100).await,
+        6
+    );
+    assert_eq!(started.load(SeqCst), 2);
+}
+
+/// A leader whose body panics does not leave its waiters hanging: one takes over.
+pub async fn panicking_leader_hands_over(fx: &Fixture) {
+    let started = Arc::new(AtomicUsize::new(0));
+    let leader = tokio::spawn(panics_first(1, fx.cache.clone(), started.clone()));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let waiters: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(panics_first(1, fx.cache.clone(), started.clone())))
+        .collect();
+    assert!(leader.await.unwrap_err().is_panic());
+    for waiter in waiters {
+        let value = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("a waiter hung after its leader panicked");
+        assert_eq!(value.unwrap(), 1);
+    }
+    assert_eq!(
+        started.load(SeqCst),
+        2,
+        "the panicked body and one taker-over"
+    );
+}
