@@ -358,8 +358,8 @@ async fn redis_down_fails_open() {
     assert_eq!(result, Ok(1));
     assert_eq!(
         fx.counts().since(before).errors,
-        3,
-        "key, namespace and tag"
+        6,
+        "key, namespace and tag: each the store operation and its backplane message"
     );
     let err = fx.cache.get::<u64>("k").await.unwrap_err();
     assert!(matches!(err, Error::Store(_)), "{err:?}");

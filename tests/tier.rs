@@ -148,6 +148,24 @@ async fn invalidations_reach_every_l1() {
     assert_eq!(runs(&calls), 4);
 }
 
+/// A cache without L1 of its own still tells the other processes: its invalidations and
+/// writes reach their L1.
+#[tokio::test]
+async fn caches_without_l1_still_publish() {
+    let fx = Fixture::tiered().await;
+    let a = &fx.cache;
+    let b = fx.another(|b| b.l1(false)).await;
+    let calls = AtomicUsize::new(0);
+    let key = key_for::<String>("tier.user", 1, &(1u64,)).unwrap();
+    user(1, a, &calls).await;
+    user(1, a, &calls).await;
+    assert_eq!(a.stats().l1_hits, 1);
+    b.invalidate_key(&key).await.unwrap();
+    until("user 1 v2", || user(1, a, &calls)).await;
+    b.set(&key, &"from b".to_owned(), None).await.unwrap();
+    until("from b", || user(1, a, &calls)).await;
+}
+
 /// When the backplane connection drops, L1 is not served until it has resubscribed, and
 /// it comes back empty (messages sent meanwhile are lost).
 #[tokio::test]

@@ -108,11 +108,11 @@ impl Cache {
     /// A failed publish is counted and logged: other processes then serve their copy for
     /// at most their L1 TTL.
     pub(crate) async fn forget(&self, what: Forget<'_>) {
-        let Some(l1) = &self.inner.l1 else {
-            return;
-        };
-        l1.epoch.fetch_add(1, Release);
-        what.apply(&l1.store);
+        // Other processes may keep L1 copies even when this cache keeps none: always publish.
+        if let Some(l1) = &self.inner.l1 {
+            l1.epoch.fetch_add(1, Release);
+            what.apply(&l1.store);
+        }
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.inner.backend {
             if let Err(e) = redis.publish(&what.encode()).await {
