@@ -25,6 +25,7 @@ const NAMES: &[&str] = &[
     "tags",
     "l1",
     "l1_ttl",
+    "lock",
     "crate",
 ];
 
@@ -72,6 +73,8 @@ pub(crate) struct CachedArgs {
     pub(crate) l1: Option<Arg<bool>>,
     /// `l1_ttl = "5s"`: the longest an entry stays in the in-process tier, in milliseconds.
     pub(crate) l1_ttl: Option<Arg<u64>>,
+    /// `lock = true`: wait for another process's fill instead of running the body too.
+    pub(crate) lock: Option<Arg<bool>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -155,6 +158,16 @@ impl CachedArgs {
                 key,
                 value,
             ));
+        } else if input.peek(kw::lock) {
+            let key = input.parse::<kw::lock>()?.span;
+            let value = parse_value(input, errors, lock)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.lock,
+                "lock",
+                key,
+                value,
+            ));
         } else if input.peek(kw::l1) {
             let key = input.parse::<kw::l1>()?.span;
             let value = parse_value(input, errors, l1)?;
@@ -233,6 +246,11 @@ fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
 /// `l1 = false`.
 fn l1(expr: &Expr) -> Result<bool> {
     arg_parse::boolean("l1", expr)
+}
+
+/// `lock = true`.
+fn lock(expr: &Expr) -> Result<bool> {
+    arg_parse::boolean("lock", expr)
 }
 
 /// A duration argument: a number of seconds or a string with a unit, as milliseconds.
@@ -354,6 +372,7 @@ mod kw {
     syn::custom_keyword!(tags);
     syn::custom_keyword!(l1);
     syn::custom_keyword!(l1_ttl);
+    syn::custom_keyword!(lock);
 }
 
 #[cfg(test)]

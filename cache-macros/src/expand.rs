@@ -188,6 +188,9 @@ impl CachedFn<'_> {
         if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
             site.extend(quote!(.l1(false)));
         }
+        if self.args.lock.as_ref().is_some_and(|arg| arg.value) {
+            site.extend(quote!(.lock(true)));
+        }
         if let Some(l1_ttl) = &self.args.l1_ttl {
             let millis = l1_ttl.value;
             site.extend(quote! {

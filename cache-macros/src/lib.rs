@@ -195,6 +195,19 @@ use proc_macro::TokenStream;
 /// async fn balance(account: u64) -> Balance { /* ... */ }
 /// ```
 ///
+/// # `lock`
+///
+/// With Redis, a miss takes a short lease on its key before the body runs. With
+/// `lock = true`, a miss in another process that finds the lease waits for the value
+/// (polling with backoff, at most `CacheBuilder::lock_wait`, default 5 s) instead of running
+/// the body too, so a cold key costs one body across all processes. In one process,
+/// concurrent misses always share one body.
+///
+/// ```ignore
+/// #[cached(lock = true, ttl = "1h")]
+/// async fn report(month: u32) -> Report { /* an expensive query */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

@@ -39,6 +39,7 @@ pub struct CacheBuilder {
     pub(crate) l1_ttl: Duration,
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
+    pub(crate) lock_wait: Duration,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -57,6 +58,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("l1_ttl", &self.l1_ttl)
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
+            .field("lock_wait", &self.lock_wait)
             .finish()
     }
 }
@@ -116,6 +118,7 @@ impl CacheBuilder {
             l1_ttl: Duration::from_secs(30),
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
+            lock_wait: Duration::from_secs(5),
         }
     }
 
@@ -198,6 +201,13 @@ impl CacheBuilder {
     /// The most bytes L1 holds (default 64 MiB).
     pub fn l1_max_bytes(mut self, bytes: u64) -> Self {
         self.l1_max_bytes = bytes;
+        self
+    }
+
+    /// With `#[cached(lock = true)]`: the longest a miss waits for another process that is
+    /// filling the same key before running the body itself (default 5 s).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
         self
     }
 
@@ -351,6 +361,7 @@ impl CacheBuilder {
             inner: Arc::new(Inner {
                 l1,
                 flights: crate::flight::Flights::new(),
+                lock_wait: self.lock_wait,
                 backend,
                 redis_url: self.redis_url.as_deref().map(redact),
                 prefix: self.prefix,

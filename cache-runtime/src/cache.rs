@@ -33,6 +33,8 @@ pub(crate) struct Inner {
     pub(crate) l1: Option<crate::tier::L1>,
     /// Misses in progress, so concurrent callers of one key share one body.
     pub(crate) flights: crate::flight::Flights,
+    /// How long a `lock = true` miss waits for another process's fill.
+    pub(crate) lock_wait: Duration,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -367,6 +369,10 @@ impl Cache {
             mem.run_pending_tasks();
         }
         self.inner.counters.snapshot(self.inner.backend.name())
+    }
+
+    pub(crate) fn lock_wait(&self) -> Duration {
+        self.inner.lock_wait
     }
 
     pub(crate) fn ttl_or_default(&self, ttl: Option<Duration>) -> Duration {

@@ -27,7 +27,9 @@ pub(crate) enum Fill {
     Memory(mem_lease::Lease),
     #[cfg(feature = "redis")]
     Redis(redis_lease::Lease),
-    /// Someone else is filling (or the entry was unreadable): do not store.
+    /// Another caller (another process) is filling: do not store.
+    Busy,
+    /// Nothing to fill (a hit, or the entry could not be leased): do not store.
     Skip,
 }
 
@@ -43,7 +45,7 @@ pub(crate) struct Pending {
 impl Pending {
     pub(crate) fn new(cache: &Cache, key: &str, fill: Fill) -> Self {
         let fill = match fill {
-            Fill::Skip => None,
+            Fill::Skip | Fill::Busy => None,
             fill => Some(fill),
         };
         Pending {
@@ -97,6 +99,8 @@ pub(crate) struct FillSite<'a> {
     pub(crate) tags: &'a [String],
     /// This call took over the single flight of a dropped caller, whose lease it may adopt.
     pub(crate) takeover: bool,
+    /// `lock = true`: how long to wait for another process's fill before running the body.
+    pub(crate) lock: Option<Duration>,
 }
 
 impl Cache {
@@ -119,7 +123,6 @@ impl Cache {
         key: &str,
         site: &FillSite<'_>,
     ) -> Result<(Option<T>, Fill)> {
-        let tags = site.tags;
         let inner = &*self.inner;
         let (found, fill) = match &inner.backend {
             Backend::Memory(mem) => {
@@ -135,39 +138,33 @@ impl Cache {
                     Some(value) => (Some(value), Fill::Skip),
                     None => match mem.acquire(key) {
                         mem_lease::Acquired::Leased(lease) => (None, Fill::Memory(lease)),
-                        mem_lease::Acquired::Busy => (None, Fill::Skip),
+                        mem_lease::Acquired::Busy => (None, Fill::Busy),
                     },
                 }
             }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
-                // Hits are a plain GET: the lease is only taken once the GET missed (or found
-                // an unreadable entry, which `decode_or_drop` deletes).
-                let epoch = self.l1_epoch();
-                match redis.get(key).await {
-                    Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
-                        if site.takeover && redis_lease::Lease::is_ours(&bytes) {
-                            match redis.adopt(key, &bytes).await {
-                                Ok(Some(lease)) => (None, Fill::Redis(lease)),
-                                // Released meanwhile: take a lease the usual way.
-                                Ok(None) => self.lease_redis(redis, key, tags).await?,
-                                Err(e) => return Err(self.failed("get", e)),
+                // `lock = true`: while another process fills this key, wait for its value
+                // (bounded, with backoff) instead of running the body too.
+                let deadline = site.lock.map(|wait| tokio::time::Instant::now() + wait);
+                let mut backoff = Duration::from_millis(2);
+                let mut waited = false;
+                loop {
+                    let (found, fill) = self.read_redis::<T>(redis, key, site).await?;
+                    let now = tokio::time::Instant::now();
+                    match (&fill, deadline) {
+                        (Fill::Busy, Some(deadline)) if found.is_none() && now < deadline => {
+                            waited = true;
+                            tokio::time::sleep(backoff.min(deadline - now)).await;
+                            backoff = (backoff * 2).min(Duration::from_millis(50));
+                        }
+                        _ => {
+                            if waited && found.is_some() {
+                                Counters::bump(&inner.counters.coalesced);
                             }
-                        } else {
-                            (None, Fill::Skip)
+                            break (found, fill);
                         }
                     }
-                    Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
-                        Some(value) => {
-                            if site.l1 {
-                                self.l1_put_read(key, &value, bytes, site, epoch);
-                            }
-                            (Some(value), Fill::Skip)
-                        }
-                        None => self.lease_redis(redis, key, tags).await?,
-                    },
-                    Ok(None) => self.lease_redis(redis, key, tags).await?,
-                    Err(e) => return Err(self.failed("get", e)),
                 }
             }
             Backend::Disabled(reason) => {
@@ -180,6 +177,45 @@ impl Cache {
             &inner.counters.misses
         });
         Ok((found, fill))
+    }
+
+    /// One Redis read: a plain GET; on a miss, the fill lease.
+    #[cfg(feature = "redis")]
+    async fn read_redis<T: CacheValue>(
+        &self,
+        redis: &crate::store::redis::RedisStore,
+        key: &str,
+        site: &FillSite<'_>,
+    ) -> Result<(Option<T>, Fill)> {
+        let tags = site.tags;
+        // Hits are a plain GET: the lease is only taken once the GET missed (or found
+        // an unreadable entry, which `decode_or_drop` deletes).
+        let epoch = self.l1_epoch();
+        Ok(match redis.get(key).await {
+            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+                if site.takeover && redis_lease::Lease::is_ours(&bytes) {
+                    match redis.adopt(key, &bytes).await {
+                        Ok(Some(lease)) => (None, Fill::Redis(lease)),
+                        // Released meanwhile: take a lease the usual way.
+                        Ok(None) => self.lease_redis(redis, key, tags).await?,
+                        Err(e) => return Err(self.failed("get", e)),
+                    }
+                } else {
+                    (None, Fill::Busy)
+                }
+            }
+            Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
+                Some(value) => {
+                    if site.l1 {
+                        self.l1_put_read(key, &value, bytes, site, epoch);
+                    }
+                    (Some(value), Fill::Skip)
+                }
+                None => self.lease_redis(redis, key, tags).await?,
+            },
+            Ok(None) => self.lease_redis(redis, key, tags).await?,
+            Err(e) => return Err(self.failed("get", e)),
+        })
     }
 
     /// Copies a Redis hit into L1 for what is left of its TTL.
@@ -234,7 +270,7 @@ impl Cache {
                 }
             }
             Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Redis(lease))),
-            Ok(redis_lease::Read::Busy) => Ok((None, Fill::Skip)),
+            Ok(redis_lease::Read::Busy) => Ok((None, Fill::Busy)),
             Err(e) => Err(self.failed("get", e)),
         }
     }
@@ -267,7 +303,7 @@ impl Cache {
             None => None,
         };
         let stored = match (fill, &inner.backend, bytes, value) {
-            (Fill::Skip, ..) => return true,
+            (Fill::Skip | Fill::Busy, ..) => return true,
             (Fill::Memory(lease), Backend::Memory(mem), Some(bytes), Some(value)) => {
                 let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
                 let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);

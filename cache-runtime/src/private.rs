@@ -20,6 +20,7 @@ pub struct Site {
     cache_none: bool,
     l1: bool,
     l1_ttl: Option<Duration>,
+    lock: bool,
 }
 
 impl Site {
@@ -31,7 +32,14 @@ impl Site {
             cache_none: false,
             l1: true,
             l1_ttl: None,
+            lock: false,
         }
+    }
+
+    /// `lock = true`: while another process fills a key, wait for its value.
+    pub const fn lock(mut self, yes: bool) -> Site {
+        self.lock = yes;
+        self
     }
 
     /// `l1 = false`: never keep this fn's entries in the in-process tier.
@@ -201,6 +209,7 @@ where
         l1_ttl: site.l1_ttl,
         tags: &tags,
         takeover,
+        lock: site.lock.then(|| cache.lock_wait()),
     };
     let fill = match cache.read_for_fill::<V>(key.as_str(), &fill_site).await {
         Ok((Some(value), _)) => {
