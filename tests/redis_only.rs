@@ -170,10 +170,11 @@ async fn ttl_is_set_in_redis() {
     let pttl = |ns: &str| fx.redis_key(key_for::<u64>(ns, 1, &(1u64,)).unwrap().as_str());
     ten_minutes(1, &fx.cache).await;
     let ms = fx.raw_pttl(&pttl("ttl.ten")).await;
-    assert!((590_000..=600_000).contains(&ms), "{ms}");
+    // The default 5 % TTL jitter shortens #[cached] entries by up to 30 s of 10 min.
+    assert!((565_000..=600_000).contains(&ms), "{ms}");
     default_ttl(1, &fx.cache).await;
     let ms = fx.raw_pttl(&pttl("ttl.default")).await;
-    assert!((290_000..=300_000).contains(&ms), "{ms}");
+    assert!((280_000..=300_000).contains(&ms), "{ms}");
 
     let short = fx
         .another(|b| b.default_ttl(Duration::from_secs(42)).prefix("short"))

@@ -26,6 +26,7 @@ const NAMES: &[&str] = &[
     "l1",
     "l1_ttl",
     "lock",
+    "ttl_jitter",
     "crate",
 ];
 
@@ -75,6 +76,9 @@ pub(crate) struct CachedArgs {
     pub(crate) l1_ttl: Option<Arg<u64>>,
     /// `lock = true`: wait for another process's fill instead of running the body too.
     pub(crate) lock: Option<Arg<bool>>,
+    /// `ttl_jitter = 0.1`: the fraction of the TTL to shorten entries by at random, in
+    /// millionths.
+    pub(crate) ttl_jitter: Option<Arg<u32>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -155,6 +159,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.l1_ttl,
                 "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::ttl_jitter) {
+            let key = input.parse::<kw::ttl_jitter>()?.span;
+            let value = parse_value(input, errors, ttl_jitter)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.ttl_jitter,
+                "ttl_jitter",
                 key,
                 value,
             ));
@@ -246,6 +260,22 @@ fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
 /// `l1 = false`.
 fn l1(expr: &Expr) -> Result<bool> {
     arg_parse::boolean("l1", expr)
+}
+
+/// `ttl_jitter = 0.1`: a float literal from 0.0 to 1.0, as millionths.
+fn ttl_jitter(expr: &Expr) -> Result<u32> {
+    let fraction = match literal(expr) {
+        Some(Lit::Float(float)) => float.base10_parse::<f64>().ok(),
+        Some(Lit::Int(int)) => int.base10_parse::<u8>().ok().map(f64::from),
+        _ => None,
+    };
+    match fraction {
+        Some(f) if (0.0..=1.0).contains(&f) => Ok((f * 1_000_000.0).round() as u32),
+        _ => Err(Error::new_spanned(
+            expr,
+            "`ttl_jitter` expects a fraction from 0.0 to 1.0, like `ttl_jitter = 0.1`",
+        )),
+    }
 }
 
 /// `lock = true`.
@@ -373,6 +403,7 @@ mod kw {
     syn::custom_keyword!(l1);
     syn::custom_keyword!(l1_ttl);
     syn::custom_keyword!(lock);
+    syn::custom_keyword!(ttl_jitter);
 }
 
 #[cfg(test)]

@@ -188,6 +188,10 @@ impl CachedFn<'_> {
         if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
             site.extend(quote!(.l1(false)));
         }
+        if let Some(jitter) = &self.args.ttl_jitter {
+            let ppm = jitter.value;
+            site.extend(quote!(.ttl_jitter_ppm(#ppm)));
+        }
         if self.args.lock.as_ref().is_some_and(|arg| arg.value) {
             site.extend(quote!(.lock(true)));
         }

@@ -208,6 +208,16 @@ use proc_macro::TokenStream;
 /// async fn report(month: u32) -> Report { /* an expensive query */ }
 /// ```
 ///
+/// # `ttl_jitter`
+///
+/// Entries' TTLs are shortened by a random fraction of at most this much, so entries written
+/// together do not all expire together (default: the cache's, 0.05). `0.0` turns it off.
+///
+/// ```ignore
+/// #[cached(ttl = "1h", ttl_jitter = 0.2)]   // each entry lives 48 to 60 minutes
+/// async fn catalog(page: u32) -> Vec<Item> { /* ... */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

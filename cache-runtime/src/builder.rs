@@ -40,6 +40,7 @@ pub struct CacheBuilder {
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
     pub(crate) lock_wait: Duration,
+    pub(crate) ttl_jitter: f64,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -59,6 +60,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
             .field("lock_wait", &self.lock_wait)
+            .field("ttl_jitter", &self.ttl_jitter)
             .finish()
     }
 }
@@ -119,6 +121,7 @@ impl CacheBuilder {
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
             lock_wait: Duration::from_secs(5),
+            ttl_jitter: 0.05,
         }
     }
 
@@ -211,6 +214,15 @@ impl CacheBuilder {
         self
     }
 
+    /// The fraction by which `#[cached]` entries' TTLs are randomly shortened, so entries
+    /// written together do not expire together (default 0.05: a 10-minute entry lives 9.5
+    /// to 10 minutes). `0.0` turns it off; per function `#[cached(ttl_jitter = 0.1)]`.
+    /// Manual `set`s keep their exact TTL.
+    pub fn ttl_jitter(mut self, fraction: f64) -> Self {
+        self.ttl_jitter = fraction;
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
@@ -228,6 +240,12 @@ impl CacheBuilder {
             return Err(Error::config(
                 "l1_ttl, l1_capacity and l1_max_bytes must be greater than zero (or turn L1 off with l1(false))",
             ));
+        }
+        if !(0.0..=1.0).contains(&self.ttl_jitter) {
+            return Err(Error::config(format_args!(
+                "ttl_jitter must be between 0.0 and 1.0, got {}",
+                self.ttl_jitter
+            )));
         }
         if self.lease_time.is_zero() {
             return Err(Error::config("lease_time must be greater than zero"));
@@ -362,6 +380,7 @@ impl CacheBuilder {
                 l1,
                 flights: crate::flight::Flights::new(),
                 lock_wait: self.lock_wait,
+                ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
                 backend,
                 redis_url: self.redis_url.as_deref().map(redact),
                 prefix: self.prefix,

@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) flights: crate::flight::Flights,
     /// How long a `lock = true` miss waits for another process's fill.
     pub(crate) lock_wait: Duration,
+    /// Default `ttl_jitter` of `#[cached]` entries, in millionths.
+    pub(crate) ttl_jitter_ppm: u32,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -369,6 +371,21 @@ impl Cache {
             mem.run_pending_tasks();
         }
         self.inner.counters.snapshot(self.inner.backend.name())
+    }
+
+    /// `ttl` shortened by a random fraction of at most the jitter (the site's, or the
+    /// cache's), so entries written together do not all expire together. Never longer
+    /// than `ttl`.
+    pub(crate) fn jittered(&self, ttl: Duration, site_ppm: Option<u32>) -> Duration {
+        use std::hash::BuildHasher;
+        let ppm = u64::from(site_ppm.unwrap_or(self.inner.ttl_jitter_ppm).min(1_000_000));
+        if ppm == 0 {
+            return ttl;
+        }
+        // A random number without a dependency: std's per-instance random hash keys.
+        let random = std::collections::hash_map::RandomState::new().hash_one(ttl);
+        let cut = u128::from(random % (ppm + 1)) * ttl.as_nanos() / 1_000_000;
+        ttl.saturating_sub(Duration::from_nanos(u64::try_from(cut).unwrap_or(u64::MAX)))
     }
 
     pub(crate) fn lock_wait(&self) -> Duration {

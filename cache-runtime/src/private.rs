@@ -21,6 +21,8 @@ pub struct Site {
     l1: bool,
     l1_ttl: Option<Duration>,
     lock: bool,
+    /// `ttl_jitter`, in millionths (a const-friendly fraction); `None`: the cache's.
+    jitter_ppm: Option<u32>,
 }
 
 impl Site {
@@ -33,7 +35,14 @@ impl Site {
             l1: true,
             l1_ttl: None,
             lock: false,
+            jitter_ppm: None,
         }
+    }
+
+    /// `ttl_jitter = f`, as millionths of the TTL (`f * 1_000_000`).
+    pub const fn ttl_jitter_ppm(mut self, ppm: u32) -> Site {
+        self.jitter_ppm = Some(ppm);
+        self
     }
 
     /// `lock = true`: while another process fills a key, wait for its value.
@@ -204,7 +213,7 @@ where
         },
     };
     let fill_site = FillSite {
-        ttl: cache.ttl_or_default(site.ttl),
+        ttl: cache.jittered(cache.ttl_or_default(site.ttl), site.jitter_ppm),
         l1: site.l1,
         l1_ttl: site.l1_ttl,
         tags: &tags,

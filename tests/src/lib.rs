@@ -46,6 +46,7 @@ macro_rules! backend_suite {
                 version_argument,
                 cache_none_argument,
                 crate_argument,
+                ttl_jitter_argument,
             }
             shapes {
                 plain_value_cached,
