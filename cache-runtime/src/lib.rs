@@ -48,7 +48,9 @@ mod access;
 mod backplane;
 mod builder;
 mod cache;
+mod call;
 mod codec;
+mod compute;
 mod config;
 mod defer;
 mod error;
@@ -68,6 +70,7 @@ pub mod __private;
 
 pub use builder::{CacheBuilder, DEFAULT_MAX_VALUE_BYTES, DEFAULT_TTL};
 pub use cache::Cache;
+pub use compute::ComputeOptions;
 pub use config::ENV_VARS;
 pub use defer::defer_invalidations;
 pub use error::{Error, Result};

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 pub use ::core;
 
-use crate::fill::{FillSite, Pending};
-use crate::flight::{Joined, Waited};
+use crate::call::Policy;
 pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
@@ -16,13 +15,8 @@ use crate::{Cache, CacheValue};
 /// The static description of one `#[cached]` function.
 pub struct Site {
     key: SiteKey,
-    ttl: Option<Duration>,
+    policy: Policy,
     cache_none: bool,
-    l1: bool,
-    l1_ttl: Option<Duration>,
-    lock: bool,
-    /// `ttl_jitter`, in millionths (a const-friendly fraction); `None`: the cache's.
-    jitter_ppm: Option<u32>,
 }
 
 impl Site {
@@ -30,42 +24,38 @@ impl Site {
     pub const fn new(namespace: &'static str, version: u32) -> Site {
         Site {
             key: SiteKey::new(namespace, version),
-            ttl: None,
+            policy: Policy::DEFAULT,
             cache_none: false,
-            l1: true,
-            l1_ttl: None,
-            lock: false,
-            jitter_ppm: None,
         }
     }
 
     /// `ttl_jitter = f`, as millionths of the TTL (`f * 1_000_000`).
     pub const fn ttl_jitter_ppm(mut self, ppm: u32) -> Site {
-        self.jitter_ppm = Some(ppm);
+        self.policy.jitter_ppm = Some(ppm);
         self
     }
 
     /// `lock = true`: while another process fills a key, wait for its value.
     pub const fn lock(mut self, yes: bool) -> Site {
-        self.lock = yes;
+        self.policy.lock = yes;
         self
     }
 
     /// `l1 = false`: never keep this fn's entries in the in-process tier.
     pub const fn l1(mut self, yes: bool) -> Site {
-        self.l1 = yes;
+        self.policy.l1 = yes;
         self
     }
 
     /// `l1_ttl = ..`: keep this fn's entries in the in-process tier at most this long.
     pub const fn l1_ttl(mut self, ttl: Duration) -> Site {
-        self.l1_ttl = Some(ttl);
+        self.policy.l1_ttl = Some(ttl);
         self
     }
 
     /// Entries of this site live for `ttl`.
     pub const fn ttl(mut self, ttl: Duration) -> Site {
-        self.ttl = Some(ttl);
+        self.policy.ttl = Some(ttl);
         self
     }
 
@@ -189,68 +179,16 @@ where
             return body.await;
         }
     };
-    // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
-    // or the memory store itself.
-    if site.l1 {
-        if let Some(value) = cache.l1_get::<V>(key.as_str()) {
-            return from_value(value);
-        }
-    }
-    if let Some(value) = cache.memory_hit::<V>(key.as_str()) {
-        return from_value(value);
-    }
-    // Concurrent misses of this key in this process share one body. A leader that is
-    // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
-    let (leader, takeover) = match cache.inner.flights.join::<V>(key.as_str()) {
-        Joined::Leader(leader) => (Some(leader), false),
-        Joined::Waiter(waiter) => match waiter.wait().await {
-            Waited::Value(value) => {
-                cache.count_coalesced();
-                return from_value(value);
-            }
-            Waited::Lead(leader) => (Some(leader), true),
-            Waited::RunYourself => (None, false),
-        },
-    };
-    let fill_site = FillSite {
-        ttl: cache.jittered(cache.ttl_or_default(site.ttl), site.jitter_ppm),
-        l1: site.l1,
-        l1_ttl: site.l1_ttl,
-        tags: &tags,
-        takeover,
-        lock: site.lock.then(|| cache.lock_wait()),
-    };
-    let fill = match cache.read_for_fill::<V>(key.as_str(), &fill_site).await {
-        Ok((Some(value), _)) => {
-            if let Some(leader) = leader {
-                leader.finish(&value);
-            }
-            return from_value(value);
-        }
-        Ok((None, fill)) => fill,
-        // Counted and logged by the read; fail open.
-        Err(_) => {
-            if let Some(leader) = leader {
-                leader.fail();
-            }
-            return body.await;
-        }
-    };
-    let mut pending = Pending::new(cache, key.as_str(), fill);
-    let result = body.await;
-    let value = cacheable(&result);
-    let shareable = cache
-        .fill(key.as_str(), pending.take(), value, &fill_site)
-        .await;
-    if let Some(leader) = leader {
-        match value {
-            Some(value) if shareable => leader.finish(value),
-            // Errors are not shared (each waiter runs its own body), and neither is a value
-            // an invalidation overtook: a waiter may have joined after that invalidation.
-            _ => leader.fail(),
-        }
-    }
-    result
+    crate::call::run(
+        cache,
+        key.as_str(),
+        &site.policy,
+        tags,
+        body,
+        cacheable,
+        from_value,
+    )
+    .await
 }
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its
@@ -327,7 +265,12 @@ async fn put<V: CacheValue>(cache: &Cache, target: KeyTarget<V>, value: &V) {
         Ok((key, tags, site)) => {
             // Failures are counted and logged by the write; the function's result stands.
             let _ = cache
-                .write_tagged(key.as_str(), value, cache.ttl_or_default(site.ttl), &tags)
+                .write_tagged(
+                    key.as_str(),
+                    value,
+                    cache.ttl_or_default(site.policy.ttl),
+                    &tags,
+                )
                 .await;
         }
         Err(e) => {

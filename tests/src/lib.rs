@@ -63,6 +63,12 @@ macro_rules! backend_suite {
                 key_for_matches_cached,
                 unserializable_argument_fails_open,
             }
+            compute {
+                get_or_compute_caches,
+                try_get_or_compute_skips_errors,
+                compute_options_tags,
+                compute_single_flight,
+            }
             invalidate {
                 exact_entry_after_success,
                 custom_key_version_and_skip,

@@ -1,0 +1,108 @@
+//! `get_or_compute` and `try_get_or_compute`: the `#[cached]` path for hand-built keys.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cache_runtime::ComputeOptions;
+
+use crate::fixture::{Counts, Fixture};
+
+/// A miss computes and stores; the next call is a hit and does not compute.
+pub async fn get_or_compute_caches(fx: &Fixture) {
+    let (c, runs) = (&fx.cache, AtomicUsize::new(0));
+    let options = ComputeOptions::new().ttl(Duration::from_secs(60));
+    let compute = || async {
+        runs.fetch_add(1, SeqCst);
+        vec![1u32, 2, 3]
+    };
+    let before = fx.counts();
+    assert_eq!(
+        c.get_or_compute("gc:list", &options, compute).await,
+        [1, 2, 3]
+    );
+    assert_eq!(
+        c.get_or_compute("gc:list", &options, compute).await,
+        [1, 2, 3]
+    );
+    assert_eq!(runs.load(SeqCst), 1);
+    assert_eq!(fx.counts().since(before), Counts::calls(1, 1, 1));
+    assert_eq!(
+        c.get::<Vec<u32>>("gc:list").await.unwrap(),
+        Some(vec![1, 2, 3])
+    );
+    let ttl = c.ttl("gc:list").await.unwrap().unwrap();
+    assert!(
+        ttl <= Duration::from_secs(60) && ttl > Duration::from_secs(50),
+        "{ttl:?}"
+    );
+}
+
+/// An `Err` is returned and not cached; an `Ok` is.
+pub async fn try_get_or_compute_skips_errors(fx: &Fixture) {
+    let (c, runs) = (&fx.cache, AtomicUsize::new(0));
+    let options = ComputeOptions::new();
+    let failing = || async {
+        runs.fetch_add(1, SeqCst);
+        Err::<u64, String>("down".into())
+    };
+    assert_eq!(
+        c.try_get_or_compute("gc:try", &options, failing).await,
+        Err("down".into())
+    );
+    assert_eq!(
+        c.try_get_or_compute("gc:try", &options, failing).await,
+        Err("down".into())
+    );
+    assert_eq!(runs.load(SeqCst), 2);
+    let working = || async {
+        runs.fetch_add(1, SeqCst);
+        Ok::<u64, String>(5)
+    };
+    assert_eq!(
+        c.try_get_or_compute("gc:try", &options, working).await,
+        Ok(5)
+    );
+    assert_eq!(
+        c.try_get_or_compute("gc:try", &options, working).await,
+        Ok(5)
+    );
+    assert_eq!(runs.load(SeqCst), 3);
+}
+
+/// Tags given in the options record the entry: invalidating one drops it.
+pub async fn compute_options_tags(fx: &Fixture) {
+    let (c, runs) = (&fx.cache, AtomicUsize::new(0));
+    let options = ComputeOptions::new().tags(["team:9", "report"]);
+    let compute = || async { runs.fetch_add(1, SeqCst) as u64 };
+    assert_eq!(c.get_or_compute("gc:tagged", &options, compute).await, 0);
+    assert_eq!(c.get_or_compute("gc:tagged", &options, compute).await, 0);
+    assert_eq!(c.invalidate_tag("team:9").await.unwrap(), 1);
+    assert_eq!(c.get_or_compute("gc:tagged", &options, compute).await, 1);
+    assert_eq!(runs.load(SeqCst), 2);
+}
+
+/// Concurrent calls of one key compute once.
+pub async fn compute_single_flight(fx: &Fixture) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (cache, runs) = (fx.cache.clone(), runs.clone());
+            tokio::spawn(async move {
+                let options = ComputeOptions::new();
+                cache
+                    .get_or_compute("gc:flight", &options, || async {
+                        runs.fetch_add(1, SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        42u64
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 42);
+    }
+    assert_eq!(runs.load(SeqCst), 1);
+    assert_eq!(fx.cache.stats().coalesced, 99);
+}
