@@ -27,6 +27,7 @@ const NAMES: &[&str] = &[
     "l1_ttl",
     "lock",
     "ttl_jitter",
+    "stale_if_error",
     "crate",
 ];
 
@@ -79,6 +80,9 @@ pub(crate) struct CachedArgs {
     /// `ttl_jitter = 0.1`: the fraction of the TTL to shorten entries by at random, in
     /// millionths.
     pub(crate) ttl_jitter: Option<Arg<u32>>,
+    /// `stale_if_error = "1h"`: keep entries this long past their TTL to stand in for an
+    /// `Err`, in milliseconds.
+    pub(crate) stale_if_error: Option<Arg<u64>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -159,6 +163,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.l1_ttl,
                 "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::stale_if_error) {
+            let key = input.parse::<kw::stale_if_error>()?.span;
+            let value = parse_value(input, errors, stale_millis)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.stale_if_error,
+                "stale_if_error",
                 key,
                 value,
             ));
@@ -255,6 +269,11 @@ fn ttl_millis(expr: &Expr) -> Result<u64> {
 /// `l1_ttl = 5` (seconds) or `l1_ttl = "5s"`, as milliseconds.
 fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
     duration_millis("l1_ttl", expr)
+}
+
+/// `stale_if_error = "1h"`, as milliseconds.
+fn stale_millis(expr: &Expr) -> Result<u64> {
+    duration_millis("stale_if_error", expr)
 }
 
 /// `l1 = false`.
@@ -404,6 +423,7 @@ mod kw {
     syn::custom_keyword!(l1_ttl);
     syn::custom_keyword!(lock);
     syn::custom_keyword!(ttl_jitter);
+    syn::custom_keyword!(stale_if_error);
 }
 
 #[cfg(test)]

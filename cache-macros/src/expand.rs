@@ -188,6 +188,12 @@ impl CachedFn<'_> {
         if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
             site.extend(quote!(.l1(false)));
         }
+        if let Some(stale) = &self.args.stale_if_error {
+            let millis = stale.value;
+            site.extend(quote! {
+                .stale_if_error(#private::core::time::Duration::from_millis(#millis))
+            });
+        }
         if let Some(jitter) = &self.args.ttl_jitter {
             let ppm = jitter.value;
             site.extend(quote!(.ttl_jitter_ppm(#ppm)));

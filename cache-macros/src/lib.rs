@@ -218,6 +218,18 @@ use proc_macro::TokenStream;
 /// async fn catalog(page: u32) -> Vec<Item> { /* ... */ }
 /// ```
 ///
+/// # `stale_if_error`
+///
+/// For a function returning `Result`: keep entries this long past their TTL, and when the
+/// body returns `Err` while a stale value exists, return the stale value instead (counted in
+/// `stats().stale_served`). A panicking body is not caught. Fresh reads never see stale
+/// values: past its TTL an entry is a miss and the body runs.
+///
+/// ```ignore
+/// #[cached(ttl = "1m", stale_if_error = "1h")]
+/// async fn exchange_rates() -> Result<Rates, ApiError> { /* a flaky upstream */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

@@ -17,6 +17,7 @@ impl CachedFn<'_> {
         self.check_skip(&mut errors);
         self.check_cache_none(&mut errors);
         self.check_l1(&mut errors);
+        self.check_stale_if_error(&mut errors);
         self.check_tags(&mut errors);
         errors.finish(())
     }
@@ -120,6 +121,27 @@ impl CachedFn<'_> {
                 format!(
                     "`cache_none` applies only to a function returning `Option<_>`, \
                      and `{}` does not; drop `cache_none`",
+                    self.name()
+                ),
+            ));
+        }
+    }
+
+    /// A stale value stands in for an `Err`, so `stale_if_error` needs a `Result` return.
+    fn check_stale_if_error(&self, errors: &mut Errors) {
+        let Some(stale) = &self.args.stale_if_error else {
+            return;
+        };
+        let returns_result = self
+            .output
+            .as_ref()
+            .is_some_and(|output| output.shape == Shape::Result);
+        if !returns_result {
+            errors.push(Error::new(
+                stale.key,
+                format!(
+                    "`stale_if_error` applies only to a function returning `Result<_, _>`, \
+                     and `{}` does not; drop `stale_if_error`",
                     self.name()
                 ),
             ));

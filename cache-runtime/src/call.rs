@@ -19,6 +19,9 @@ pub(crate) struct Policy {
     pub(crate) lock: bool,
     /// `ttl_jitter`, in millionths; `None`: the cache's.
     pub(crate) jitter_ppm: Option<u32>,
+    /// `stale_if_error`: how long entries are kept past their TTL, to stand in for a body
+    /// that fails.
+    pub(crate) stale_for: Option<Duration>,
 }
 
 impl Policy {
@@ -28,7 +31,18 @@ impl Policy {
         l1_ttl: None,
         lock: false,
         jitter_ppm: None,
+        stale_for: None,
     };
+}
+
+/// How a function's result relates to the cached value.
+pub(crate) struct Shape<R, V> {
+    /// The part to store, if the result is cached.
+    pub(crate) cacheable: fn(&R) -> Option<&V>,
+    /// The result a cached value stands for.
+    pub(crate) from_value: fn(V) -> R,
+    /// Whether the result is a failure a stale value may replace.
+    pub(crate) failed: fn(&R) -> bool,
 }
 
 /// Runs one cached call of `key`.
@@ -38,13 +52,17 @@ pub(crate) async fn run<V, R, F>(
     policy: &Policy,
     tags: Vec<String>,
     body: F,
-    cacheable: fn(&R) -> Option<&V>,
-    from_value: fn(V) -> R,
+    shape: Shape<R, V>,
 ) -> R
 where
     V: CacheValue,
     F: Future<Output = R>,
 {
+    let Shape {
+        cacheable,
+        from_value,
+        failed,
+    } = shape;
     // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
     // or the memory store itself.
     if policy.l1 {
@@ -52,7 +70,8 @@ where
             return from_value(value);
         }
     }
-    if let Some(value) = cache.memory_hit::<V>(key) {
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
         return from_value(value);
     }
     // Concurrent misses of this key in this process share one body. A leader that is
@@ -68,22 +87,27 @@ where
             Waited::RunYourself => (None, false),
         },
     };
+    let jittered = cache.jittered(fresh_ttl, policy.jitter_ppm);
     let fill_site = FillSite {
-        ttl: cache.jittered(cache.ttl_or_default(policy.ttl), policy.jitter_ppm),
+        ttl: jittered + policy.stale_for.unwrap_or_default(),
+        fresh_ttl,
+        stale_ok: policy.stale_for.is_some(),
         l1: policy.l1,
         l1_ttl: policy.l1_ttl,
         tags: &tags,
         takeover,
         lock: policy.lock.then(|| cache.lock_wait()),
     };
-    let fill = match cache.read_for_fill::<V>(key, &fill_site).await {
-        Ok((Some(value), _)) => {
-            if let Some(leader) = leader {
-                leader.finish(&value);
+    let (fill, stale) = match cache.read_for_fill::<V>(key, &fill_site).await {
+        Ok(read) => match read.fresh {
+            Some(value) => {
+                if let Some(leader) = leader {
+                    leader.finish(&value);
+                }
+                return from_value(value);
             }
-            return from_value(value);
-        }
-        Ok((None, fill)) => fill,
+            None => (read.fill, read.stale),
+        },
         // Counted and logged by the read; fail open.
         Err(_) => {
             if let Some(leader) = leader {
@@ -94,6 +118,15 @@ where
     };
     let mut pending = Pending::new(cache, key, fill);
     let result = body.await;
+    if let Some(stale) = stale.filter(|_| failed(&result)) {
+        // `stale_if_error`: the body failed and a stale value exists: serve it, keep it.
+        drop(pending);
+        if let Some(leader) = leader {
+            leader.finish(&stale);
+        }
+        cache.count_stale_served();
+        return from_value(stale);
+    }
     let value = cacheable(&result);
     let shareable = cache.fill(key, pending.take(), value, &fill_site).await;
     if let Some(leader) = leader {

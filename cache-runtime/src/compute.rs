@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::{self, Policy};
+use crate::call::{self, Policy, Shape};
 use crate::CacheValue;
 
 /// How [`Cache::get_or_compute`] caches: the same knobs as the `#[cached]` arguments.
@@ -74,6 +74,14 @@ impl ComputeOptions {
         self
     }
 
+    /// Keep the value this long past its TTL; when the computation fails (`Err`, with
+    /// [`try_get_or_compute`](Cache::try_get_or_compute)), the stale value is returned
+    /// instead (like `stale_if_error = ..`).
+    pub fn stale_if_error(mut self, window: Duration) -> Self {
+        self.policy.stale_for = Some(window);
+        self
+    }
+
     /// Shorten the TTL by a random fraction up to this (like `ttl_jitter = ..`; clamped to
     /// 0.0..=1.0).
     pub fn ttl_jitter(mut self, fraction: f64) -> Self {
@@ -118,8 +126,11 @@ impl Cache {
             &options.policy,
             options.tags.clone(),
             async move { compute().await },
-            |value| Some(value),
-            |value| value,
+            Shape {
+                cacheable: |value| Some(value),
+                from_value: |value| value,
+                failed: |_| false,
+            },
         )
         .await
     }
@@ -143,8 +154,11 @@ impl Cache {
             &options.policy,
             options.tags.clone(),
             async move { compute().await },
-            |result| result.as_ref().ok(),
-            Ok,
+            Shape {
+                cacheable: |result: &Result<T, E>| result.as_ref().ok(),
+                from_value: Ok,
+                failed: |result: &Result<T, E>| result.is_err(),
+            },
         )
         .await
     }

@@ -22,11 +22,22 @@ use crate::store::redis::lease as redis_lease;
 use crate::store::Backend;
 use crate::CacheValue;
 
+/// What a read found: a fresh value, or a miss with the right to fill it (and, with
+/// `stale_if_error`, the stale value that may stand in for a failing body).
+pub(crate) struct Read<T> {
+    pub(crate) fresh: Option<T>,
+    pub(crate) stale: Option<T>,
+    pub(crate) fill: Fill,
+}
+
 /// The right to store the value of one miss.
 pub(crate) enum Fill {
     Memory(mem_lease::Lease),
     #[cfg(feature = "redis")]
     Redis(redis_lease::Lease),
+    /// A stale entry to replace: stored only if the key still holds exactly these bytes.
+    #[cfg(feature = "redis")]
+    Stale(Vec<u8>),
     /// Another caller (another process) is filling: do not store.
     Busy,
     /// Nothing to fill (a hit, or the entry could not be leased): do not store.
@@ -89,8 +100,12 @@ impl Drop for Pending {
 
 /// What the fill path needs to know about the `#[cached]` fn.
 pub(crate) struct FillSite<'a> {
-    /// The entry's TTL.
+    /// How long the entry is kept (its TTL, jittered, plus any `stale_if_error` window).
     pub(crate) ttl: Duration,
+    /// How long the entry is fresh (the function's TTL).
+    pub(crate) fresh_ttl: Duration,
+    /// `stale_if_error`: a stale entry is kept aside rather than served.
+    pub(crate) stale_ok: bool,
     /// Whether the fn uses L1 (`#[cached(l1 = false)]` turns it off).
     pub(crate) l1: bool,
     /// The fn's own L1 TTL (`l1_ttl`), if it set one.
@@ -103,14 +118,31 @@ pub(crate) struct FillSite<'a> {
     pub(crate) lock: Option<Duration>,
 }
 
+/// Whether an envelope written at its creation time is still within `fresh_ttl`.
+#[cfg(feature = "redis")]
+fn fresh(bytes: &[u8], fresh_ttl: Duration) -> bool {
+    codec::created_ms(bytes).is_some_and(|created| {
+        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
+        redis_lease::now_ms() < created.saturating_add(fresh_ms)
+    })
+}
+
 impl Cache {
     /// A hit in the memory store (the embedded default), if any: a lookup and a clone.
     #[inline]
-    pub(crate) fn memory_hit<T: CacheValue>(&self, key: &str) -> Option<T> {
+    pub(crate) fn memory_hit<T: CacheValue>(
+        &self,
+        key: &str,
+        fresh_ttl: Duration,
+        stale_ok: bool,
+    ) -> Option<T> {
         let Backend::Memory(mem) = &self.inner.backend else {
             return None;
         };
         let entry = mem.get(key)?;
+        if stale_ok && entry.created.elapsed() >= fresh_ttl {
+            return None;
+        }
         let value = entry.value.as_ref()?.downcast_ref::<T>()?.clone();
         Counters::bump(&self.inner.counters.hits);
         Some(value)
@@ -122,18 +154,24 @@ impl Cache {
         &self,
         key: &str,
         site: &FillSite<'_>,
-    ) -> Result<(Option<T>, Fill)> {
+    ) -> Result<Read<T>> {
         let inner = &*self.inner;
+        let mut stale = None;
         let (found, fill) = match &inner.backend {
             Backend::Memory(mem) => {
-                let found = match mem.get(key) {
-                    Some(entry) => match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
+                let mut found = None;
+                if let Some(entry) = mem.get(key) {
+                    let value = match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
                         Some(value) => Some(value.clone()),
                         // Unreadable entries are deleted: then this miss may fill.
                         None => self.decode_or_drop(key, &entry.bytes).await,
-                    },
-                    None => None,
-                };
+                    };
+                    if site.stale_ok && entry.created.elapsed() >= site.fresh_ttl {
+                        stale = value;
+                    } else {
+                        found = value;
+                    }
+                }
                 match found {
                     Some(value) => (Some(value), Fill::Skip),
                     None => match mem.acquire(key) {
@@ -150,7 +188,7 @@ impl Cache {
                 let mut backoff = Duration::from_millis(2);
                 let mut waited = false;
                 loop {
-                    let (found, fill) = self.read_redis::<T>(redis, key, site).await?;
+                    let (found, fill) = self.read_redis::<T>(redis, key, site, &mut stale).await?;
                     let now = tokio::time::Instant::now();
                     match (&fill, deadline) {
                         (Fill::Busy, Some(deadline)) if found.is_none() && now < deadline => {
@@ -176,7 +214,11 @@ impl Cache {
         } else {
             &inner.counters.misses
         });
-        Ok((found, fill))
+        Ok(Read {
+            fresh: found,
+            stale,
+            fill,
+        })
     }
 
     /// One Redis read: a plain GET; on a miss, the fill lease.
@@ -186,6 +228,7 @@ impl Cache {
         redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
+        stale: &mut Option<T>,
     ) -> Result<(Option<T>, Fill)> {
         let tags = site.tags;
         // Hits are a plain GET: the lease is only taken once the GET missed (or found
@@ -205,6 +248,11 @@ impl Cache {
                 }
             }
             Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
+                Some(value) if site.stale_ok && !fresh(&bytes, site.fresh_ttl) => {
+                    // Kept aside for a failing body; refreshed only if nobody replaced it.
+                    *stale = Some(value);
+                    (None, Fill::Stale(bytes))
+                }
                 Some(value) => {
                     if site.l1 {
                         self.l1_put_read(key, &value, bytes, site, epoch);
@@ -216,6 +264,11 @@ impl Cache {
             Ok(None) => self.lease_redis(redis, key, tags).await?,
             Err(e) => return Err(self.failed("get", e)),
         })
+    }
+
+    /// Counts a failing call served a stale value (`stale_if_error`).
+    pub(crate) fn count_stale_served(&self) {
+        Counters::bump(&self.inner.counters.stale_served);
     }
 
     /// Copies a Redis hit into L1 for what is left of its TTL.
@@ -232,7 +285,7 @@ impl Cache {
             return;
         };
         let expires =
-            created.saturating_add(u64::try_from(site.ttl.as_millis()).unwrap_or(u64::MAX));
+            created.saturating_add(u64::try_from(site.fresh_ttl.as_millis()).unwrap_or(u64::MAX));
         let left = expires.saturating_sub(redis_lease::now_ms());
         self.l1_put(
             key,
@@ -318,9 +371,20 @@ impl Cache {
                 let epoch = self.l1_epoch();
                 match redis.fill(key, &lease, &bytes, ttl, tags).await {
                     Ok(true) if site.l1 => {
-                        self.l1_put(key, value, bytes.into(), ttl, site.l1_ttl, tags, epoch);
+                        let fresh = site.fresh_ttl.min(ttl);
+                        self.l1_put(key, value, bytes.into(), fresh, site.l1_ttl, tags, epoch);
                         true
                     }
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        self.failed("set", e);
+                        return true;
+                    }
+                }
+            }
+            #[cfg(feature = "redis")]
+            (Fill::Stale(old), Backend::Redis(redis), Some(bytes), Some(_)) => {
+                match redis.replace(key, &old, &bytes, ttl, tags).await {
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use ::core;
 
-use crate::call::Policy;
+use crate::call::{Policy, Shape};
 pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
@@ -50,6 +50,13 @@ impl Site {
     /// `l1_ttl = ..`: keep this fn's entries in the in-process tier at most this long.
     pub const fn l1_ttl(mut self, ttl: Duration) -> Site {
         self.policy.l1_ttl = Some(ttl);
+        self
+    }
+
+    /// `stale_if_error = ..`: keep entries this long past their TTL, to stand in for a
+    /// failing body.
+    pub const fn stale_if_error(mut self, window: Duration) -> Site {
+        self.policy.stale_for = Some(window);
         self
     }
 
@@ -99,6 +106,11 @@ pub trait Outcome {
     fn cacheable(&self) -> Option<&Self::Value>;
     /// The outcome a cached value stands for.
     fn from_value(value: Self::Value) -> Self;
+    /// Whether this outcome is a failure a stale value may stand in for
+    /// (`stale_if_error`): `Err` for `Result`; never for `Option`.
+    fn is_error(&self) -> bool {
+        false
+    }
 }
 
 impl<T, E> Outcome for Result<T, E> {
@@ -108,6 +120,9 @@ impl<T, E> Outcome for Result<T, E> {
     }
     fn from_value(value: T) -> Self {
         Ok(value)
+    }
+    fn is_error(&self) -> bool {
+        self.is_err()
     }
 }
 
@@ -137,7 +152,12 @@ where
     V: CacheValue,
     F: Future<Output = V>,
 {
-    run(cache, site, key, body, |value| Some(value), |value| value).await
+    let shape = Shape {
+        cacheable: |value| Some(value),
+        from_value: |value| value,
+        failed: |_| false,
+    };
+    run(cache, site, key, body, shape).await
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
@@ -147,25 +167,21 @@ where
     O::Value: CacheValue,
     F: Future<Output = O>,
 {
-    run(
-        cache,
-        site,
-        key,
-        body,
-        |outcome| outcome.cacheable(),
-        O::from_value,
-    )
-    .await
+    let shape = Shape {
+        cacheable: |outcome: &O| outcome.cacheable(),
+        from_value: O::from_value,
+        failed: |outcome: &O| outcome.is_error(),
+    };
+    run(cache, site, key, body, shape).await
 }
 
-/// One `#[cached]` call: L1 → store (L2) → body, then fill under the miss's lease.
+/// One `#[cached]` call: its key, then the shared call path.
 async fn run<V, R, F>(
     cache: &Cache,
     site: &'static Site,
     mut key: KeyBuilder,
     body: F,
-    cacheable: fn(&R) -> Option<&V>,
-    from_value: fn(V) -> R,
+    shape: Shape<R, V>,
 ) -> R
 where
     V: CacheValue,
@@ -179,16 +195,7 @@ where
             return body.await;
         }
     };
-    crate::call::run(
-        cache,
-        key.as_str(),
-        &site.policy,
-        tags,
-        body,
-        cacheable,
-        from_value,
-    )
-    .await
+    crate::call::run(cache, key.as_str(), &site.policy, tags, body, shape).await
 }
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its

@@ -29,6 +29,8 @@ pub struct Stats {
     /// `#[cached]` values not stored because their key, namespace or tag was invalidated
     /// while the body ran (or their fill lease lapsed): each would have been a stale entry.
     pub stale_fills_refused: u64,
+    /// Calls whose body failed and that returned a stale value instead (`stale_if_error`).
+    pub stale_served: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
 }
@@ -57,6 +59,7 @@ pub(crate) struct Counters {
     pub(crate) decode_errors: AtomicU64,
     pub(crate) oversized: AtomicU64,
     pub(crate) stale_fills_refused: AtomicU64,
+    pub(crate) stale_served: AtomicU64,
 }
 
 impl Counters {
@@ -76,6 +79,7 @@ impl Counters {
             decode_errors: self.decode_errors.load(Relaxed),
             oversized: self.oversized.load(Relaxed),
             stale_fills_refused: self.stale_fills_refused.load(Relaxed),
+            stale_served: self.stale_served.load(Relaxed),
             backend,
         }
     }

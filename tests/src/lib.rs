@@ -90,6 +90,11 @@ macro_rules! backend_suite {
                 put_during_fill_wins,
                 unrelated_invalidation_keeps_the_fill,
             }
+            stale_if_error {
+                stale_value_stands_in_for_errors,
+                no_stale_without_window_or_after_invalidation,
+                stale_if_error_in_compute_options,
+            }
             tags {
                 invalidate_tag_deletes_its_entries,
                 rewrite_without_tag_leaves_the_tag,

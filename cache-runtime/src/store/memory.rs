@@ -25,6 +25,8 @@ pub(crate) struct MemEntry {
     pub(crate) value: Option<Arc<dyn Any + Send + Sync>>,
     pub(crate) ttl: Duration,
     pub(crate) expires_at: Instant,
+    /// When the entry was written (fresh for its function's TTL from then).
+    pub(crate) created: Instant,
     /// Tags this entry is recorded under.
     pub(crate) tags: Option<Arc<[Box<str>]>>,
     /// Identifies this write, so the tag index drops a key only for the entry it recorded.
@@ -42,6 +44,7 @@ impl MemEntry {
             value,
             ttl,
             expires_at: Instant::now() + ttl,
+            created: Instant::now(),
             tags: None,
             id: 0,
         }
@@ -262,6 +265,7 @@ impl MemoryStore {
             Some(old) => {
                 let mut entry = MemEntry::new(old.bytes.clone(), old.value.clone(), ttl);
                 entry.tags = old.tags.clone();
+                entry.created = old.created;
                 self.insert(key, entry);
                 true
             }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod manual;
 pub mod shapes;
 pub mod stale;
+pub mod stale_if_error;
 pub mod stampede;
 pub mod tags;
 pub mod values;

@@ -189,6 +189,19 @@ impl RedisStore {
         ttl: Duration,
         tags: &[String],
     ) -> Result<bool> {
+        self.replace(key, &lease.bytes, value, ttl, tags).await
+    }
+
+    /// Stores `value` under `key` if it still holds exactly `expected` (a lease, or the stale
+    /// value a `stale_if_error` refresh read). Returns whether it stored.
+    pub(crate) async fn replace(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<bool> {
         let ttl_ms = ttl_millis(ttl);
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));
@@ -197,7 +210,7 @@ impl RedisStore {
             invocation.key(self.key(index));
         }
         invocation
-            .arg(&lease.bytes[..])
+            .arg(expected)
             .arg(value)
             .arg(ttl_ms)
             .arg(now.saturating_add(ttl_ms))
