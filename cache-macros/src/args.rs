@@ -28,6 +28,7 @@ const NAMES: &[&str] = &[
     "lock",
     "ttl_jitter",
     "stale_if_error",
+    "batch",
     "crate",
 ];
 
@@ -83,6 +84,8 @@ pub(crate) struct CachedArgs {
     /// `stale_if_error = "1h"`: keep entries this long past their TTL to stand in for an
     /// `Err`, in milliseconds.
     pub(crate) stale_if_error: Option<Arg<u64>>,
+    /// `batch`: the first parameter is a list of ids, each cached alone.
+    pub(crate) batch: Option<Arg<()>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -233,6 +236,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.tags,
                 "tags",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::batch) {
+            let key = input.parse::<kw::batch>()?.span;
+            let value = parse_flag("batch", input, errors)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.batch,
+                "batch",
                 key,
                 value,
             ));
@@ -387,6 +400,26 @@ fn cache_none(expr: &Expr) -> Result<bool> {
     arg_parse::boolean("cache_none", expr)
 }
 
+/// A bare keyword argument such as `batch`: `Some(())`, or `None` after recording an error at
+/// the value of `batch = value` or `batch(...)`.
+fn parse_flag(name: &str, input: ParseStream<'_>, errors: &mut Errors) -> Result<Option<()>> {
+    let message = format!("`{name}` takes no value; write `#[cached({name})]`");
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Expr>()?;
+        errors.push(Error::new_spanned(value, message));
+        return Ok(None);
+    }
+    if input.peek(syn::token::Paren) {
+        let content;
+        let parens = syn::parenthesized!(content in input);
+        content.parse::<proc_macro2::TokenStream>()?;
+        errors.push(Error::new(parens.span.join(), message));
+        return Ok(None);
+    }
+    Ok(Some(()))
+}
+
 /// `skip(a, b, self)`: the names, each at most once.
 fn parse_skip(input: ParseStream<'_>, errors: &mut Errors) -> Result<Vec<Ident>> {
     if input.peek(Token![=]) {
@@ -424,6 +457,7 @@ mod kw {
     syn::custom_keyword!(lock);
     syn::custom_keyword!(ttl_jitter);
     syn::custom_keyword!(stale_if_error);
+    syn::custom_keyword!(batch);
 }
 
 #[cfg(test)]

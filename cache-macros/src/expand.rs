@@ -101,6 +101,16 @@ impl CachedFn<'_> {
                 let __cache_handle: &#cache_type = #private::global();
             },
         };
+        if self.args.batch.is_some() {
+            let body = self.batch_body(&runtime, ret, site, handle);
+            return quote! {
+                #(#outer)*
+                #vis #sig {
+                    #(#inner)*
+                    #body
+                }
+            };
+        }
         let key = self.key_parts(false);
         let key_mut = (!key.is_empty).then(|| quote!(mut));
         let key_stmts = &key.stmts;

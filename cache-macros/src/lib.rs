@@ -14,6 +14,7 @@
 mod arg_parse;
 mod args;
 mod ast;
+mod batch;
 mod errors;
 mod expand;
 mod invalidate;
@@ -229,6 +230,30 @@ use proc_macro::TokenStream;
 /// #[cached(ttl = "1m", stale_if_error = "1h")]
 /// async fn exchange_rates() -> Result<Rates, ApiError> { /* a flaky upstream */ }
 /// ```
+///
+/// # `batch`
+///
+/// For a function that loads many ids at once: each id is cached alone, and the body runs
+/// only for the ids that missed. `batch` takes no value. The first parameter is the id list,
+/// `Vec<K>` or `&[K]`, bound to a plain name; the return type is a `HashMap<K, V>` (any
+/// hasher), a `Vec<V>` in the order of the ids, or a `Result` of one of them.
+///
+/// ```ignore
+/// #[cached(batch, namespace = "users", ttl = "10m")]
+/// async fn get_users(ids: Vec<u64>, db: &Db) -> HashMap<u64, User> {
+///     db.load_users(&ids).await   // `ids` holds only the ids not found in the cache
+/// }
+/// ```
+///
+/// Inside the body the parameter holds only the missing ids; when every id is cached the body
+/// does not run. Only the ids make the key: every other parameter is left out. Each id's entry
+/// is the one a single-id fn with the same namespace and version reads and writes
+/// (`#[cached(namespace = "users")] async fn get_user(id: u64) -> User`), so the two share
+/// entries and `#[cache_invalidate(get_user(id))]` also reaches what `get_users` stored. A
+/// batch fn has no hidden key fn of its own: target the single-id fn.
+///
+/// `batch` cannot be combined with `key`, `skip`, `tags`, `cache_none`, `stale_if_error` or
+/// `lock`.
 ///
 /// # `crate`
 ///

@@ -14,11 +14,17 @@ impl CachedFn<'_> {
         let mut errors = Errors::default();
         self.check_signature(&mut errors);
         self.check_output(&mut errors);
-        self.check_skip(&mut errors);
-        self.check_cache_none(&mut errors);
+        if self.args.batch.is_some() {
+            // `key`, `skip`, `tags`, `cache_none` and `stale_if_error` are refused outright
+            // next to `batch`; their own rules would only repeat that.
+            self.check_batch(&mut errors);
+        } else {
+            self.check_skip(&mut errors);
+            self.check_cache_none(&mut errors);
+            self.check_stale_if_error(&mut errors);
+            self.check_tags(&mut errors);
+        }
         self.check_l1(&mut errors);
-        self.check_stale_if_error(&mut errors);
-        self.check_tags(&mut errors);
         errors.finish(())
     }
 

@@ -46,6 +46,7 @@ extern crate self as cache_runtime;
 
 mod access;
 mod backplane;
+mod batch;
 mod builder;
 mod cache;
 mod call;

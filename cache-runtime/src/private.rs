@@ -290,3 +290,36 @@ async fn put<V: CacheValue>(cache: &Cache, target: KeyTarget<V>, value: &V) {
 pub fn plan_all(plan: &mut Plan, namespace: &'static str) {
     plan.namespace(namespace);
 }
+
+pub use crate::batch::{Batch, BatchOutput};
+
+/// `#[cached(batch)]`: reads every id (L1, then one MGET).
+pub async fn batch_lookup<K, V>(cache: &Cache, site: &'static Site, ids: Vec<K>) -> Batch<K, V>
+where
+    K: serde::Serialize + Clone,
+    V: CacheValue,
+{
+    cache.batch_read(&site.key, site.policy.l1, ids).await
+}
+
+/// `#[cached(batch)]`: stores what the body computed, then merges in what was found.
+pub async fn batch_finish<K, O>(
+    cache: &Cache,
+    site: &'static Site,
+    batch: Batch<K, O::Value>,
+    output: O,
+) -> O
+where
+    K: serde::Serialize + Clone,
+    O: BatchOutput<K>,
+{
+    let ttl = cache.jittered(
+        cache.ttl_or_default(site.policy.ttl),
+        site.policy.jitter_ppm,
+    );
+    let (found, ids, missing) = batch.into_parts();
+    cache
+        .batch_store::<K, O::Value>(&site.key, output.computed(&missing), ttl)
+        .await;
+    output.merge(found, &ids, &missing)
+}

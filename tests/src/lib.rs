@@ -63,6 +63,11 @@ macro_rules! backend_suite {
                 key_for_matches_cached,
                 unserializable_argument_fails_open,
             }
+            batch {
+                body_sees_only_missing_ids,
+                vec_output_keeps_order,
+                errors_store_nothing,
+            }
             compute {
                 get_or_compute_caches,
                 try_get_or_compute_skips_errors,

@@ -304,3 +304,110 @@ fn put_plain() {
     assert!(expanded.contains("put_plain"), "{expanded}");
     assert!(!expanded.contains("put_outcome"), "{expanded}");
 }
+
+#[test]
+fn batch() {
+    check(
+        "batch",
+        quote!(batch, namespace = "users", ttl = "10m"),
+        quote! {
+            /// Loads many users in one query.
+            pub async fn get_users(ids: Vec<u64>, db: &Db) -> HashMap<u64, User> {
+                #![allow(clippy::needless_pass_by_value)]
+                db.load_many(&ids).await
+            }
+        },
+    );
+}
+
+/// `&[K]` ids are copied into the lookup, and the body sees the missing ids as a slice under
+/// the parameter's own name; the `cache = expr` form is kept, and no siblings are emitted.
+#[test]
+fn batch_slice() {
+    let expanded = super::cached(
+        quote!(batch, cache = self.cache, version = 2),
+        quote! {
+            pub async fn load(&self, mut keys: &[String]) -> Result<Vec<Item>, Error> {
+                self.db.load(keys).await
+            }
+        },
+    )
+    .to_string();
+    for part in [
+        "batch_lookup :: < String , < Result < Vec < Item > , Error > as",
+        "BatchOutput < String >> :: Value > (__cache_handle , & __CACHE_SITE , keys . to_vec ()) . await",
+        "let __cache_missing = __cache_batch . take_missing () ; \
+         let mut keys : & [String] = & __cache_missing ;",
+        "let __cache_handle : & :: cache_runtime :: Cache = :: cache_runtime :: __private :: AsCache :: as_cache (__cache_source) ;",
+        "let _ = & mut keys ;",
+        "2u32",
+    ] {
+        assert!(expanded.contains(part), "missing {part:?} in\n{expanded}");
+    }
+    assert!(!expanded.contains("__cache_key"), "{expanded}");
+    assert!(!expanded.contains("assert_"), "{expanded}");
+}
+
+/// Every refusal of `batch`, each at its own token, in one compile.
+#[test]
+fn batch_errors() {
+    let expanded = super::cached(
+        quote!(
+            batch,
+            key = id,
+            skip(db),
+            tags = ["x"],
+            cache_none = true,
+            stale_if_error = "1h",
+            lock = true
+        ),
+        quote! {
+            async fn get(id: u64, db: &Db) -> User {
+                db.load(id).await
+            }
+        },
+    )
+    .to_string();
+    for name in [
+        "key",
+        "skip",
+        "tags",
+        "cache_none",
+        "stale_if_error",
+        "lock",
+    ] {
+        let message = format!("`{name}` cannot be combined with `batch`; drop `{name}`");
+        assert!(
+            expanded.contains(&message),
+            "missing {message:?} in\n{expanded}"
+        );
+    }
+    assert!(
+        expanded.contains("needs the ids as the first parameter"),
+        "{expanded}"
+    );
+    assert!(
+        expanded.contains("needs a return type of `HashMap<K, V>`"),
+        "{expanded}"
+    );
+    assert!(
+        !expanded.contains("has no effect together with"),
+        "{expanded}"
+    );
+
+    for args in [quote!(batch = true), quote!(batch(ids))] {
+        let expanded = super::cached(
+            args,
+            quote!(
+                async fn get(ids: Vec<u64>) -> Vec<u64> {
+                    ids
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            expanded.contains("`batch` takes no value; write `#[cached(batch)]`"),
+            "{expanded}"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! fn into one `#[tokio::test]` per backend.
 
 pub mod attributes;
+pub mod batch;
 pub mod compute;
 pub mod invalidate;
 pub mod keys;
