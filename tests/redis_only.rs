@@ -436,3 +436,22 @@ async fn unresponsive_redis_fails_open_within_timeout() {
     assert_eq!(runs(&calls), 4);
     fx.server().resume();
 }
+
+/// A key holding a fill lease (a miss whose body is still running) does not `exist` and is
+/// a miss for `get`; the lease stays.
+#[tokio::test]
+async fn a_fill_in_progress_is_not_an_entry() {
+    let fx = Fixture::redis().await;
+    let lease = [0xCBu8; 26];
+    fx.raw_set(&fx.redis_key("filling"), &lease).await;
+    assert!(!fx.cache.exists("filling").await.unwrap());
+    assert_eq!(fx.cache.get::<u64>("filling").await.unwrap(), None);
+    assert_eq!(fx.cache.stats().decode_errors, 0);
+    assert_eq!(
+        fx.raw_exists("filling").await,
+        Some(true),
+        "the lease stays"
+    );
+    fx.cache.set("filled", &1u64, None).await.unwrap();
+    assert!(fx.cache.exists("filled").await.unwrap());
+}

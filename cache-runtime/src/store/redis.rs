@@ -215,8 +215,25 @@ impl RedisStore {
         Ok(n > 0)
     }
 
+    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one).
     pub(crate) async fn exists(&self, key: &str) -> Result<bool> {
-        let n: u64 = self.run(redis::cmd("EXISTS").arg(self.key(key))).await?;
+        static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+        let script = SCRIPT.get_or_init(|| {
+            redis::Script::new(
+                r"
+local v = redis.call('GET', KEYS[1])
+if v and string.byte(v, 1) ~= tonumber(ARGV[1]) then return 1 end
+return 0
+",
+            )
+        });
+        let mut conn = self.conn.clone();
+        let n: u64 = script
+            .key(self.key(key))
+            .arg(lease::LEASE_MAGIC)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(store_err)?;
         Ok(n > 0)
     }
 
