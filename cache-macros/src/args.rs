@@ -28,6 +28,7 @@ const NAMES: &[&str] = &[
     "lock",
     "ttl_jitter",
     "stale_if_error",
+    "detach",
     "batch",
     "crate",
 ];
@@ -86,6 +87,9 @@ pub(crate) struct CachedArgs {
     pub(crate) stale_if_error: Option<Arg<u64>>,
     /// `batch`: the first parameter is a list of ids, each cached alone.
     pub(crate) batch: Option<Arg<()>>,
+    /// `detach = true`: run the body on a spawned task, so a dropped caller does not
+    /// cancel the fill (the body must be `Send + 'static`).
+    pub(crate) detach: Option<Arg<bool>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -166,6 +170,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.l1_ttl,
                 "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::detach) {
+            let key = input.parse::<kw::detach>()?.span;
+            let value = parse_value(input, errors, detach)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.detach,
+                "detach",
                 key,
                 value,
             ));
@@ -287,6 +301,11 @@ fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
 /// `stale_if_error = "1h"`, as milliseconds.
 fn stale_millis(expr: &Expr) -> Result<u64> {
     duration_millis("stale_if_error", expr)
+}
+
+/// `detach = true`.
+fn detach(expr: &Expr) -> Result<bool> {
+    arg_parse::boolean("detach", expr)
 }
 
 /// `l1 = false`.
@@ -457,6 +476,7 @@ mod kw {
     syn::custom_keyword!(lock);
     syn::custom_keyword!(ttl_jitter);
     syn::custom_keyword!(stale_if_error);
+    syn::custom_keyword!(detach);
     syn::custom_keyword!(batch);
 }
 

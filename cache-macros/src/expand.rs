@@ -142,10 +142,12 @@ impl CachedFn<'_> {
     /// so the call covers exactly the assertion's span and rustc drops the call's copies of the
     /// assertion's errors (the `.await`, a single token, still repeats the missing supertraits).
     fn assert_and_call(&self, runtime: &RuntimePath, ret: &Type) -> (TokenStream, TokenStream) {
-        let (assert, run) = if self.caches_outcome() {
-            ("assert_outcome", "cached_outcome")
-        } else {
-            ("assert_value", "cached_plain")
+        let detach = self.args.detach.as_ref().is_some_and(|arg| arg.value);
+        let (assert, run) = match (self.caches_outcome(), detach) {
+            (true, false) => ("assert_outcome", "cached_outcome"),
+            (true, true) => ("assert_outcome", "cached_outcome_detached"),
+            (false, false) => ("assert_value", "cached_plain"),
+            (false, true) => ("assert_value", "cached_plain_detached"),
         };
         let (first, last) = (ret.span(), last_span(ret));
         let private = runtime.private_at(first);

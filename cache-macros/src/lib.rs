@@ -255,6 +255,19 @@ use proc_macro::TokenStream;
 /// `batch` cannot be combined with `key`, `skip`, `tags`, `cache_none`, `stale_if_error` or
 /// `lock`.
 ///
+/// # `detach`
+///
+/// Run the body on a spawned task, so that a caller dropped mid-call (a timed-out request, a
+/// client gone away) neither cancels the fill nor makes the waiting callers start over: they
+/// get the value of the one body. The body must then be `Send + 'static`: it may only use
+/// owned parameters (no `&self`, no borrowed pools; clone an `Arc` in instead). A hit costs
+/// no spawn.
+///
+/// ```ignore
+/// #[cached(detach = true, ttl = "5m")]
+/// async fn report(db: Arc<Db>, month: u32) -> Result<Report, DbError> { /* slow */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

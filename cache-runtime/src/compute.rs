@@ -162,4 +162,51 @@ impl Cache {
         )
         .await
     }
+
+    /// Like [`get_or_compute`](Cache::get_or_compute), but the computation runs detached from
+    /// the caller, on a spawned task: a caller dropped mid-call (a timed-out request, a client
+    /// gone away) neither cancels the fill nor stalls the other callers, who share its value.
+    /// The computation must be `Send + 'static` (own what it uses); a hit costs no spawn.
+    ///
+    /// If the computation panics, the panic is resumed in the caller, as with an inline call
+    /// (the other callers of the key run their own computation).
+    pub async fn get_or_compute_detached<T, F, Fut>(
+        &self,
+        key: impl AsRef<str>,
+        options: &ComputeOptions,
+        compute: F,
+    ) -> T
+    where
+        T: CacheValue,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let key = key.as_ref();
+        if options.policy.l1 {
+            if let Some(value) = self.l1_get::<T>(key) {
+                return value;
+            }
+        }
+        let fresh_ttl = self.ttl_or_default(options.policy.ttl);
+        if let Some(value) =
+            self.memory_hit::<T>(key, fresh_ttl, options.policy.stale_for.is_some())
+        {
+            return value;
+        }
+        let (cache, owned_key, owned_options) = (self.clone(), key.to_owned(), options.clone());
+        let task = tokio::spawn(async move {
+            cache
+                .get_or_compute(&owned_key, &owned_options, compute)
+                .await
+        });
+        match task.await {
+            Ok(value) => value,
+            // The computation panicked on its task: resume the panic here, as an inline
+            // call would have. (A task is only cancelled when its runtime shuts down.)
+            Err(error) => match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
+            },
+        }
+    }
 }

@@ -175,6 +175,92 @@ where
     run(cache, site, key, body, shape).await
 }
 
+/// A `#[cached(detach = true)]` fn returning a plain value: the body runs on a spawned task.
+pub async fn cached_plain_detached<V, F>(
+    cache: &Cache,
+    site: &'static Site,
+    key: KeyBuilder,
+    body: F,
+) -> V
+where
+    V: CacheValue,
+    F: Future<Output = V> + Send + 'static,
+{
+    let shape = Shape {
+        cacheable: |value| Some(value),
+        from_value: |value| value,
+        failed: |_| false,
+    };
+    run_detached(cache, site, key, body, shape).await
+}
+
+/// A `#[cached(detach = true)]` fn returning `Result` or `Option`.
+pub async fn cached_outcome_detached<O, F>(
+    cache: &Cache,
+    site: &'static Site,
+    key: KeyBuilder,
+    body: F,
+) -> O
+where
+    O: Outcome + Send + 'static,
+    O::Value: CacheValue,
+    F: Future<Output = O> + Send + 'static,
+{
+    let shape = Shape {
+        cacheable: |outcome: &O| outcome.cacheable(),
+        from_value: O::from_value,
+        failed: |outcome: &O| outcome.is_error(),
+    };
+    run_detached(cache, site, key, body, shape).await
+}
+
+/// The detached call: hits inline, a miss on a spawned task that owns everything it needs,
+/// so dropping this future does not cancel the fill.
+async fn run_detached<V, R, F>(
+    cache: &Cache,
+    site: &'static Site,
+    mut key: KeyBuilder,
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+{
+    let tags = key.take_tags();
+    let key = match key.build_for_site::<V>(&site.key) {
+        Ok(key) => key,
+        Err(e) => {
+            cache.failed("key", e);
+            return body.await;
+        }
+    };
+    let policy = &site.policy;
+    if policy.l1 {
+        if let Some(value) = cache.l1_get::<V>(key.as_str()) {
+            return (shape.from_value)(value);
+        }
+    }
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    if let Some(value) = cache.memory_hit::<V>(key.as_str(), fresh_ttl, policy.stale_for.is_some())
+    {
+        return (shape.from_value)(value);
+    }
+    let cache = cache.clone();
+    let task = tokio::spawn(async move {
+        crate::call::run(&cache, key.as_str(), &site.policy, tags, body, shape).await
+    });
+    match task.await {
+        Ok(result) => result,
+        // The body panicked on its task: resume the panic here, as an inline call would.
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
+        },
+    }
+}
+
 /// One `#[cached]` call: its key, then the shared call path.
 async fn run<V, R, F>(
     cache: &Cache,

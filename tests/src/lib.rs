@@ -73,6 +73,7 @@ macro_rules! backend_suite {
                 try_get_or_compute_skips_errors,
                 compute_options_tags,
                 compute_single_flight,
+                detached_survives_a_dropped_caller,
             }
             invalidate {
                 exact_entry_after_success,
@@ -86,6 +87,7 @@ macro_rules! backend_suite {
                 thousand_callers_one_body,
                 cancelled_leader_hands_over,
                 panicking_leader_hands_over,
+                detached_body_survives_a_dropped_caller,
             }
             stale {
                 key_invalidation_during_fill,

@@ -106,3 +106,39 @@ pub async fn compute_single_flight(fx: &Fixture) {
     assert_eq!(runs.load(SeqCst), 1);
     assert_eq!(fx.cache.stats().coalesced, 99);
 }
+
+/// Detached computation: the first caller is dropped after 10 ms of a 100 ms computation;
+/// the computation goes on, a second caller gets its value in about one computation time,
+/// and it ran once.
+pub async fn detached_survives_a_dropped_caller(fx: &Fixture) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let compute = |runs: Arc<AtomicUsize>| {
+        move || async move {
+            runs.fetch_add(1, SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            7u64
+        }
+    };
+    let options = ComputeOptions::new();
+    let start = std::time::Instant::now();
+    let first = fx
+        .cache
+        .get_or_compute_detached("gc:detached", &options, compute(runs.clone()));
+    assert!(tokio::time::timeout(Duration::from_millis(10), first)
+        .await
+        .is_err());
+    let second = fx
+        .cache
+        .get_or_compute_detached("gc:detached", &options, compute(runs.clone()))
+        .await;
+    let took = start.elapsed();
+    assert_eq!(second, 7);
+    assert_eq!(
+        runs.load(SeqCst),
+        1,
+        "the dropped caller's computation was not cancelled"
+    );
+    assert!(took < Duration::from_millis(1000), "took {took:?}");
+    // And it was stored.
+    assert_eq!(fx.cache.get::<u64>("gc:detached").await.unwrap(), Some(7));
+}

@@ -30,6 +30,19 @@ async fn panics_first(id: u64, cache: Cache, started: Arc<AtomicUsize>) -> u64 {
     id
 }
 
+#[cached(namespace = "stampede.detached", cache = cache, detach = true, skip(started, finished))]
+async fn detached(
+    id: u64,
+    cache: Cache,
+    started: Arc<AtomicUsize>,
+    finished: Arc<AtomicUsize>,
+) -> u64 {
+    started.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    finished.fetch_add(1, SeqCst);
+    id * 3
+}
+
 fn counters() -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
     (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))
 }
@@ -101,4 +114,26 @@ pub async fn panicking_leader_hands_over(fx: &Fixture) {
         2,
         "the panicked body and one taker-over"
     );
+}
+
+/// `detach = true`: the first caller is dropped after 10 ms of a 100 ms body; the body runs
+/// on, the second caller gets its value in about one body time, and the body ran once.
+pub async fn detached_body_survives_a_dropped_caller(fx: &Fixture) {
+    let (started, finished) = counters();
+    let begin = Instant::now();
+    let first = detached(4, fx.cache.clone(), started.clone(), finished.clone());
+    assert!(tokio::time::timeout(Duration::from_millis(10), first)
+        .await
+        .is_err());
+    let second = detached(4, fx.cache.clone(), started.clone(), finished.clone()).await;
+    let took = begin.elapsed();
+    assert_eq!(second, 12);
+    assert_eq!((started.load(SeqCst), finished.load(SeqCst)), (1, 1));
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // A hit now, with no spawn and no body.
+    assert_eq!(
+        detached(4, fx.cache.clone(), started.clone(), finished.clone()).await,
+        12
+    );
+    assert_eq!(started.load(SeqCst), 1);
 }
