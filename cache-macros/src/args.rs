@@ -29,6 +29,7 @@ const NAMES: &[&str] = &[
     "ttl_jitter",
     "stale_if_error",
     "detach",
+    "refresh",
     "batch",
     "crate",
 ];
@@ -90,6 +91,9 @@ pub(crate) struct CachedArgs {
     /// `detach = true`: run the body on a spawned task, so a dropped caller does not
     /// cancel the fill (the body must be `Send + 'static`).
     pub(crate) detach: Option<Arg<bool>>,
+    /// `refresh = "1m"`: on a hit older than this, recompute in the background (implies
+    /// `detach`), in milliseconds.
+    pub(crate) refresh: Option<Arg<u64>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -170,6 +174,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.l1_ttl,
                 "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::refresh) {
+            let key = input.parse::<kw::refresh>()?.span;
+            let value = parse_value(input, errors, refresh_millis)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.refresh,
+                "refresh",
                 key,
                 value,
             ));
@@ -301,6 +315,11 @@ fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
 /// `stale_if_error = "1h"`, as milliseconds.
 fn stale_millis(expr: &Expr) -> Result<u64> {
     duration_millis("stale_if_error", expr)
+}
+
+/// `refresh = "1m"`, as milliseconds.
+fn refresh_millis(expr: &Expr) -> Result<u64> {
+    duration_millis("refresh", expr)
 }
 
 /// `detach = true`.
@@ -477,6 +496,7 @@ mod kw {
     syn::custom_keyword!(ttl_jitter);
     syn::custom_keyword!(stale_if_error);
     syn::custom_keyword!(detach);
+    syn::custom_keyword!(refresh);
     syn::custom_keyword!(batch);
 }
 

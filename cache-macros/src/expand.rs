@@ -142,7 +142,9 @@ impl CachedFn<'_> {
     /// so the call covers exactly the assertion's span and rustc drops the call's copies of the
     /// assertion's errors (the `.await`, a single token, still repeats the missing supertraits).
     fn assert_and_call(&self, runtime: &RuntimePath, ret: &Type) -> (TokenStream, TokenStream) {
-        let detach = self.args.detach.as_ref().is_some_and(|arg| arg.value);
+        // `refresh` runs the body in the background, so it needs a detached body too.
+        let detach =
+            self.args.detach.as_ref().is_some_and(|arg| arg.value) || self.args.refresh.is_some();
         let (assert, run) = match (self.caches_outcome(), detach) {
             (true, false) => ("assert_outcome", "cached_outcome"),
             (true, true) => ("assert_outcome", "cached_outcome_detached"),
@@ -199,6 +201,12 @@ impl CachedFn<'_> {
         }
         if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
             site.extend(quote!(.l1(false)));
+        }
+        if let Some(refresh) = &self.args.refresh {
+            let millis = refresh.value;
+            site.extend(quote! {
+                .refresh(#private::core::time::Duration::from_millis(#millis))
+            });
         }
         if let Some(stale) = &self.args.stale_if_error {
             let millis = stale.value;

@@ -268,6 +268,19 @@ use proc_macro::TokenStream;
 /// async fn report(db: Arc<Db>, month: u32) -> Result<Report, DbError> { /* slow */ }
 /// ```
 ///
+/// # `refresh`
+///
+/// Refresh-ahead: a hit on an entry older than this returns at once, and one background task
+/// recomputes and rewrites the entry (only if it did not change meanwhile, so an invalidation
+/// during the refresh still wins). The background body must be `Send + 'static`, so `refresh`
+/// implies `detach = true`. The age is checked on in-process hits (the memory store, or L1 in
+/// front of Redis).
+///
+/// ```ignore
+/// #[cached(ttl = "10m", refresh = "1m")]
+/// async fn prices(db: Arc<Db>, region: u32) -> Result<Prices, DbError> { /* ... */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

@@ -22,6 +22,8 @@ pub(crate) struct Policy {
     /// `stale_if_error`: how long entries are kept past their TTL, to stand in for a body
     /// that fails.
     pub(crate) stale_for: Option<Duration>,
+    /// `refresh`: entries older than this are recomputed in the background on a hit.
+    pub(crate) refresh: Option<Duration>,
 }
 
 impl Policy {
@@ -32,6 +34,7 @@ impl Policy {
         lock: false,
         jitter_ppm: None,
         stale_for: None,
+        refresh: None,
     };
 }
 
@@ -44,6 +47,14 @@ pub(crate) struct Shape<R, V> {
     /// Whether the result is a failure a stale value may replace.
     pub(crate) failed: fn(&R) -> bool,
 }
+
+// Function pointers only: copyable whatever `R` and `V` are.
+impl<R, V> Clone for Shape<R, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R, V> Copy for Shape<R, V> {}
 
 /// Runs one cached call of `key`.
 pub(crate) async fn run<V, R, F>(

@@ -61,6 +61,7 @@ mod global;
 mod invalidate;
 pub mod key;
 mod pattern;
+mod refresh;
 mod stats;
 mod store;
 mod tier;

@@ -60,6 +60,12 @@ impl Site {
         self
     }
 
+    /// `refresh = ..`: on a hit older than this, recompute in the background.
+    pub const fn refresh(mut self, age: Duration) -> Site {
+        self.policy.refresh = Some(age);
+        self
+    }
+
     /// Entries of this site live for `ttl`.
     pub const fn ttl(mut self, ttl: Duration) -> Site {
         self.policy.ttl = Some(ttl);
@@ -237,15 +243,29 @@ where
         }
     };
     let policy = &site.policy;
-    if policy.l1 {
-        if let Some(value) = cache.l1_get::<V>(key.as_str()) {
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    let hit = match policy.l1 {
+        true => cache.l1_get::<V>(key.as_str()),
+        false => None,
+    }
+    .or_else(|| cache.memory_hit::<V>(key.as_str(), fresh_ttl, policy.stale_for.is_some()));
+    if let Some(value) = hit {
+        if let Some(served) = policy
+            .refresh
+            .and_then(|age| cache.due_for_refresh(key.as_str(), age))
+        {
+            cache.refresh_in_background(key.as_str(), *policy, tags, body, shape, served);
+        }
+        return (shape.from_value)(value);
+    }
+    // With `refresh`, a Redis hit is read here, where the body is still at hand.
+    if let Some(age) = policy.refresh {
+        if let Some((value, served)) = cache.peek_redis::<V>(key.as_str(), fresh_ttl).await {
+            if Cache::older_than(&served, age) {
+                cache.refresh_in_background(key.as_str(), *policy, tags, body, shape, served);
+            }
             return (shape.from_value)(value);
         }
-    }
-    let fresh_ttl = cache.ttl_or_default(policy.ttl);
-    if let Some(value) = cache.memory_hit::<V>(key.as_str(), fresh_ttl, policy.stale_for.is_some())
-    {
-        return (shape.from_value)(value);
     }
     let cache = cache.clone();
     let task = tokio::spawn(async move {

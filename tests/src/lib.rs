@@ -88,6 +88,7 @@ macro_rules! backend_suite {
                 cancelled_leader_hands_over,
                 panicking_leader_hands_over,
                 detached_body_survives_a_dropped_caller,
+                refresh_ahead,
             }
             stale {
                 key_invalidation_during_fill,

@@ -43,6 +43,12 @@ async fn detached(
     id * 3
 }
 
+#[cached(namespace = "stampede.refresh", cache = cache, ttl = 60, refresh = "300ms", skip(runs))]
+async fn refreshed(id: u64, cache: Cache, runs: Arc<AtomicUsize>) -> String {
+    let n = runs.fetch_add(1, SeqCst) + 1;
+    format!("{id} v{n}")
+}
+
 fn counters() -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
     (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))
 }
@@ -136,4 +142,34 @@ pub async fn detached_body_survives_a_dropped_caller(fx: &Fixture) {
         12
     );
     assert_eq!(started.load(SeqCst), 1);
+}
+
+/// `refresh = "300ms"`: a hit on an older entry returns it at once and recomputes it in the
+/// background, once; the next hit sees the new value. Younger entries are not refreshed.
+pub async fn refresh_ahead(fx: &Fixture) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let c = &fx.cache;
+    assert_eq!(refreshed(1, c.clone(), runs.clone()).await, "1 v1");
+    // On Redis, the first read after the fill fills L1; from then on hits are in-process.
+    assert_eq!(refreshed(1, c.clone(), runs.clone()).await, "1 v1");
+    assert_eq!(runs.load(SeqCst), 1, "young entries are not refreshed");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let begin = Instant::now();
+    assert_eq!(
+        refreshed(1, c.clone(), runs.clone()).await,
+        "1 v1",
+        "served at once"
+    );
+    assert_eq!(refreshed(1, c.clone(), runs.clone()).await, "1 v1");
+    assert!(begin.elapsed() < Duration::from_millis(100));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let value = refreshed(1, c.clone(), runs.clone()).await;
+        if value == "1 v2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {value} after 2 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(runs.load(SeqCst), 2, "one background refresh");
 }

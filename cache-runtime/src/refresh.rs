@@ -1,0 +1,147 @@
+//! Refresh-ahead: a hit on an entry older than the function's `refresh` age returns at once,
+//! and one background task recomputes and rewrites the entry.
+//!
+//! Only detached bodies (`Send + 'static`) can run in the background, so `refresh` implies
+//! `detach`. The age is read from the entry's envelope (its creation time), and the check is
+//! made on in-process hits (L1 in front of Redis, or the memory store). The rewrite only
+//! happens if the entry did not change meanwhile: on Redis a compare-and-set on the exact
+//! bytes that were served, in memory under a fill lease, so an invalidation during the
+//! refresh still wins.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::Cache;
+use crate::call::{Policy, Shape};
+use crate::codec;
+use crate::flight::Joined;
+use crate::store::memory::{lease as mem_lease, MemEntry};
+use crate::store::Backend;
+use crate::CacheValue;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Cache {
+    /// The envelope bytes of an in-process hit on `key` if it is older than `age`.
+    pub(crate) fn due_for_refresh(&self, key: &str, age: Duration) -> Option<Arc<[u8]>> {
+        let entry = match &self.inner.backend {
+            Backend::Memory(mem) => mem.get(key)?,
+            _ => self.inner.l1.as_ref()?.store.get(key)?,
+        };
+        let created = codec::created_ms(&entry.bytes)?;
+        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+        (now_ms().saturating_sub(created) >= age_ms).then(|| entry.bytes.clone())
+    }
+
+    /// A fresh Redis hit on `key` with its bytes, read inline so that a refresh can be
+    /// started with the (unpolled) body in hand. Misses and stale entries are `None`: the
+    /// detached call then reads again on its task.
+    pub(crate) async fn peek_redis<V: CacheValue>(
+        &self,
+        key: &str,
+        fresh_ttl: Duration,
+    ) -> Option<(V, Arc<[u8]>)> {
+        #[cfg(feature = "redis")]
+        if let Backend::Redis(redis) = &self.inner.backend {
+            let bytes = redis.get(key).await.ok()??;
+            let created = codec::created_ms(&bytes)?;
+            let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
+            if now_ms() >= created.saturating_add(fresh_ms) {
+                return None;
+            }
+            let value = codec::decode::<V>(&bytes, self.inner.max_value_bytes).ok()?;
+            crate::stats::Counters::bump(&self.inner.counters.hits);
+            return Some((value, bytes.into()));
+        }
+        let _ = (key, fresh_ttl);
+        None
+    }
+
+    /// Whether `served` (envelope bytes) is older than `age`.
+    pub(crate) fn older_than(served: &[u8], age: Duration) -> bool {
+        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+        codec::created_ms(served).is_some_and(|created| now_ms().saturating_sub(created) >= age_ms)
+    }
+
+    /// Recomputes `key` on a spawned task (one per key per process at a time).
+    pub(crate) fn refresh_in_background<V, R, F>(
+        &self,
+        key: &str,
+        policy: Policy,
+        tags: Vec<String>,
+        body: F,
+        shape: Shape<R, V>,
+        served: Arc<[u8]>,
+    ) where
+        V: CacheValue,
+        R: Send + 'static,
+        F: Future<Output = R> + Send + 'static,
+    {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Joined::Leader(leader) = self.inner.flights.join::<()>(&format!("{key}#refresh"))
+        else {
+            return; // already refreshing
+        };
+        let (cache, key) = (self.clone(), key.to_owned());
+        handle.spawn(async move {
+            let result = body.await;
+            if let Some(value) = (shape.cacheable)(&result) {
+                cache.rewrite(&key, &policy, &tags, value, &served).await;
+            }
+            leader.fail();
+        });
+    }
+
+    /// Rewrites `key` with `value` unless it changed since `served` was read.
+    async fn rewrite<V: CacheValue>(
+        &self,
+        key: &str,
+        policy: &Policy,
+        tags: &[String],
+        value: &V,
+        served: &[u8],
+    ) {
+        let fresh_ttl = self.ttl_or_default(policy.ttl);
+        let ttl =
+            self.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
+        let Ok(bytes) = codec::encode(value, self.inner.max_value_bytes) else {
+            return;
+        };
+        match &self.inner.backend {
+            Backend::Memory(mem) => {
+                let current = mem.get(key);
+                if current.as_ref().map(|e| &*e.bytes) != Some(served) {
+                    return; // invalidated or rewritten meanwhile
+                }
+                if let mem_lease::Acquired::Leased(lease) = mem.acquire(key) {
+                    let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
+                    mem.fill(
+                        key,
+                        &lease,
+                        MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
+                    );
+                }
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                match redis.replace(key, served, &bytes, ttl, tags).await {
+                    // Every process (this one too) drops its L1 copy of the old value.
+                    Ok(true) => self.forget(crate::backplane::Forget::Key(key)).await,
+                    Ok(false) => {}
+                    Err(e) => {
+                        self.failed("refresh", e);
+                    }
+                }
+            }
+            Backend::Disabled(_) => {}
+        }
+    }
+}
