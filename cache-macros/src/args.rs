@@ -30,6 +30,7 @@ const NAMES: &[&str] = &[
     "stale_if_error",
     "detach",
     "refresh",
+    "soft_timeout",
     "batch",
     "crate",
 ];
@@ -94,6 +95,9 @@ pub(crate) struct CachedArgs {
     /// `refresh = "1m"`: on a hit older than this, recompute in the background (implies
     /// `detach`), in milliseconds.
     pub(crate) refresh: Option<Arg<u64>>,
+    /// `soft_timeout = "200ms"`: with a stale value at hand, wait at most this for the body
+    /// (implies `detach`; needs `stale_if_error`), in milliseconds.
+    pub(crate) soft_timeout: Option<Arg<u64>>,
     /// `crate = path`: where the runtime crate is, when it is renamed.
     pub(crate) krate: Option<Arg<Path>>,
 }
@@ -174,6 +178,16 @@ impl CachedArgs {
                 "cached",
                 &mut self.l1_ttl,
                 "l1_ttl",
+                key,
+                value,
+            ));
+        } else if input.peek(kw::soft_timeout) {
+            let key = input.parse::<kw::soft_timeout>()?.span;
+            let value = parse_value(input, errors, soft_timeout_millis)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.soft_timeout,
+                "soft_timeout",
                 key,
                 value,
             ));
@@ -315,6 +329,11 @@ fn l1_ttl_millis(expr: &Expr) -> Result<u64> {
 /// `stale_if_error = "1h"`, as milliseconds.
 fn stale_millis(expr: &Expr) -> Result<u64> {
     duration_millis("stale_if_error", expr)
+}
+
+/// `soft_timeout = "200ms"`, as milliseconds.
+fn soft_timeout_millis(expr: &Expr) -> Result<u64> {
+    duration_millis("soft_timeout", expr)
 }
 
 /// `refresh = "1m"`, as milliseconds.
@@ -497,6 +516,7 @@ mod kw {
     syn::custom_keyword!(stale_if_error);
     syn::custom_keyword!(detach);
     syn::custom_keyword!(refresh);
+    syn::custom_keyword!(soft_timeout);
     syn::custom_keyword!(batch);
 }
 

@@ -143,8 +143,9 @@ impl CachedFn<'_> {
     /// assertion's errors (the `.await`, a single token, still repeats the missing supertraits).
     fn assert_and_call(&self, runtime: &RuntimePath, ret: &Type) -> (TokenStream, TokenStream) {
         // `refresh` runs the body in the background, so it needs a detached body too.
-        let detach =
-            self.args.detach.as_ref().is_some_and(|arg| arg.value) || self.args.refresh.is_some();
+        let detach = self.args.detach.as_ref().is_some_and(|arg| arg.value)
+            || self.args.refresh.is_some()
+            || self.args.soft_timeout.is_some();
         let (assert, run) = match (self.caches_outcome(), detach) {
             (true, false) => ("assert_outcome", "cached_outcome"),
             (true, true) => ("assert_outcome", "cached_outcome_detached"),
@@ -201,6 +202,12 @@ impl CachedFn<'_> {
         }
         if self.args.l1.as_ref().is_some_and(|arg| !arg.value) {
             site.extend(quote!(.l1(false)));
+        }
+        if let Some(soft) = &self.args.soft_timeout {
+            let millis = soft.value;
+            site.extend(quote! {
+                .soft_timeout(#private::core::time::Duration::from_millis(#millis))
+            });
         }
         if let Some(refresh) = &self.args.refresh {
             let millis = refresh.value;

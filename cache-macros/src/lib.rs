@@ -281,6 +281,17 @@ use proc_macro::TokenStream;
 /// async fn prices(db: Arc<Db>, region: u32) -> Result<Prices, DbError> { /* ... */ }
 /// ```
 ///
+/// # `soft_timeout`
+///
+/// With `stale_if_error` keeping stale entries: when an entry is stale and the body takes
+/// longer than this, the stale value is returned and the body finishes on its own task,
+/// storing its result (FusionCache's soft timeout). Implies `detach = true`.
+///
+/// ```ignore
+/// #[cached(ttl = "1m", stale_if_error = "1h", soft_timeout = "200ms")]
+/// async fn quotes(api: Arc<Api>, symbol: String) -> Result<Quote, ApiError> { /* ... */ }
+/// ```
+///
 /// # `crate`
 ///
 /// The path of the runtime crate, when it is renamed in `Cargo.toml` or re-exported by another

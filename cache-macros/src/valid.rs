@@ -22,6 +22,7 @@ impl CachedFn<'_> {
             self.check_skip(&mut errors);
             self.check_cache_none(&mut errors);
             self.check_stale_if_error(&mut errors);
+            self.check_soft_timeout(&mut errors);
             self.check_tags(&mut errors);
         }
         self.check_l1(&mut errors);
@@ -150,6 +151,17 @@ impl CachedFn<'_> {
                      and `{}` does not; drop `stale_if_error`",
                     self.name()
                 ),
+            ));
+        }
+    }
+
+    /// A soft timeout answers with a stale value, which only `stale_if_error` keeps.
+    fn check_soft_timeout(&self, errors: &mut Errors) {
+        if let (Some(soft), None) = (&self.args.soft_timeout, &self.args.stale_if_error) {
+            errors.push(Error::new(
+                soft.key,
+                "`soft_timeout` answers with a stale value, and stale values are kept only with \
+                 `stale_if_error`; add `stale_if_error = \"1h\"` (or another window)",
             ));
         }
     }

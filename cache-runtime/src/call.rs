@@ -24,6 +24,9 @@ pub(crate) struct Policy {
     pub(crate) stale_for: Option<Duration>,
     /// `refresh`: entries older than this are recomputed in the background on a hit.
     pub(crate) refresh: Option<Duration>,
+    /// `soft_timeout`: when the body takes longer and a stale value exists, return it and
+    /// let the body finish in the background.
+    pub(crate) soft_timeout: Option<Duration>,
 }
 
 impl Policy {
@@ -35,6 +38,7 @@ impl Policy {
         jitter_ppm: None,
         stale_for: None,
         refresh: None,
+        soft_timeout: None,
     };
 }
 

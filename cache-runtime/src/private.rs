@@ -60,6 +60,12 @@ impl Site {
         self
     }
 
+    /// `soft_timeout = ..`: with a stale value at hand, wait at most this for the body.
+    pub const fn soft_timeout(mut self, timeout: Duration) -> Site {
+        self.policy.soft_timeout = Some(timeout);
+        self
+    }
+
     /// `refresh = ..`: on a hit older than this, recompute in the background.
     pub const fn refresh(mut self, age: Duration) -> Site {
         self.policy.refresh = Some(age);
@@ -267,11 +273,30 @@ where
             return (shape.from_value)(value);
         }
     }
-    let cache = cache.clone();
-    let task = tokio::spawn(async move {
-        crate::call::run(&cache, key.as_str(), &site.policy, tags, body, shape).await
+    // With `soft_timeout` and a stale value at hand, the body gets that long; then the stale
+    // value is returned and the body finishes (and fills) on its task.
+    let stale = match policy.soft_timeout {
+        Some(soft) => cache
+            .peek_stale::<V>(key.as_str(), fresh_ttl)
+            .await
+            .map(|stale| (soft, stale)),
+        None => None,
+    };
+    let owned = cache.clone();
+    let mut task = tokio::spawn(async move {
+        crate::call::run(&owned, key.as_str(), &site.policy, tags, body, shape).await
     });
-    match task.await {
+    let joined = match stale {
+        Some((soft, stale)) => match tokio::time::timeout(soft, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                cache.count_stale_served();
+                return (shape.from_value)(stale);
+            }
+        },
+        None => task.await,
+    };
+    match joined {
         Ok(result) => result,
         // The body panicked on its task: resume the panic here, as an inline call would.
         Err(error) => match error.try_into_panic() {

@@ -63,6 +63,27 @@ impl Cache {
         None
     }
 
+    /// A stale value of `key` (past `fresh_ttl`, still kept by `stale_if_error`), for
+    /// `soft_timeout`.
+    pub(crate) async fn peek_stale<V: CacheValue>(
+        &self,
+        key: &str,
+        fresh_ttl: Duration,
+    ) -> Option<V> {
+        let bytes: Arc<[u8]> = match &self.inner.backend {
+            Backend::Memory(mem) => mem.get(key)?.bytes.clone(),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.get(key).await.ok()??.into(),
+            Backend::Disabled(_) => return None,
+        };
+        let created = codec::created_ms(&bytes)?;
+        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
+        if now_ms() < created.saturating_add(fresh_ms) {
+            return None; // fresh: the normal path serves it
+        }
+        codec::decode::<V>(&bytes, self.inner.max_value_bytes).ok()
+    }
+
     /// Whether `served` (envelope bytes) is older than `age`.
     pub(crate) fn older_than(served: &[u8], age: Duration) -> bool {
         let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);

@@ -89,6 +89,7 @@ macro_rules! backend_suite {
                 panicking_leader_hands_over,
                 detached_body_survives_a_dropped_caller,
                 refresh_ahead,
+                soft_timeout_serves_stale,
             }
             stale {
                 key_invalidation_during_fill,

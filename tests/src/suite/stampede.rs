@@ -49,6 +49,15 @@ async fn refreshed(id: u64, cache: Cache, runs: Arc<AtomicUsize>) -> String {
     format!("{id} v{n}")
 }
 
+#[cached(namespace = "stampede.soft", cache = cache, ttl = "300ms", stale_if_error = "1m", soft_timeout = "50ms", skip(runs))]
+async fn slow_quote(id: u64, cache: Cache, runs: Arc<AtomicUsize>) -> Result<u64, String> {
+    let n = runs.fetch_add(1, SeqCst) as u64 + 1;
+    if n > 1 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Ok(id * 1000 + n)
+}
+
 fn counters() -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
     (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))
 }
@@ -172,4 +181,40 @@ pub async fn refresh_ahead(fx: &Fixture) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(runs.load(SeqCst), 2, "one background refresh");
+}
+
+/// `soft_timeout = "50ms"` with a stale entry: a 300 ms body is cut short, the stale value is
+/// returned within about 50 ms, and the body finishes in the background and stores its value.
+pub async fn soft_timeout_serves_stale(fx: &Fixture) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let c = &fx.cache;
+    assert_eq!(slow_quote(1, c.clone(), runs.clone()).await, Ok(1001));
+    tokio::time::sleep(Duration::from_millis(400)).await; // now stale
+    let begin = Instant::now();
+    assert_eq!(
+        slow_quote(1, c.clone(), runs.clone()).await,
+        Ok(1001),
+        "the stale value"
+    );
+    let took = begin.elapsed();
+    assert!(took < Duration::from_millis(250), "took {took:?}");
+    assert_eq!(c.stats().stale_served, 1);
+    // The body goes on in the background and fills the entry.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if c.get::<u64>(cache_runtime::key_for::<u64>("stampede.soft", 1, &(1u64,)).unwrap())
+            .await
+            .unwrap()
+            == Some(1002)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the background body did not store its value"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(slow_quote(1, c.clone(), runs.clone()).await, Ok(1002));
+    assert_eq!(runs.load(SeqCst), 2);
 }
