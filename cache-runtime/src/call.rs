@@ -154,3 +154,75 @@ where
     }
     result
 }
+
+/// The detached call: hits inline (starting a refresh if one is due), a miss on a spawned
+/// task that owns everything it needs, so dropping this future does not cancel the fill;
+/// with `soft_timeout` and a stale value at hand, the caller waits at most that long.
+pub(crate) async fn run_detached<V, R, F>(
+    cache: &Cache,
+    key: &str,
+    policy: Policy,
+    tags: Vec<String>,
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+{
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    let hit = match policy.l1 {
+        true => cache.l1_get::<V>(key),
+        false => None,
+    }
+    .or_else(|| cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()));
+    if let Some(value) = hit {
+        if let Some(served) = policy
+            .refresh
+            .and_then(|age| cache.due_for_refresh(key, age))
+        {
+            cache.refresh_in_background(key, policy, tags, body, shape, served);
+        }
+        return (shape.from_value)(value);
+    }
+    // With `refresh`, a Redis hit is read here, where the body is still at hand.
+    if let Some(age) = policy.refresh {
+        if let Some((value, served)) = cache.peek_redis::<V>(key, fresh_ttl).await {
+            if Cache::older_than(&served, age) {
+                cache.refresh_in_background(key, policy, tags, body, shape, served);
+            }
+            return (shape.from_value)(value);
+        }
+    }
+    // With `soft_timeout` and a stale value at hand, the body gets that long; then the stale
+    // value is returned and the body finishes (and fills) on its task.
+    let stale = match policy.soft_timeout {
+        Some(soft) => cache
+            .peek_stale::<V>(key, fresh_ttl)
+            .await
+            .map(|stale| (soft, stale)),
+        None => None,
+    };
+    let (owned, owned_key) = (cache.clone(), key.to_owned());
+    let mut task =
+        tokio::spawn(async move { run(&owned, &owned_key, &policy, tags, body, shape).await });
+    let joined = match stale {
+        Some((soft, stale)) => match tokio::time::timeout(soft, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                cache.count_stale_served();
+                return (shape.from_value)(stale);
+            }
+        },
+        None => task.await,
+    };
+    match joined {
+        Ok(result) => result,
+        // The body panicked on its task: resume the panic here, as an inline call would.
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
+        },
+    }
+}

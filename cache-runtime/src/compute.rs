@@ -82,6 +82,22 @@ impl ComputeOptions {
         self
     }
 
+    /// On a hit older than this, recompute in the background (like `refresh = ..`; only with
+    /// [`get_or_compute_detached`](Cache::get_or_compute_detached), whose computation can
+    /// run in the background).
+    pub fn refresh(mut self, age: Duration) -> Self {
+        self.policy.refresh = Some(age);
+        self
+    }
+
+    /// With a stale value kept by [`stale_if_error`](ComputeOptions::stale_if_error), wait
+    /// at most this for the computation, then return the stale value and let it finish in the
+    /// background (like `soft_timeout = ..`; only with the detached methods).
+    pub fn soft_timeout(mut self, timeout: Duration) -> Self {
+        self.policy.soft_timeout = Some(timeout);
+        self
+    }
+
     /// Shorten the TTL by a random fraction up to this (like `ttl_jitter = ..`; clamped to
     /// 0.0..=1.0).
     pub fn ttl_jitter(mut self, fraction: f64) -> Self {
@@ -181,32 +197,48 @@ impl Cache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        let key = key.as_ref();
-        if options.policy.l1 {
-            if let Some(value) = self.l1_get::<T>(key) {
-                return value;
-            }
-        }
-        let fresh_ttl = self.ttl_or_default(options.policy.ttl);
-        if let Some(value) =
-            self.memory_hit::<T>(key, fresh_ttl, options.policy.stale_for.is_some())
-        {
-            return value;
-        }
-        let (cache, owned_key, owned_options) = (self.clone(), key.to_owned(), options.clone());
-        let task = tokio::spawn(async move {
-            cache
-                .get_or_compute(&owned_key, &owned_options, compute)
-                .await
-        });
-        match task.await {
-            Ok(value) => value,
-            // The computation panicked on its task: resume the panic here, as an inline
-            // call would have. (A task is only cancelled when its runtime shuts down.)
-            Err(error) => match error.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
+        call::run_detached(
+            self,
+            key.as_ref(),
+            options.policy,
+            options.tags.clone(),
+            async move { compute().await },
+            Shape {
+                cacheable: |value| Some(value),
+                from_value: |value| value,
+                failed: |_| false,
             },
-        }
+        )
+        .await
+    }
+
+    /// [`get_or_compute_detached`](Cache::get_or_compute_detached) for a computation that can
+    /// fail: an `Err` is returned and not cached (and, with
+    /// [`stale_if_error`](ComputeOptions::stale_if_error), answered with a stale value).
+    pub async fn try_get_or_compute_detached<T, E, F, Fut>(
+        &self,
+        key: impl AsRef<str>,
+        options: &ComputeOptions,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        T: CacheValue,
+        E: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        call::run_detached(
+            self,
+            key.as_ref(),
+            options.policy,
+            options.tags.clone(),
+            async move { compute().await },
+            Shape {
+                cacheable: |result: &Result<T, E>| result.as_ref().ok(),
+                from_value: Ok,
+                failed: |result: &Result<T, E>| result.is_err(),
+            },
+        )
+        .await
     }
 }

@@ -74,6 +74,7 @@ macro_rules! backend_suite {
                 compute_options_tags,
                 compute_single_flight,
                 detached_survives_a_dropped_caller,
+                detached_refresh_and_soft_timeout,
             }
             invalidate {
                 exact_entry_after_success,

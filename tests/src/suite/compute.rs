@@ -142,3 +142,73 @@ pub async fn detached_survives_a_dropped_caller(fx: &Fixture) {
     // And it was stored.
     assert_eq!(fx.cache.get::<u64>("gc:detached").await.unwrap(), Some(7));
 }
+
+/// `refresh` and `soft_timeout` through the detached manual methods.
+pub async fn detached_refresh_and_soft_timeout(fx: &Fixture) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let next = |runs: &Arc<AtomicUsize>, slow: bool| {
+        let runs = runs.clone();
+        move || async move {
+            let n = runs.fetch_add(1, SeqCst) as u64 + 1;
+            if slow && n > 1 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Ok::<u64, String>(n)
+        }
+    };
+    let c = &fx.cache;
+    let options = ComputeOptions::new()
+        .ttl(Duration::from_secs(60))
+        .refresh(Duration::from_millis(200));
+    assert_eq!(
+        c.try_get_or_compute_detached("gc:refresh", &options, next(&runs, false))
+            .await,
+        Ok(1)
+    );
+    assert_eq!(
+        c.try_get_or_compute_detached("gc:refresh", &options, next(&runs, false))
+            .await,
+        Ok(1)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        c.try_get_or_compute_detached("gc:refresh", &options, next(&runs, false))
+            .await,
+        Ok(1)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while c
+        .try_get_or_compute_detached("gc:refresh", &options, next(&runs, false))
+        .await
+        != Ok(2)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background refresh"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let soft = Arc::new(AtomicUsize::new(0));
+    let options = ComputeOptions::new()
+        .ttl(Duration::from_millis(200))
+        .stale_if_error(Duration::from_secs(60))
+        .soft_timeout(Duration::from_millis(50));
+    assert_eq!(
+        c.try_get_or_compute_detached("gc:soft", &options, next(&soft, true))
+            .await,
+        Ok(1)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let begin = std::time::Instant::now();
+    assert_eq!(
+        c.try_get_or_compute_detached("gc:soft", &options, next(&soft, true))
+            .await,
+        Ok(1)
+    );
+    assert!(
+        begin.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        begin.elapsed()
+    );
+}
