@@ -52,6 +52,28 @@ pub(crate) struct Shape<R, V> {
     pub(crate) failed: fn(&R) -> bool,
 }
 
+impl<V> Shape<V, V> {
+    /// A plain return value: always cached, never a failure.
+    pub(crate) fn plain() -> Self {
+        Shape {
+            cacheable: |value| Some(value),
+            from_value: |value| value,
+            failed: |_| false,
+        }
+    }
+}
+
+impl<V, E> Shape<Result<V, E>, V> {
+    /// A `Result`: `Ok` is cached, `Err` is a failure.
+    pub(crate) fn result() -> Self {
+        Shape {
+            cacheable: |result| result.as_ref().ok(),
+            from_value: Ok,
+            failed: |result| result.is_err(),
+        }
+    }
+}
+
 // Function pointers only: copyable whatever `R` and `V` are.
 impl<R, V> Clone for Shape<R, V> {
     fn clone(&self) -> Self {

@@ -142,11 +142,7 @@ impl Cache {
             &options.policy,
             options.tags.clone(),
             async move { compute().await },
-            Shape {
-                cacheable: |value| Some(value),
-                from_value: |value| value,
-                failed: |_| false,
-            },
+            Shape::plain(),
         )
         .await
     }
@@ -170,11 +166,7 @@ impl Cache {
             &options.policy,
             options.tags.clone(),
             async move { compute().await },
-            Shape {
-                cacheable: |result: &Result<T, E>| result.as_ref().ok(),
-                from_value: Ok,
-                failed: |result: &Result<T, E>| result.is_err(),
-            },
+            Shape::result(),
         )
         .await
     }
@@ -203,11 +195,7 @@ impl Cache {
             options.policy,
             options.tags.clone(),
             async move { compute().await },
-            Shape {
-                cacheable: |value| Some(value),
-                from_value: |value| value,
-                failed: |_| false,
-            },
+            Shape::plain(),
         )
         .await
     }
@@ -233,11 +221,7 @@ impl Cache {
             options.policy,
             options.tags.clone(),
             async move { compute().await },
-            Shape {
-                cacheable: |result: &Result<T, E>| result.as_ref().ok(),
-                from_value: Ok,
-                failed: |result: &Result<T, E>| result.is_err(),
-            },
+            Shape::result(),
         )
         .await
     }

@@ -164,11 +164,7 @@ where
     V: CacheValue,
     F: Future<Output = V>,
 {
-    let shape = Shape {
-        cacheable: |value| Some(value),
-        from_value: |value| value,
-        failed: |_| false,
-    };
+    let shape = Shape::plain();
     run(cache, site, key, body, shape).await
 }
 
@@ -198,11 +194,7 @@ where
     V: CacheValue,
     F: Future<Output = V> + Send + 'static,
 {
-    let shape = Shape {
-        cacheable: |value| Some(value),
-        from_value: |value| value,
-        failed: |_| false,
-    };
+    let shape = Shape::plain();
     run_detached(cache, site, key, body, shape).await
 }
 
