@@ -23,10 +23,7 @@ impl Cache {
         let inner = &*self.inner;
         let found = match &inner.backend {
             Backend::Memory(mem) => match mem.get(key) {
-                Some(entry) => match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
-                    Some(value) => Some(value.clone()),
-                    None => self.decode_or_drop(key, &entry.bytes).await,
-                },
+                Some(entry) => self.entry_value(key, &entry).await,
                 None => None,
             },
             #[cfg(feature = "redis")]
@@ -43,6 +40,19 @@ impl Cache {
             &inner.counters.misses
         });
         Ok(found)
+    }
+
+    /// A memory entry's value as a `T`: the stored value if it has that type, else decoded
+    /// from its bytes (an unreadable entry is deleted and counted).
+    pub(crate) async fn entry_value<T: CacheValue>(
+        &self,
+        key: &str,
+        entry: &MemEntry,
+    ) -> Option<T> {
+        match entry.typed::<T>() {
+            Some(value) => Some(value),
+            None => self.decode_or_drop(key, &entry.bytes).await,
+        }
     }
 
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.

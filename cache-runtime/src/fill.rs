@@ -143,7 +143,7 @@ impl Cache {
         if stale_ok && entry.created.elapsed() >= fresh_ttl {
             return None;
         }
-        let value = entry.value.as_ref()?.downcast_ref::<T>()?.clone();
+        let value = entry.typed::<T>()?;
         Counters::bump(&self.inner.counters.hits);
         Some(value)
     }
@@ -161,11 +161,8 @@ impl Cache {
             Backend::Memory(mem) => {
                 let mut found = None;
                 if let Some(entry) = mem.get(key) {
-                    let value = match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
-                        Some(value) => Some(value.clone()),
-                        // Unreadable entries are deleted: then this miss may fill.
-                        None => self.decode_or_drop(key, &entry.bytes).await,
-                    };
+                    // Unreadable entries are deleted: then this miss may fill.
+                    let value = self.entry_value::<T>(key, &entry).await;
                     if site.stale_ok && entry.created.elapsed() >= site.fresh_ttl {
                         stale = value;
                     } else {

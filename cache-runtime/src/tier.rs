@@ -53,8 +53,8 @@ impl Cache {
     pub(crate) fn l1_get<T: CacheValue>(&self, key: &str) -> Option<T> {
         let l1 = self.live_l1()?;
         let entry = l1.store.get(key)?;
-        let value = match entry.value.as_ref().and_then(|v| v.downcast_ref::<T>()) {
-            Some(value) => value.clone(),
+        let value = match entry.typed::<T>() {
+            Some(value) => value,
             None => match crate::codec::decode::<T>(&entry.bytes, self.inner.max_value_bytes) {
                 Ok(value) => value,
                 Err(_) => {

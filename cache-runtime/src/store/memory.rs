@@ -50,6 +50,12 @@ impl MemEntry {
         }
     }
 
+    /// The decoded value, if the writer stored one of type `T`: a clone, no decoding.
+    #[inline]
+    pub(crate) fn typed<T: Clone + 'static>(&self) -> Option<T> {
+        self.value.as_ref()?.downcast_ref::<T>().cloned()
+    }
+
     /// Records the entry under `tags` when it is inserted.
     pub(crate) fn with_tags(mut self, tags: &[String]) -> Self {
         if !tags.is_empty() {

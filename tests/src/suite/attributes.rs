@@ -130,7 +130,7 @@ pub async fn key_argument(fx: &Fixture) {
 }
 
 #[cached(namespace = "attr.skip", cache = cache, skip(trace, cache, calls))]
-async fn skipping(id: u64, trace: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+async fn key_without_trace(id: u64, trace: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
     calls.fetch_add(1, SeqCst);
     id * 1000 + trace
 }
@@ -138,9 +138,9 @@ async fn skipping(id: u64, trace: u64, cache: &Cache, calls: &AtomicUsize) -> u6
 /// `skip(..)` leaves parameters out of the key: calls differing only in them share an entry.
 pub async fn skip_argument(fx: &Fixture) {
     let (c, calls) = (&fx.cache, AtomicUsize::new(0));
-    assert_eq!(skipping(1, 7, c, &calls).await, 1007);
-    assert_eq!(skipping(1, 8, c, &calls).await, 1007);
-    assert_eq!(skipping(2, 8, c, &calls).await, 2008);
+    assert_eq!(key_without_trace(1, 7, c, &calls).await, 1007);
+    assert_eq!(key_without_trace(1, 8, c, &calls).await, 1007);
+    assert_eq!(key_without_trace(2, 8, c, &calls).await, 2008);
     assert_eq!(runs(&calls), 2);
     fx.assert_stored(key_for::<u64>("attr.skip", 1, &(1u64,)).unwrap().as_str())
         .await;
