@@ -63,6 +63,55 @@ async fn variables_are_applied() {
 }
 
 #[test]
+fn resilience_and_security_variables_are_checked() {
+    assert_eq!(
+        config_error(&[("CACHE_OPERATION_TIMEOUT", "fast")]),
+        "invalid cache configuration: CACHE_OPERATION_TIMEOUT=\"fast\" is not valid; expected a duration greater than 0 such as 250ms or 1s (a bare number is seconds)"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_REQUIRE_REDIS", "maybe")]),
+        "invalid cache configuration: CACHE_REQUIRE_REDIS=\"maybe\" is not valid; expected true or false"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_COMPRESS_THRESHOLD", "1k")]),
+        "invalid cache configuration: CACHE_COMPRESS_THRESHOLD=\"1k\" is not valid; expected a whole number of bytes (e.g. 1024) or off"
+    );
+    // The secret itself is never part of the message.
+    assert_eq!(
+        config_error(&[("CACHE_SIGNING_KEY", "hunter2")]),
+        "invalid cache configuration: CACHE_SIGNING_KEY is too short (7 bytes); use a random secret of at least 16 bytes"
+    );
+    let builder = from_vars(&[
+        ("CACHE_OPERATION_TIMEOUT", "80ms"),
+        ("CACHE_COMPRESS_THRESHOLD", "off"),
+        ("CACHE_SIGNING_KEY", "correct horse battery staple"),
+    ])
+    .unwrap();
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("operation_timeout: 80ms"), "{shown}");
+    assert!(shown.contains("compress_threshold: None"), "{shown}");
+    assert!(shown.contains("signing_key: Some(\"***\")"), "{shown}");
+    assert!(!shown.contains("horse"), "{shown}");
+}
+
+#[tokio::test]
+async fn require_redis_from_the_environment() {
+    let err = from_vars(&[
+        ("REDIS_URL", "redis://127.0.0.1:1"),
+        ("CACHE_REQUIRE_REDIS", "true"),
+    ])
+    .unwrap()
+    .build()
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cache store error: Redis at redis://127.0.0.1:1 did not answer:"),
+        "{err}"
+    );
+}
+
+#[test]
 fn malformed_variables_name_the_variable() {
     assert_eq!(
         config_error(&[("CACHE_DEFAULT_TTL", "soon")]),
@@ -105,10 +154,25 @@ async fn bad_redis_urls_fail_at_build() {
 }
 
 #[tokio::test]
-async fn unreachable_redis_fails_at_build_without_leaking_the_password() {
+async fn unreachable_redis_is_fail_open_by_default() {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let cache = Cache::builder()
+        .redis_url("redis://app:hunter2@127.0.0.1:1")
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(cache.backend(), "redis");
+    // Every operation fails open; the first one counts as an error.
+    assert!(cache.get::<u64>("k").await.is_err());
+    assert!(cache.stats().errors >= 1);
+}
+
+#[tokio::test]
+async fn unreachable_redis_fails_at_build_when_required_without_leaking_the_password() {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
     let err = Cache::builder()
         .redis_url("redis://app:hunter2@127.0.0.1:1")
+        .require_redis(true)
         .build()
         .await
         .unwrap_err();

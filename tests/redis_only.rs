@@ -331,9 +331,11 @@ async fn write_through(id: u64, cache: &Cache) -> Result<u64, String> {
 
 /// Redis killed under a running cache: a `#[cached]` fn still returns its body's value on
 /// every call, quickly, and every call adds to `errors`; the manual API reports `Store`.
+/// (The circuit breaker is off here, so that every operation reaches the dead server; the
+/// fault tests in `faults.rs` cover the breaker.)
 #[tokio::test]
 async fn redis_down_fails_open() {
-    let mut fx = Fixture::redis().await;
+    let mut fx = Fixture::redis_with(|b| b.l1(false).circuit_threshold(0)).await;
     let calls = AtomicUsize::new(0);
     assert_eq!(survives(1, &fx.cache, &calls).await, 10);
     assert_eq!(survives(1, &fx.cache, &calls).await, 10);
@@ -367,7 +369,8 @@ async fn redis_down_fails_open() {
     assert!(matches!(fx.cache.ping().await, Err(Error::Store(_))));
 }
 
-/// `build()` against a port where nothing listens fails with `Error::Store`, in bounded time.
+/// With `require_redis(true)`, `build()` against a port where nothing listens fails with
+/// `Error::Store`, in bounded time.
 #[tokio::test]
 async fn build_fails_when_nothing_listens() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -377,7 +380,7 @@ async fn build_fails_when_nothing_listens() {
     let url = format!("redis://127.0.0.1:{port}");
     let built = tokio::time::timeout(
         Duration::from_secs(10),
-        Cache::builder().redis_url(&url).build(),
+        Cache::builder().redis_url(&url).require_redis(true).build(),
     )
     .await
     .expect("build() must give up within its connect timeout");

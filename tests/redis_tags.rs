@@ -12,7 +12,7 @@ use redis::AsyncCommands;
 async fn tag_index_expires_with_its_entries() {
     let fx = Fixture::redis().await;
     let mut raw = fx.raw().await.unwrap();
-    let index = fx.redis_key("#tag:hot");
+    let index = format!("{}#tag:hot", fx.prefix);
     for i in 0..10_000 {
         fx.cache
             .set_with_tags(
@@ -41,7 +41,7 @@ async fn tag_index_expires_with_its_entries() {
 async fn tag_index_lives_as_long_as_its_longest_entry() {
     let fx = Fixture::redis().await;
     let mut raw = fx.raw().await.unwrap();
-    let index = fx.redis_key("#tag:mixed");
+    let index = format!("{}#tag:mixed", fx.prefix);
     let c = &fx.cache;
     c.set_with_tags("a", &1u8, Some(Duration::from_secs(10)), &["mixed"])
         .await

@@ -216,3 +216,45 @@ async fn memory_store_has_no_second_tier() {
     let stats = c.stats();
     assert_eq!((stats.hits, stats.l1_hits), (1, 0));
 }
+
+/// Redis killed under a tiered cache: while the backplane is down and the circuit is still
+/// closed, L1 is skipped (every call runs its body); once the breaker has opened, L1 entries
+/// are served again (nobody can invalidate through a dead Redis), and keys that were not in
+/// L1 run their body without waiting on Redis.
+#[tokio::test]
+async fn l1_serves_while_the_circuit_is_open() {
+    let mut fx = Fixture::redis_with(|b| {
+        b.circuit_threshold(3)
+            .circuit_cool_down(Duration::from_secs(30))
+    })
+    .await;
+    assert!(fx.cache.wait_for_backplane(Duration::from_secs(5)).await);
+    let calls = AtomicUsize::new(0);
+    let c = &fx.cache;
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    assert_eq!(c.stats().l1_hits, 1);
+    drop(fx.server.take());
+    // Wait for the subscriber to notice the dead connection.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.l1_active() {
+        assert!(Instant::now() < deadline, "the backplane never noticed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Backplane down, circuit closed: L1 skipped, Redis tried and failing, the body runs.
+    for i in 0..3 {
+        assert_eq!(user(2, c, &calls).await, format!("user 2 v{}", i + 2));
+    }
+    let stats = c.stats();
+    assert_eq!(stats.circuit, cache_runtime::CircuitState::Open);
+    assert_eq!(stats.circuit_opened, 1);
+    // Open circuit: the L1 entry of user 1 is served; user 3 runs its body at once.
+    let started = Instant::now();
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    assert_eq!(user(3, c, &calls).await, "user 3 v5");
+    assert!(started.elapsed() < Duration::from_millis(200));
+    let after = c.stats();
+    assert_eq!(after.l1_hits, 2);
+    assert_eq!(runs(&calls), 5);
+    assert!(after.short_circuited >= 1, "{after:?}");
+}

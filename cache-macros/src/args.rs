@@ -26,6 +26,7 @@ const NAMES: &[&str] = &[
     "l1",
     "l1_ttl",
     "lock",
+    "compress",
     "ttl_jitter",
     "stale_if_error",
     "detach",
@@ -81,6 +82,8 @@ pub(crate) struct CachedArgs {
     pub(crate) l1_ttl: Option<Arg<u64>>,
     /// `lock = true`: wait for another process's fill instead of running the body too.
     pub(crate) lock: Option<Arg<bool>>,
+    /// `compress = false`: store this fn's values uncompressed, whatever their size.
+    pub(crate) compress: Option<Arg<bool>>,
     /// `ttl_jitter = 0.1`: the fraction of the TTL to shorten entries by at random, in
     /// millionths.
     pub(crate) ttl_jitter: Option<Arg<u32>>,
@@ -241,6 +244,16 @@ impl CachedArgs {
                 key,
                 value,
             ));
+        } else if input.peek(kw::compress) {
+            let key = input.parse::<kw::compress>()?.span;
+            let value = parse_value(input, errors, compress)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.compress,
+                "compress",
+                key,
+                value,
+            ));
         } else if input.peek(kw::l1) {
             let key = input.parse::<kw::l1>()?.span;
             let value = parse_value(input, errors, l1)?;
@@ -370,6 +383,11 @@ fn ttl_jitter(expr: &Expr) -> Result<u32> {
 /// `lock = true`.
 fn lock(expr: &Expr) -> Result<bool> {
     arg_parse::boolean("lock", expr)
+}
+
+/// `compress = false`.
+fn compress(expr: &Expr) -> Result<bool> {
+    arg_parse::boolean("compress", expr)
 }
 
 /// A duration argument: a number of seconds or a string with a unit, as milliseconds.
@@ -512,6 +530,7 @@ mod kw {
     syn::custom_keyword!(l1);
     syn::custom_keyword!(l1_ttl);
     syn::custom_keyword!(lock);
+    syn::custom_keyword!(compress);
     syn::custom_keyword!(ttl_jitter);
     syn::custom_keyword!(stale_if_error);
     syn::custom_keyword!(detach);

@@ -228,6 +228,9 @@ impl CachedFn<'_> {
         if self.args.lock.as_ref().is_some_and(|arg| arg.value) {
             site.extend(quote!(.lock(true)));
         }
+        if self.args.compress.as_ref().is_some_and(|arg| !arg.value) {
+            site.extend(quote!(.compress(false)));
+        }
         if let Some(l1_ttl) = &self.args.l1_ttl {
             let millis = l1_ttl.value;
             site.extend(quote! {

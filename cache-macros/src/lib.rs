@@ -209,6 +209,19 @@ use proc_macro::TokenStream;
 /// async fn report(month: u32) -> Report { /* an expensive query */ }
 /// ```
 ///
+/// # `compress`
+///
+/// Values whose encoding is larger than the cache's threshold
+/// (`CacheBuilder::compress_threshold`, default 1 KiB) are stored lz4-compressed when that
+/// makes them smaller (counted in `stats().compressed`). `compress = false` stores this
+/// function's values as they are, for values that do not compress (already compressed
+/// images or archives, random tokens), to save the attempt.
+///
+/// ```ignore
+/// #[cached(compress = false, ttl = "1h")]
+/// async fn thumbnail(id: u64) -> Vec<u8> { /* JPEG bytes */ }
+/// ```
+///
 /// # `ttl_jitter`
 ///
 /// Entries' TTLs are shortened by a random fraction of at most this much, so entries written

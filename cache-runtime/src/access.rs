@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::backplane::Forget;
 use crate::cache::Cache;
-use crate::codec;
+use crate::codec::{self, Encoding};
 use crate::error::{Error, Result};
 use crate::stats::Counters;
 use crate::store::memory::MemEntry;
@@ -62,10 +62,22 @@ impl Cache {
             // A fill in progress: a miss, and the lease stays.
             return None;
         }
-        match codec::decode::<T>(bytes, self.inner.max_value_bytes) {
+        match codec::decode::<T>(bytes, key, &Encoding::of(&self.inner)) {
             Ok(value) => Some(value),
             Err(e) => {
                 Counters::bump(&self.inner.counters.decode_errors);
+                if e.bad_signature {
+                    Counters::bump(&self.inner.counters.bad_signatures);
+                }
+                #[cfg(feature = "redis")]
+                if bytes == crate::store::redis::NOT_A_STRING {
+                    self.warn(format_args!(
+                        "dropping `{key}`: it holds a Redis type other than a string"
+                    ));
+                } else {
+                    self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+                }
+                #[cfg(not(feature = "redis"))]
                 self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
                 // Best effort: a failed delete leaves the entry to its TTL.
                 let _ = self.remove(key).await;
@@ -92,8 +104,22 @@ impl Cache {
         ttl: Duration,
         tags: &[String],
     ) -> Result<()> {
+        self.write_with(key, value, ttl, tags, true).await
+    }
+
+    /// [`write_tagged`](Cache::write_tagged), compressing only if `compress` (a function's
+    /// `compress = false` turns it off).
+    pub(crate) async fn write_with<T: CacheValue>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+        tags: &[String],
+        compress: bool,
+    ) -> Result<()> {
         let inner = &*self.inner;
-        let bytes = match codec::encode(value, inner.max_value_bytes) {
+        let encoding = Encoding::of(inner).compress(compress);
+        let bytes = match codec::encode(value, key, &encoding) {
             Ok(bytes) => bytes,
             Err(e @ Error::TooLarge { .. }) => {
                 Counters::bump(&inner.counters.oversized);
@@ -102,6 +128,7 @@ impl Cache {
             }
             Err(e) => return Err(self.failed("encode", e)),
         };
+        let compressed = codec::is_compressed(&bytes);
         match &inner.backend {
             Backend::Memory(mem) => {
                 let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
@@ -125,8 +152,17 @@ impl Cache {
             }
             Backend::Disabled(reason) => return Err(self.failed("set", disabled(reason))),
         }
-        Counters::bump(&inner.counters.writes);
+        self.count_write(compressed);
         Ok(())
+    }
+
+    /// Counts a value stored (in [`Stats::writes`](crate::Stats::writes), and in
+    /// [`Stats::compressed`](crate::Stats::compressed) if it was stored compressed).
+    pub(crate) fn count_write(&self, compressed: bool) {
+        Counters::bump(&self.inner.counters.writes);
+        if compressed {
+            Counters::bump(&self.inner.counters.compressed);
+        }
     }
 
     /// Deletes one key from the store.
@@ -145,8 +181,19 @@ impl Cache {
     }
 
     /// Counts a failed operation, logs it (rate-limited), and hands the error back.
+    ///
+    /// An operation the circuit breaker skipped is not an error (it is counted in
+    /// [`Stats::short_circuited`](crate::Stats::short_circuited) and not logged: the breaker
+    /// logged once when it opened). Failed writes are also counted in
+    /// [`Stats::write_errors`](crate::Stats::write_errors).
     pub(crate) fn failed(&self, op: &str, error: Error) -> Error {
+        if matches!(error, Error::CircuitOpen { .. }) {
+            return error;
+        }
         Counters::bump(&self.inner.counters.errors);
+        if matches!(op, "set" | "set_many" | "lease" | "register" | "expire") {
+            Counters::bump(&self.inner.counters.write_errors);
+        }
         self.warn(format_args!("cache {op} failed: {error}"));
         error
     }

@@ -3,8 +3,9 @@
 //!
 //! Messages are one kind byte and a payload: `K` + key, `P` + pattern (namespaces travel as
 //! their `{namespace}:*` pattern), `T` + tag. The subscriber reconnects by itself with a
-//! backoff; L1 is only served while it is subscribed, and it is cleared whenever it
-//! (re)subscribes, since messages published while it was away are lost.
+//! backoff; L1 is only served while it is subscribed (or while the circuit breaker finds
+//! Redis down), and it is cleared whenever it (re)subscribes, since messages published while
+//! it was away are lost.
 
 #[cfg(feature = "redis")]
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
@@ -109,10 +110,10 @@ pub(crate) fn subscribe(
                     while let Some(message) = messages.next().await {
                         apply_message(message.get_payload_bytes(), &l1, &epoch);
                     }
-                    // The connection ended.
+                    // The connection ended. L1 is kept (it is cleared when the subscription
+                    // comes back) but skipped, unless the circuit breaker finds Redis down.
                     live.store(false, Relaxed);
                     epoch.fetch_add(1, Release);
-                    l1.clear();
                 }
             }
             tokio::time::sleep(backoff).await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cache::Cache;
-use crate::codec;
+use crate::codec::{self, Encoding};
 use crate::error::Error;
 use crate::key::{CacheKey, KeyBuilder, SiteKey};
 use crate::stats::Counters;
@@ -180,17 +180,19 @@ impl Cache {
         site: &SiteKey,
         items: Vec<(&K, &V)>,
         ttl: std::time::Duration,
+        compress: bool,
     ) where
         K: Serialize,
         V: CacheValue,
     {
         let inner = &*self.inner;
+        let encoding = Encoding::of(inner).compress(compress);
         let mut encoded: Vec<(CacheKey, Vec<u8>, &V)> = Vec::with_capacity(items.len());
         for (id, value) in items {
             let Some(key) = item_key::<K, V>(site, id) else {
                 continue;
             };
-            match codec::encode(value, inner.max_value_bytes) {
+            match codec::encode(value, key.as_str(), &encoding) {
                 Ok(bytes) => encoded.push((key, bytes, value)),
                 Err(Error::TooLarge { .. }) => Counters::bump(&inner.counters.oversized),
                 Err(e) => {
@@ -201,9 +203,10 @@ impl Cache {
         match &inner.backend {
             Backend::Memory(mem) => {
                 for (key, bytes, value) in encoded {
+                    let compressed = codec::is_compressed(&bytes);
                     let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
                     mem.insert(key.as_str(), MemEntry::new(bytes.into(), Some(typed), ttl));
-                    Counters::bump(&inner.counters.writes);
+                    self.count_write(compressed);
                 }
             }
             #[cfg(feature = "redis")]
@@ -214,8 +217,8 @@ impl Cache {
                     .collect();
                 match redis.set_many(&refs, ttl).await {
                     Ok(()) => {
-                        for _ in &refs {
-                            Counters::bump(&inner.counters.writes);
+                        for (_, bytes) in &refs {
+                            self.count_write(codec::is_compressed(bytes));
                         }
                     }
                     Err(e) => {

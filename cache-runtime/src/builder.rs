@@ -41,6 +41,15 @@ pub struct CacheBuilder {
     pub(crate) l1_max_bytes: u64,
     pub(crate) lock_wait: Duration,
     pub(crate) ttl_jitter: f64,
+    pub(crate) operation_timeout: Duration,
+    pub(crate) circuit_threshold: u32,
+    pub(crate) circuit_cool_down: Duration,
+    pub(crate) require_redis: bool,
+    pub(crate) redis_username: Option<String>,
+    pub(crate) redis_password: Option<String>,
+    pub(crate) tls_root_cert: Option<Vec<u8>>,
+    pub(crate) compress_threshold: Option<usize>,
+    pub(crate) signing_key: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -61,6 +70,18 @@ impl std::fmt::Debug for CacheBuilder {
             .field("l1_max_bytes", &self.l1_max_bytes)
             .field("lock_wait", &self.lock_wait)
             .field("ttl_jitter", &self.ttl_jitter)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("circuit_threshold", &self.circuit_threshold)
+            .field("circuit_cool_down", &self.circuit_cool_down)
+            .field("require_redis", &self.require_redis)
+            .field("redis_username", &self.redis_username)
+            .field(
+                "redis_password",
+                &self.redis_password.as_ref().map(|_| "***"),
+            )
+            .field("tls_root_cert", &self.tls_root_cert.as_ref().map(Vec::len))
+            .field("compress_threshold", &self.compress_threshold)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -94,6 +115,10 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// Default maximum encoded value size: 8 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
+/// Default hard deadline of one cache operation against Redis: 250 ms.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_millis(250);
+/// Default size above which encoded values are compressed: 1 KiB.
+pub const DEFAULT_COMPRESS_THRESHOLD: usize = 1024;
 
 impl Default for CacheBuilder {
     fn default() -> Self {
@@ -103,8 +128,9 @@ impl Default for CacheBuilder {
 
 impl CacheBuilder {
     /// The defaults: memory store, prefix `cache`, TTL 5 minutes, values up to 8 MiB, memory
-    /// store bounded at 100,000 entries and 256 MiB, Redis connect timeout 1 s and response
-    /// timeout 500 ms.
+    /// store bounded at 100,000 entries and 256 MiB; Redis: connect timeout 250 ms, response
+    /// timeout 500 ms, operation timeout 250 ms, circuit opening after 5 consecutive failures
+    /// for 1 s, fail-open when Redis does not answer at build time.
     pub fn new() -> Self {
         CacheBuilder {
             redis_url: None,
@@ -113,7 +139,7 @@ impl CacheBuilder {
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             memory_capacity: 100_000,
             memory_max_bytes: 256 << 20,
-            connect_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_millis(250),
             response_timeout: Duration::from_millis(500),
             lease_time: Duration::from_secs(30),
             l1: true,
@@ -122,6 +148,15 @@ impl CacheBuilder {
             l1_max_bytes: 64 << 20,
             lock_wait: Duration::from_secs(5),
             ttl_jitter: 0.05,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            circuit_threshold: 5,
+            circuit_cool_down: Duration::from_secs(1),
+            require_redis: false,
+            redis_username: None,
+            redis_password: None,
+            tls_root_cert: None,
+            compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
+            signing_key: None,
         }
     }
 
@@ -162,7 +197,7 @@ impl CacheBuilder {
         self
     }
 
-    /// How long a Redis connection attempt may take (default 1 s).
+    /// How long a Redis connection attempt may take (default 250 ms).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -223,6 +258,92 @@ impl CacheBuilder {
         self
     }
 
+    /// The hard deadline of one cache operation against Redis, covering the wait for a
+    /// reconnection as well as the reply (default 250 ms). When it passes, the operation
+    /// fails open: a `#[cached]` call runs its body. Keep it below the latency your callers
+    /// can afford on top of the body's own time.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
+    }
+
+    /// After this many consecutive failed Redis operations (timeouts, refused or dropped
+    /// connections) the circuit opens (default 5; `0` turns the breaker off): for the
+    /// [cool-down](CacheBuilder::circuit_cool_down) the cache skips Redis entirely, then a
+    /// single probe decides whether it closes again. Server replies such as an `OOM` or
+    /// `NOPERM` error do not count: Redis is up.
+    pub fn circuit_threshold(mut self, failures: u32) -> Self {
+        self.circuit_threshold = failures;
+        self
+    }
+
+    /// How long an open circuit skips Redis before one probe is let through (default 1 s).
+    pub fn circuit_cool_down(mut self, cool_down: Duration) -> Self {
+        self.circuit_cool_down = cool_down;
+        self
+    }
+
+    /// Whether [`build`](CacheBuilder::build) fails when Redis does not answer (default
+    /// `false`: the cache is built fail-open, logs the cause, and uses Redis as soon as it
+    /// answers; until then every call runs its body). Bad credentials and a malformed URL
+    /// are errors either way.
+    pub fn require_redis(mut self, required: bool) -> Self {
+        self.require_redis = required;
+        self
+    }
+
+    /// The ACL user to authenticate as (instead of one in the URL).
+    pub fn redis_username(mut self, username: impl Into<String>) -> Self {
+        self.redis_username = Some(username.into());
+        self
+    }
+
+    /// The password to authenticate with (instead of one in the URL). Never printed.
+    pub fn redis_password(mut self, password: impl Into<String>) -> Self {
+        self.redis_password = Some(password.into());
+        self
+    }
+
+    /// With a `rediss://` URL: trust this CA certificate (PEM) instead of the system's
+    /// roots (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
+    /// Values whose encoding (the bincode body) is larger than this many bytes are stored
+    /// lz4-compressed, when that makes them smaller (default 1 KiB; counted in
+    /// [`Stats::compressed`](crate::Stats::compressed)); `None` turns compression off. Per
+    /// function: `#[cached(compress = false)]`; per call: `ComputeOptions::compress(false)`.
+    ///
+    /// [`max_value_bytes`](CacheBuilder::max_value_bytes) bounds the uncompressed size: a
+    /// stored value that claims to decompress to more is a miss, refused before anything is
+    /// allocated.
+    pub fn compress_threshold(mut self, bytes: Option<usize>) -> Self {
+        self.compress_threshold = bytes;
+        self
+    }
+
+    /// Sign every stored value with a keyed blake3 MAC derived from `secret`: a value whose
+    /// MAC does not verify (written by another party without the secret, tampered with, or
+    /// copied from another key) is a miss, deleted and counted in
+    /// [`Stats::bad_signatures`](crate::Stats::bad_signatures). Every process sharing the
+    /// Redis must use the same secret. Never printed.
+    ///
+    /// The MAC covers the storage key (`{prefix}:{key}`) and the whole stored envelope, and
+    /// adds 32 bytes to every value (counted against `max_value_bytes`). An entry without a
+    /// MAC is refused too. A cache *without* a signing key reads signed entries by ignoring
+    /// their MAC, so signing can be turned on one process at a time.
+    pub fn signing_key(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.signing_key = Some(blake3::derive_key(
+            "cache-rs 2026-12 stored value signing key",
+            secret.as_ref(),
+        ));
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
@@ -247,6 +368,12 @@ impl CacheBuilder {
                 self.ttl_jitter
             )));
         }
+        if self.operation_timeout.is_zero() {
+            return Err(Error::config("operation_timeout must be greater than zero"));
+        }
+        if self.circuit_cool_down.is_zero() {
+            return Err(Error::config("circuit_cool_down must be greater than zero"));
+        }
         if self.lease_time.is_zero() {
             return Err(Error::config("lease_time must be greater than zero"));
         }
@@ -258,23 +385,49 @@ impl CacheBuilder {
         Ok(())
     }
 
-    /// Builds the cache. With a Redis URL it connects and PINGs once, so a wrong URL, an
-    /// unreachable server or bad credentials fail here rather than on first use.
+    /// Builds the cache. With a Redis URL it connects and PINGs once: a malformed URL or
+    /// bad credentials fail here rather than on first use. A Redis that does not answer
+    /// (refused, timed out, a name that does not resolve) fails here only with
+    /// [`require_redis(true)`](CacheBuilder::require_redis); by default the cache is built
+    /// fail-open, the cause is logged, and Redis is used as soon as it answers.
     ///
     /// # Errors
-    /// [`Error::Config`] for an invalid setting or URL; [`Error::Store`] when Redis does not
-    /// answer.
+    /// [`Error::Config`] for an invalid setting or URL; [`Error::Store`] when Redis refuses
+    /// the credentials, or does not answer and `require_redis` is set.
     pub async fn build(self) -> Result<Cache> {
+        let require_redis = self.require_redis;
         let cache = self.build_lazy()?;
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &cache.inner.backend {
-            redis.ping().await.map_err(|e| {
-                Error::store(format_args!(
-                    "Redis at {} did not answer: {}",
-                    cache.inner.redis_url.as_deref().unwrap_or_default(),
-                    e.to_string().trim_start_matches("cache store error: ")
-                ))
-            })?;
+            use crate::store::redis::PingFailure;
+            let url = cache.inner.redis_url.as_deref().unwrap_or_default();
+            let cause = |e: Error| {
+                e.to_string()
+                    .trim_start_matches("cache store error: ")
+                    .to_owned()
+            };
+            match redis.check().await {
+                Ok(_) => {}
+                Err(PingFailure::Refused(e)) => {
+                    return Err(Error::store(format_args!(
+                        "Redis at {url} refused the connection: {}",
+                        cause(e)
+                    )));
+                }
+                Err(PingFailure::Unreachable(e)) if require_redis => {
+                    return Err(Error::store(format_args!(
+                        "Redis at {url} did not answer: {}",
+                        cause(e)
+                    )));
+                }
+                Err(PingFailure::Unreachable(e)) => {
+                    tracing::warn!(
+                        "Redis at {url} did not answer ({}); the cache starts without it and \
+                         uses it as soon as it answers (set require_redis(true) to fail instead)",
+                        cause(e)
+                    );
+                }
+            }
         }
         Ok(cache)
     }
@@ -293,11 +446,18 @@ impl CacheBuilder {
                 Some(url) => Backend::Redis(crate::store::redis::RedisStore::open(
                     url,
                     &self.prefix,
-                    crate::store::redis::RedisOptions {
+                    &crate::store::redis::RedisOptions {
                         connect_timeout: self.connect_timeout,
                         response_timeout: self.response_timeout,
+                        operation_timeout: self.operation_timeout,
+                        circuit_threshold: self.circuit_threshold,
+                        circuit_cool_down: self.circuit_cool_down,
                         lease_time: self.lease_time,
+                        username: self.redis_username.clone(),
+                        password: self.redis_password.clone(),
+                        tls_root_cert: self.tls_root_cert.clone(),
                     },
+                    counters.clone(),
                 )?),
                 #[cfg(not(feature = "redis"))]
                 Some(_) => return Err(Error::config(
@@ -379,6 +539,7 @@ impl CacheBuilder {
             inner: Arc::new(Inner {
                 l1,
                 flights: crate::flight::Flights::new(),
+                invalidations: AtomicU64::new(0),
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
                 backend,
@@ -386,6 +547,8 @@ impl CacheBuilder {
                 prefix: self.prefix,
                 default_ttl: self.default_ttl,
                 max_value_bytes: self.max_value_bytes,
+                compress_threshold: self.compress_threshold,
+                signing_key: self.signing_key,
                 counters,
                 started: Instant::now(),
                 last_log_ms: AtomicU64::new(0),

@@ -33,6 +33,8 @@ pub(crate) struct Inner {
     pub(crate) l1: Option<crate::tier::L1>,
     /// Misses in progress, so concurrent callers of one key share one body.
     pub(crate) flights: crate::flight::Flights,
+    /// Invalidations made through this cache (see [`Cache::invalidation_mark`]).
+    pub(crate) invalidations: AtomicU64,
     /// How long a `lock = true` miss waits for another process's fill.
     pub(crate) lock_wait: Duration,
     /// Default `ttl_jitter` of `#[cached]` entries, in millionths.
@@ -40,6 +42,10 @@ pub(crate) struct Inner {
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
+    /// Encoded values above this many bytes are compressed; `None`: never.
+    pub(crate) compress_threshold: Option<usize>,
+    /// The key of the stored values' MAC, when signing is on.
+    pub(crate) signing_key: Option<[u8; 32]>,
     pub(crate) counters: Arc<Counters>,
     /// The Redis URL with its password replaced, for `Debug`.
     pub(crate) redis_url: Option<String>,
@@ -239,8 +245,9 @@ impl Cache {
             Backend::Redis(redis) => {
                 let mut encoded = Vec::with_capacity(items.len());
                 let mut too_large = None;
+                let encoding = crate::codec::Encoding::of(&self.inner);
                 for (key, value) in items {
-                    match crate::codec::encode(value, self.inner.max_value_bytes) {
+                    match crate::codec::encode(value, key.as_ref(), &encoding) {
                         Ok(bytes) => encoded.push((key.as_ref(), bytes)),
                         Err(e @ crate::Error::TooLarge { .. }) => {
                             Counters::bump(&self.inner.counters.oversized);
@@ -258,8 +265,8 @@ impl Cache {
                 for (key, _) in &refs {
                     self.forget(Forget::Key(key)).await;
                 }
-                for _ in &refs {
-                    Counters::bump(&self.inner.counters.writes);
+                for (_, bytes) in &refs {
+                    self.count_write(crate::codec::is_compressed(bytes));
                 }
                 too_large.map_or(Ok(()), Err)
             }
@@ -370,7 +377,9 @@ impl Cache {
         if let Backend::Memory(mem) = &self.inner.backend {
             mem.run_pending_tasks();
         }
-        self.inner.counters.snapshot(self.inner.backend.name())
+        self.inner
+            .counters
+            .snapshot(self.inner.backend.name(), self.inner.backend.circuit())
     }
 
     /// `ttl` shortened by a random fraction of at most the jitter (the site's, or the

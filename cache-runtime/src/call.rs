@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::fill::{FillSite, Pending};
 use crate::flight::{Joined, Waited};
+use crate::peek::Peek;
 use crate::CacheValue;
 
 /// How a call is cached: what `#[cached]` arguments and [`ComputeOptions`](crate::ComputeOptions)
@@ -27,6 +28,8 @@ pub(crate) struct Policy {
     /// `soft_timeout`: when the body takes longer and a stale value exists, return it and
     /// let the body finish in the background.
     pub(crate) soft_timeout: Option<Duration>,
+    /// `compress`: whether values above the cache's threshold are stored compressed.
+    pub(crate) compress: bool,
 }
 
 impl Policy {
@@ -39,6 +42,7 @@ impl Policy {
         stale_for: None,
         refresh: None,
         soft_timeout: None,
+        compress: true,
     };
 }
 
@@ -111,6 +115,23 @@ where
     if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
         return from_value(value);
     }
+    let mut fill_site = FillSite {
+        // The jittered TTL is only computed for a miss (below).
+        ttl: fresh_ttl,
+        fresh_ttl,
+        stale_ok: policy.stale_for.is_some(),
+        l1: policy.l1,
+        l1_ttl: policy.l1_ttl,
+        tags: &tags,
+        takeover: false,
+        lock: policy.lock.then(|| cache.lock_wait()),
+        compress: policy.compress,
+    };
+    // On Redis, one GET before any flight bookkeeping: a hit returns from it.
+    let peeked = match cache.peek::<V>(key, &fill_site).await {
+        Peek::Hit(value) => return from_value(value),
+        peeked => peeked,
+    };
     // Concurrent misses of this key in this process share one body. A leader that is
     // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
     let (leader, takeover) = match cache.inner.flights.join::<V>(key) {
@@ -124,18 +145,26 @@ where
             Waited::RunYourself => (None, false),
         },
     };
-    let jittered = cache.jittered(fresh_ttl, policy.jitter_ppm);
-    let fill_site = FillSite {
-        ttl: jittered + policy.stale_for.unwrap_or_default(),
-        fresh_ttl,
-        stale_ok: policy.stale_for.is_some(),
-        l1: policy.l1,
-        l1_ttl: policy.l1_ttl,
-        tags: &tags,
-        takeover,
-        lock: policy.lock.then(|| cache.lock_wait()),
+    fill_site.ttl =
+        cache.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
+    fill_site.takeover = takeover;
+    // What the GET found is only current for a caller that did not wait.
+    let fresh_read = leader.is_some() && !takeover;
+    let read = match peeked {
+        // The store failed: run the body without it (the error is counted and logged). The
+        // callers waiting on this one get its value rather than asking the failing store
+        // again and waiting out its timeout, unless an invalidation came meanwhile.
+        Peek::Failed if fresh_read => Err(()),
+        Peek::Got(got) if fresh_read => cache
+            .read_for_fill::<V>(key, &fill_site, Some(got))
+            .await
+            .map_err(drop),
+        _ => cache
+            .read_for_fill::<V>(key, &fill_site, None)
+            .await
+            .map_err(drop),
     };
-    let (fill, stale) = match cache.read_for_fill::<V>(key, &fill_site).await {
+    let (fill, stale) = match read {
         Ok(read) => match read.fresh {
             Some(value) => {
                 if let Some(leader) = leader {
@@ -145,15 +174,22 @@ where
             }
             None => (read.fill, read.stale),
         },
-        // Counted and logged by the read; fail open.
-        Err(_) => {
+        Err(()) => {
+            let mark = cache.invalidation_mark();
+            let result = body.await;
             if let Some(leader) = leader {
-                leader.fail();
+                match cacheable(&result) {
+                    // Not if an invalidation came while the body ran: a caller that joined
+                    // after it must not get a value computed before it.
+                    Some(value) if cache.invalidation_mark() == mark => leader.finish(value),
+                    _ => leader.fail(),
+                }
             }
-            return body.await;
+            return result;
         }
     };
     let mut pending = Pending::new(cache, key, fill);
+    let mark = cache.invalidation_mark();
     let result = body.await;
     if let Some(stale) = stale.filter(|_| failed(&result)) {
         // `stale_if_error`: the body failed and a stale value exists: serve it, keep it.
@@ -165,7 +201,13 @@ where
         return from_value(stale);
     }
     let value = cacheable(&result);
-    let shareable = cache.fill(key, pending.take(), value, &fill_site).await;
+    // Shared with the waiting callers only if no invalidation came while the body ran (a
+    // caller that joined after it must not get a value computed before it): the fill lease
+    // knows, and without one, this process's record of invalidations decides.
+    let shareable = match cache.fill(key, pending.take(), value, &fill_site).await {
+        Some(stored) => stored,
+        None => cache.invalidation_mark() == mark,
+    };
     if let Some(leader) = leader {
         match value {
             Some(value) if shareable => leader.finish(value),

@@ -3,15 +3,33 @@
 //! ```text
 //! byte 0      magic 0xCA
 //! byte 1      format version (1)
-//! byte 2      flags (none defined in version 1; unknown bits make the entry unreadable)
+//! byte 2      flags: 0x01 the body is lz4-compressed, 0x02 a MAC trailer follows the body;
+//!             any other bit makes the entry unreadable
 //! byte 3      reserved, 0
 //! bytes 4..12 creation time, milliseconds since the Unix epoch, little endian
-//! bytes 12..  bincode 2 (standard config: little endian, varint lengths) of the value
+//! bytes 12..  the body: bincode 2 (standard config: little endian, varint lengths) of the
+//!             value; with flag 0x01, the uncompressed length (u32, little endian) followed
+//!             by the LZ4 block of that bincode
+//! last 32     with flag 0x02: the MAC, a keyed blake3 hash of the storage key (its length
+//!             as a u64, little endian, then its bytes) followed by every byte before the MAC
 //! ```
 //!
-//! Decoding never trusts the bytes: the envelope is checked first, the body must be within
-//! the configured maximum value size, and bincode reads from the slice with a size limit, so
-//! a forged length prefix fails instead of allocating.
+//! The header is never compressed, so the creation time reads the same on every entry.
+//! Values whose bincode is at most the compression threshold (1 KiB by default), and values
+//! lz4 does not shrink, are stored uncompressed: their bytes are exactly those of an entry
+//! written before compression existed.
+//!
+//! Decoding never trusts the bytes: the envelope is checked first, the entry must be within
+//! the configured maximum value size, a compressed body's claimed length is checked against
+//! that maximum before anything is allocated, and bincode reads from the slice with a size
+//! limit, so a forged length prefix fails instead of allocating.
+//!
+//! The storage key under the MAC is the key as Redis holds it, `{prefix}:{key}` (the memory
+//! store signs the same text), so a signed value copied to another key, or to another
+//! prefix, does not verify. With a signing key configured, an entry without a MAC or with
+//! one that does not verify is refused; without one, a signed entry is read by ignoring its
+//! MAC: the reader then trusts its store, as it does for unsigned entries (this lets a
+//! deployment turn signing on one process at a time).
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,11 +37,27 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::cache::Inner;
 use crate::error::{Error, Result};
+
+mod compress;
+mod sign;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
 
 pub(crate) const MAGIC: u8 = 0xCA;
 pub(crate) const FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 12;
+/// Flag bit: the body is an lz4 block with its uncompressed length prepended.
+pub(crate) const FLAG_COMPRESSED: u8 = 0x01;
+/// Flag bit: a [`MAC_LEN`]-byte MAC trailer ends the envelope.
+pub(crate) const FLAG_SIGNED: u8 = 0x02;
+const KNOWN_FLAGS: u8 = FLAG_COMPRESSED | FLAG_SIGNED;
+/// The length of the MAC trailer.
+pub(crate) const MAC_LEN: usize = 32;
 
 /// Upper bound bincode checks every claimed length against (the body is bounded by
 /// `max_value_bytes` before decoding; this guards the claims inside it).
@@ -33,46 +67,155 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
-/// Encodes `value` into an envelope of at most `max_bytes` bytes.
+/// How values are encoded and decoded: the size limit, compression, signing. Built from the
+/// cache's settings with [`Encoding::of`].
+#[derive(Clone, Copy)]
+pub(crate) struct Encoding<'a> {
+    /// The largest envelope written or read, and the largest body a compressed one may
+    /// claim to expand to.
+    pub(crate) max_bytes: usize,
+    /// Bodies larger than this are compressed (when that makes them smaller); `None`: never.
+    pub(crate) compress_above: Option<usize>,
+    /// The MAC key and the key prefix, when values are signed.
+    pub(crate) signing: Option<Signing<'a>>,
+}
+
+/// What signs and verifies envelopes: the MAC key, and the prefix of the storage keys.
+#[derive(Clone, Copy)]
+pub(crate) struct Signing<'a> {
+    pub(crate) key: &'a [u8; 32],
+    pub(crate) prefix: &'a str,
+}
+
+impl std::fmt::Debug for Encoding<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Encoding")
+            .field("max_bytes", &self.max_bytes)
+            .field("compress_above", &self.compress_above)
+            .field("signed", &self.signing.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Encoding<'a> {
+    /// The encoding of a cache's values.
+    pub(crate) fn of(inner: &'a Inner) -> Self {
+        Encoding {
+            max_bytes: inner.max_value_bytes,
+            compress_above: inner.compress_threshold,
+            signing: inner.signing_key.as_ref().map(|key| Signing {
+                key,
+                prefix: &inner.prefix,
+            }),
+        }
+    }
+
+    /// This encoding, compressing only if `yes` (a function's `compress = false`).
+    pub(crate) fn compress(mut self, yes: bool) -> Self {
+        if !yes {
+            self.compress_above = None;
+        }
+        self
+    }
+}
+
+/// Why stored bytes did not decode.
+#[derive(Debug)]
+pub(crate) struct DecodeError {
+    /// What is wrong, as an [`Error::Codec`].
+    pub(crate) error: Error,
+    /// The entry's MAC is missing or does not verify (counted in `bad_signatures`).
+    pub(crate) bad_signature: bool,
+}
+
+impl DecodeError {
+    fn corrupt(message: std::fmt::Arguments<'_>) -> Self {
+        DecodeError {
+            error: Error::codec(message),
+            bad_signature: false,
+        }
+    }
+
+    fn signature(message: &str) -> Self {
+        DecodeError {
+            error: Error::codec(message),
+            bad_signature: true,
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+/// Encodes `value`, stored under `key`, into an envelope of at most `enc.max_bytes` bytes.
 ///
-/// Stops as soon as the output grows past `max_bytes`, so a huge value costs no more memory
-/// than the limit.
-pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, max_bytes: usize) -> Result<Vec<u8>> {
+/// Stops as soon as the uncompressed output grows past the limit, so a huge value costs no
+/// more memory than the limit. The limit applies before compression, so every value that is
+/// stored can be decompressed by a reader with the same limit.
+pub(crate) fn encode<T: Serialize + ?Sized>(
+    value: &T,
+    key: &str,
+    enc: &Encoding<'_>,
+) -> Result<Vec<u8>> {
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    let trailer = if enc.signing.is_some() { MAC_LEN } else { 0 };
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&[MAGIC, FORMAT_VERSION, 0, 0]);
     out.extend_from_slice(&created.to_le_bytes());
     let mut writer = Limited {
         out,
-        max: max_bytes,
+        max: enc.max_bytes.saturating_sub(trailer),
         overflow: false,
     };
     let res = bincode::serde::encode_into_std_write(value, &mut writer, config());
     if writer.overflow {
         return Err(Error::TooLarge {
-            size: writer.out.len().max(max_bytes + 1),
-            max: max_bytes,
+            size: (writer.out.len() + trailer).max(enc.max_bytes.saturating_add(1)),
+            max: enc.max_bytes,
         });
     }
     res.map_err(|e| Error::codec(format_args!("could not encode the value: {e}")))?;
-    Ok(writer.out)
+    let mut out = writer.out;
+    if let Some(threshold) = enc.compress_above {
+        compress::shrink(&mut out, threshold);
+    }
+    if let Some(signing) = &enc.signing {
+        if let Some(flags) = out.get_mut(2) {
+            *flags |= FLAG_SIGNED;
+        }
+        let mac = sign::mac(signing, key, &out);
+        out.extend_from_slice(mac.as_bytes());
+    }
+    Ok(out)
 }
 
-/// Decodes an envelope written by [`encode`].
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T> {
-    let body = body(bytes, max_bytes)?;
-    let (value, used) = bincode::serde::decode_from_slice::<T, _>(body, config())
-        .map_err(|e| Error::codec(format_args!("stored value does not decode: {e}")))?;
-    if used != body.len() {
-        return Err(Error::codec(format_args!(
-            "stored value has {} trailing bytes (written for another type?)",
-            body.len() - used
-        )));
+/// Decodes an envelope written by [`encode`] under `key`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    key: &str,
+    enc: &Encoding<'_>,
+) -> Result<T, DecodeError> {
+    let (flags, body) = open(bytes, key, enc)?;
+    if flags & FLAG_COMPRESSED != 0 {
+        let body = compress::expand(body, enc.max_bytes)?;
+        from_bincode(&body)
+    } else {
+        from_bincode(body)
     }
-    Ok(value)
+}
+
+/// Whether an envelope's body is compressed.
+pub(crate) fn is_compressed(bytes: &[u8]) -> bool {
+    bytes
+        .get(2)
+        .is_some_and(|flags| flags & FLAG_COMPRESSED != 0)
 }
 
 /// The creation time (ms since the Unix epoch) in an envelope's header.
@@ -82,39 +225,78 @@ pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(created.try_into().ok()?))
 }
 
-/// Checks the envelope and returns its body.
-fn body(bytes: &[u8], max_bytes: usize) -> Result<&[u8]> {
-    if bytes.len() > max_bytes {
-        return Err(Error::codec(format_args!(
-            "stored value of {} bytes is above the maximum of {max_bytes}",
-            bytes.len()
+fn from_bincode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    let (value, used) = bincode::serde::decode_from_slice::<T, _>(body, config())
+        .map_err(|e| DecodeError::corrupt(format_args!("stored value does not decode: {e}")))?;
+    if used != body.len() {
+        return Err(DecodeError::corrupt(format_args!(
+            "stored value has {} trailing bytes (written for another type?)",
+            body.len() - used
+        )));
+    }
+    Ok(value)
+}
+
+/// Checks the envelope (and its MAC, with a signing key) and returns its flags and its body
+/// (without the MAC).
+fn open<'b>(bytes: &'b [u8], key: &str, enc: &Encoding<'_>) -> Result<(u8, &'b [u8]), DecodeError> {
+    if bytes.len() > enc.max_bytes {
+        return Err(DecodeError::corrupt(format_args!(
+            "stored value of {} bytes is above the maximum of {}",
+            bytes.len(),
+            enc.max_bytes
         )));
     }
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_LEN>() else {
-        return Err(Error::codec(format_args!(
+        return Err(DecodeError::corrupt(format_args!(
             "stored value of {} bytes is shorter than the envelope header",
             bytes.len()
         )));
     };
     if header[0] != MAGIC {
-        return Err(Error::codec(format_args!(
+        return Err(DecodeError::corrupt(format_args!(
             "stored value does not start with the envelope magic byte (found {:#04x})",
             header[0]
         )));
     }
     if header[1] != FORMAT_VERSION {
-        return Err(Error::codec(format_args!(
+        return Err(DecodeError::corrupt(format_args!(
             "stored value has envelope format {}; this build reads format {FORMAT_VERSION}",
             header[1]
         )));
     }
-    if header[2] != 0 || header[3] != 0 {
-        return Err(Error::codec(format_args!(
-            "stored value has unknown envelope flags {:#04x}",
-            header[2]
+    let flags = header[2];
+    if flags & !KNOWN_FLAGS != 0 || header[3] != 0 {
+        return Err(DecodeError::corrupt(format_args!(
+            "stored value has unknown envelope flags {flags:#04x}"
         )));
     }
-    Ok(body)
+    if flags & FLAG_SIGNED == 0 {
+        if enc.signing.is_some() {
+            return Err(DecodeError::signature(
+                "stored value is not signed, and this cache only reads signed values",
+            ));
+        }
+        return Ok((flags, body));
+    }
+    let Some((signed, mac)) = bytes
+        .split_last_chunk::<MAC_LEN>()
+        .filter(|(signed, _)| signed.len() >= HEADER_LEN)
+    else {
+        return Err(DecodeError::signature(
+            "stored value is signed but too short to hold its signature",
+        ));
+    };
+    if let Some(signing) = &enc.signing {
+        if !sign::verify(signing, key, signed, mac) {
+            return Err(DecodeError::signature(
+                "stored value's signature does not verify (tampered with, copied from \
+                 another key, or signed with another key)",
+            ));
+        }
+    }
+    let body = signed.get(HEADER_LEN..).unwrap_or_default();
+    Ok((flags, body))
 }
 
 /// A `Write` that refuses to grow past `max` bytes.
@@ -135,88 +317,5 @@ impl Write for Limited {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MAX: usize = 8 << 20;
-
-    fn enc<T: Serialize>(v: &T) -> Vec<u8> {
-        encode(v, MAX).unwrap_or_else(|e| unreachable!("{e}"))
-    }
-
-    #[test]
-    fn round_trip() {
-        let v = (42u64, String::from("hello"), vec![1.5f64, 2.5]);
-        let bytes = enc(&v);
-        assert_eq!(bytes[0], MAGIC);
-        assert_eq!(bytes[1], FORMAT_VERSION);
-        let back: (u64, String, Vec<f64>) =
-            decode(&bytes, MAX).unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(back, v);
-    }
-
-    /// The stored format is pinned: changing these bytes breaks every deployed cache.
-    #[test]
-    fn golden_bytes() {
-        #[derive(Serialize)]
-        struct User {
-            id: u64,
-            name: String,
-            admin: bool,
-        }
-        let bytes = enc(&User {
-            id: 300,
-            name: "Ada".into(),
-            admin: true,
-        });
-        assert_eq!(&bytes[..4], &[0xCA, 1, 0, 0]);
-        // bincode 2 standard: varint 300 = [251, 44, 1], string = len 3 + bytes, bool = 1.
-        assert_eq!(&bytes[HEADER_LEN..], &[251, 44, 1, 3, b'A', b'd', b'a', 1]);
-    }
-
-    #[test]
-    fn corrupt_inputs_are_errors() {
-        let good = enc(&String::from("hello"));
-        assert!(decode::<String>(&[], MAX).is_err());
-        assert!(decode::<String>(&good[..good.len() - 1], MAX).is_err());
-        let mut foreign = good.clone();
-        foreign[0] = b'{';
-        assert!(decode::<String>(&foreign, MAX).is_err());
-        let mut future = good.clone();
-        future[1] = 9;
-        let err = decode::<String>(&future, MAX).err().map(|e| e.to_string());
-        assert_eq!(
-            err.as_deref(),
-            Some(
-                "cache codec error: stored value has envelope format 9; this build reads format 1"
-            )
-        );
-        // Same bytes read as another type: trailing bytes or a decode error, never a value.
-        assert!(decode::<u8>(&good, MAX).is_err());
-    }
-
-    #[test]
-    fn huge_length_prefix_does_not_allocate() {
-        // A Vec<u8> claiming 2^40 elements, followed by nothing.
-        let mut bytes = enc(&0u8);
-        bytes.truncate(HEADER_LEN);
-        bytes.push(253); // varint tag for a u64 length
-        bytes.extend_from_slice(&(1u64 << 40).to_le_bytes());
-        assert!(decode::<Vec<u8>>(&bytes, MAX).is_err());
-        assert!(decode::<String>(&bytes, MAX).is_err());
-    }
-
-    #[test]
-    fn oversized_values_are_refused() {
-        let big = vec![7u8; 4096];
-        match encode(&big, 1024) {
-            Err(Error::TooLarge { max, .. }) => assert_eq!(max, 1024),
-            other => unreachable!("expected TooLarge, got {other:?}"),
-        }
-        assert!(decode::<Vec<u8>>(&enc(&big), 1024).is_err());
     }
 }

@@ -98,6 +98,15 @@ impl ComputeOptions {
         self
     }
 
+    /// Store the value compressed when its encoding is above the cache's
+    /// [threshold](crate::CacheBuilder::compress_threshold) and lz4 shrinks it (like
+    /// `compress = ..`; default on). Turn it off for values that are already compressed
+    /// (images, archives) to save the attempt.
+    pub fn compress(mut self, yes: bool) -> Self {
+        self.policy.compress = yes;
+        self
+    }
+
     /// Shorten the TTL by a random fraction up to this (like `ttl_jitter = ..`; clamped to
     /// 0.0..=1.0).
     pub fn ttl_jitter(mut self, fraction: f64) -> Self {

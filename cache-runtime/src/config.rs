@@ -6,11 +6,15 @@ use crate::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 4] = [
+pub const ENV_VARS: [&str; 8] = [
     "REDIS_URL",
     "CACHE_PREFIX",
     "CACHE_DEFAULT_TTL",
     "CACHE_MAX_VALUE_BYTES",
+    "CACHE_OPERATION_TIMEOUT",
+    "CACHE_REQUIRE_REDIS",
+    "CACHE_COMPRESS_THRESHOLD",
+    "CACHE_SIGNING_KEY",
 ];
 
 impl CacheBuilder {
@@ -22,6 +26,10 @@ impl CacheBuilder {
     /// | `CACHE_PREFIX` | key prefix | `cache` |
     /// | `CACHE_DEFAULT_TTL` | default TTL: seconds (`300`) or a duration (`90s`, `10m`, `1h`, `1d`) | `300` |
     /// | `CACHE_MAX_VALUE_BYTES` | largest encoded value cached, in bytes | `8388608` |
+    /// | `CACHE_OPERATION_TIMEOUT` | hard deadline of one Redis operation (`250ms`, `1s`) | `250ms` |
+    /// | `CACHE_REQUIRE_REDIS` | `true`: building fails when Redis does not answer | `false` |
+    /// | `CACHE_COMPRESS_THRESHOLD` | compress encoded values above this many bytes; `off` | `1024` |
+    /// | `CACHE_SIGNING_KEY` | secret for signing stored values (never printed) | unset |
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
@@ -80,6 +88,46 @@ impl CacheBuilder {
                 ))
             })?;
             builder = builder.max_value_bytes(bytes);
+        }
+        if let Some(timeout) = get("CACHE_OPERATION_TIMEOUT") {
+            let timeout = parse_duration(&timeout).ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_OPERATION_TIMEOUT={timeout:?} is not valid; expected a duration greater than 0 such as 250ms or 1s (a bare number is seconds)"
+                ))
+            })?;
+            builder = builder.operation_timeout(timeout);
+        }
+        if let Some(required) = get("CACHE_REQUIRE_REDIS") {
+            let required = match required.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    return Err(Error::config(format_args!(
+                        "CACHE_REQUIRE_REDIS={required:?} is not valid; expected true or false"
+                    )))
+                }
+            };
+            builder = builder.require_redis(required);
+        }
+        if let Some(threshold) = get("CACHE_COMPRESS_THRESHOLD") {
+            let threshold = match threshold.to_ascii_lowercase().as_str() {
+                "off" | "none" | "false" => None,
+                text => Some(text.parse::<usize>().map_err(|_| {
+                    Error::config(format_args!(
+                        "CACHE_COMPRESS_THRESHOLD={threshold:?} is not valid; expected a whole number of bytes (e.g. 1024) or off"
+                    ))
+                })?),
+            };
+            builder = builder.compress_threshold(threshold);
+        }
+        if let Some(secret) = get("CACHE_SIGNING_KEY") {
+            if secret.len() < 16 {
+                return Err(Error::config(format_args!(
+                    "CACHE_SIGNING_KEY is too short ({} bytes); use a random secret of at least 16 bytes",
+                    secret.len()
+                )));
+            }
+            builder = builder.signing_key(secret);
         }
         if let Some(problem) = crate::builder::prefix_problem(&builder.prefix) {
             return Err(Error::config(format_args!("CACHE_PREFIX {problem}")));

@@ -27,6 +27,17 @@ pub enum Error {
     /// treated as a miss and deleted. On writes it means the value's `Serialize` impl failed.
     #[error("cache codec error: {0}")]
     Codec(String),
+    /// Redis failed too often in a row, and the circuit breaker skips it for a cool-down.
+    ///
+    /// Nothing is wrong with the call: it ran without the cache. The breaker lets one probe
+    /// through after [`CacheBuilder::circuit_cool_down`](crate::CacheBuilder::circuit_cool_down)
+    /// and closes when it succeeds; tune it with
+    /// [`CacheBuilder::circuit_threshold`](crate::CacheBuilder::circuit_threshold).
+    #[error("Redis is skipped for now: the circuit breaker opened after {failures} consecutive failures")]
+    CircuitOpen {
+        /// The consecutive failures that opened the circuit.
+        failures: u32,
+    },
     /// The encoded value is larger than the configured maximum and was not stored.
     ///
     /// Raise [`CacheBuilder::max_value_bytes`](crate::CacheBuilder::max_value_bytes) (or

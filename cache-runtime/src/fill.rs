@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
+use crate::peek::Got;
 use crate::stats::Counters;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 #[cfg(feature = "redis")]
@@ -116,6 +117,8 @@ pub(crate) struct FillSite<'a> {
     pub(crate) takeover: bool,
     /// `lock = true`: how long to wait for another process's fill before running the body.
     pub(crate) lock: Option<Duration>,
+    /// Whether the value may be stored compressed (`#[cached(compress = false)]`: not).
+    pub(crate) compress: bool,
 }
 
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
@@ -154,6 +157,9 @@ impl Cache {
         &self,
         key: &str,
         site: &FillSite<'_>,
+        #[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))] mut got: Option<
+            Got,
+        >,
     ) -> Result<Read<T>> {
         let inner = &*self.inner;
         let mut stale = None;
@@ -185,7 +191,9 @@ impl Cache {
                 let mut backoff = Duration::from_millis(2);
                 let mut waited = false;
                 loop {
-                    let (found, fill) = self.read_redis::<T>(redis, key, site, &mut stale).await?;
+                    let (found, fill) = self
+                        .read_redis::<T>(redis, key, site, &mut stale, got.take())
+                        .await?;
                     let now = tokio::time::Instant::now();
                     match (&fill, deadline) {
                         (Fill::Busy, Some(deadline)) if found.is_none() && now < deadline => {
@@ -218,7 +226,25 @@ impl Cache {
         })
     }
 
-    /// One Redis read: a plain GET; on a miss, the fill lease.
+    /// A fresh, readable value in `bytes` (a GET's result), without deleting or counting
+    /// anything when there is none.
+    #[cfg(feature = "redis")]
+    pub(crate) fn fresh_value<T: CacheValue>(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        site: &FillSite<'_>,
+    ) -> Option<T> {
+        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
+            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
+        {
+            return None;
+        }
+        codec::decode::<T>(bytes, key, &crate::codec::Encoding::of(&self.inner)).ok()
+    }
+
+    /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
+    /// fill lease.
     #[cfg(feature = "redis")]
     async fn read_redis<T: CacheValue>(
         &self,
@@ -226,12 +252,19 @@ impl Cache {
         key: &str,
         site: &FillSite<'_>,
         stale: &mut Option<T>,
+        got: Option<Got>,
     ) -> Result<(Option<T>, Fill)> {
         let tags = site.tags;
         // Hits are a plain GET: the lease is only taken once the GET missed (or found
         // an unreadable entry, which `decode_or_drop` deletes).
-        let epoch = self.l1_epoch();
-        Ok(match redis.get(key).await {
+        let (found, epoch) = match got {
+            Some(got) => (Ok(got.bytes), got.epoch),
+            None => {
+                let epoch = self.l1_epoch();
+                (redis.get(key).await, epoch)
+            }
+        };
+        Ok(match found {
             Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
@@ -270,7 +303,7 @@ impl Cache {
 
     /// Copies a Redis hit into L1 for what is left of its TTL.
     #[cfg(feature = "redis")]
-    fn l1_put_read<T: CacheValue>(
+    pub(crate) fn l1_put_read<T: CacheValue>(
         &self,
         key: &str,
         value: &T,
@@ -321,25 +354,34 @@ impl Cache {
             }
             Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Redis(lease))),
             Ok(redis_lease::Read::Busy) => Ok((None, Fill::Busy)),
-            Err(e) => Err(self.failed("get", e)),
+            // The GET missed: a miss whose value is not stored (e.g. `OOM` with `maxmemory`
+            // and `noeviction`, or a timeout), counted as a failed write.
+            Err(e) => {
+                self.failed("lease", e);
+                Ok((None, Fill::Skip))
+            }
         }
     }
 
     /// Stores the value of a miss under its lease (`None`: nothing to store, give the lease
     /// back). Refusals because of an invalidation are counted in
-    /// [`Stats::stale_fills_refused`](crate::Stats::stale_fills_refused). Returns whether the
-    /// value may be shared with the callers waiting on this miss: not when an invalidation
-    /// came while the body ran.
+    /// [`Stats::stale_fills_refused`](crate::Stats::stale_fills_refused). Returns the lease's
+    /// verdict on the value: `Some(true)` when it was stored under an intact lease (no
+    /// invalidation came while the body ran), `Some(false)` when an invalidation ended the
+    /// lease, `None` when no lease decided (no lease was held, nothing was stored, or the
+    /// store failed): then the caller must find out by other means whether the value may be
+    /// shared with the callers waiting on this miss.
     pub(crate) async fn fill<T: CacheValue>(
         &self,
         key: &str,
         fill: Fill,
         value: Option<&T>,
         site: &FillSite<'_>,
-    ) -> bool {
+    ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
-        let bytes = match value.map(|v| codec::encode(v, inner.max_value_bytes)) {
+        let encoding = codec::Encoding::of(inner).compress(site.compress);
+        let bytes = match value.map(|v| codec::encode(v, key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {
                 Counters::bump(&inner.counters.oversized);
@@ -352,8 +394,9 @@ impl Cache {
             }
             None => None,
         };
+        let compressed = bytes.as_deref().is_some_and(codec::is_compressed);
         let stored = match (fill, &inner.backend, bytes, value) {
-            (Fill::Skip | Fill::Busy, ..) => return true,
+            (Fill::Skip | Fill::Busy, ..) => return None,
             (Fill::Memory(lease), Backend::Memory(mem), Some(bytes), Some(value)) => {
                 let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
                 let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
@@ -361,7 +404,7 @@ impl Cache {
             }
             (Fill::Memory(lease), Backend::Memory(mem), ..) => {
                 mem.release(key, &lease);
-                return true;
+                return None;
             }
             #[cfg(feature = "redis")]
             (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
@@ -375,7 +418,7 @@ impl Cache {
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);
-                        return true;
+                        return None;
                     }
                 }
             }
@@ -385,7 +428,7 @@ impl Cache {
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);
-                        return true;
+                        return None;
                     }
                 }
             }
@@ -394,16 +437,16 @@ impl Cache {
                 if let Err(e) = redis.release(key, &lease).await {
                     self.failed("release", e);
                 }
-                return true;
+                return None;
             }
             // A lease always comes from the cache's own backend.
-            _ => return true,
+            _ => return None,
         };
-        Counters::bump(if stored {
-            &inner.counters.writes
+        if stored {
+            self.count_write(compressed);
         } else {
-            &inner.counters.stale_fills_refused
-        });
-        stored
+            Counters::bump(&inner.counters.stale_fills_refused);
+        }
+        Some(stored)
     }
 }

@@ -318,7 +318,42 @@ fn escape_namespace_into(namespace: &str, out: &mut SmallVec<[u8; 128]>) {
     escape_into(namespace, true, out);
 }
 
+/// Escaped names longer than this are shortened (see [`shorten`]).
+const LONG_NAME: usize = 128;
+/// How much of a long escaped name stays readable in front of its digest.
+const LONG_NAME_HEAD: usize = 64;
+
+/// Bounds an escaped name: one longer than [`LONG_NAME`] bytes becomes its first (at most)
+/// [`LONG_NAME_HEAD`] bytes, cut between escapes, then `~` and 32 hex digits of the blake3
+/// hash of the whole escaped name. `~` is always escaped in a name, so a shortened name can
+/// never equal a short one, and so a 1 MB tag or namespace costs 97 bytes per key.
+fn shorten(out: &mut SmallVec<[u8; 128]>) {
+    if out.len() <= LONG_NAME {
+        return;
+    }
+    let digest = blake3::hash(out);
+    // Never cut inside a `%XX` escape.
+    let mut cut = LONG_NAME_HEAD;
+    while cut > 0 && (out[cut - 1] == b'%' || (cut >= 2 && out[cut - 2] == b'%')) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    out.push(b'~');
+    push_hex(out, &digest.as_bytes()[..16]);
+}
+
 fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
+    let start = out.len();
+    escape_text(text, fold_paths, out);
+    if out.len() - start > LONG_NAME {
+        let mut name: SmallVec<[u8; 128]> = SmallVec::from_slice(&out[start..]);
+        shorten(&mut name);
+        out.truncate(start);
+        out.extend_from_slice(&name);
+    }
+}
+
+fn escape_text(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -341,6 +376,28 @@ fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_to_a_digest() {
+        let short = "n".repeat(LONG_NAME);
+        assert_eq!(escape_namespace(&short), short);
+        let long = "n".repeat(LONG_NAME + 1);
+        let shortened = escape_namespace(&long);
+        assert_eq!(shortened.len(), 64 + 1 + 32);
+        assert!(shortened.starts_with(&"n".repeat(64)));
+        assert_eq!(shortened.as_bytes()[64], b'~');
+        // Deterministic, and distinct for distinct names.
+        assert_eq!(escape_namespace(&long), shortened);
+        assert_ne!(escape_namespace(&"n".repeat(LONG_NAME + 2)), shortened);
+        // The head is never cut inside an escape: 21 x "ab%" would cut at "%", so the
+        // head ends before it.
+        let escaped = escape_tag(&"ab%".repeat(100));
+        let head = escaped.split('~').next().unwrap_or_default();
+        assert!(head.len() <= 64 && !head.ends_with('%') && !head.ends_with("%2"));
+        assert_eq!(escaped.len(), head.len() + 1 + 32);
+        // A 1 MB tag of non-ASCII text: 21 whole escapes (63 bytes), `~`, the digest.
+        assert_eq!(escape_tag(&"é".repeat(1 << 19)).len(), 63 + 1 + 32);
+    }
 
     #[test]
     fn namespaces_are_escaped() {

@@ -61,6 +61,7 @@ mod global;
 mod invalidate;
 pub mod key;
 mod pattern;
+mod peek;
 mod refresh;
 mod stats;
 mod store;
@@ -70,7 +71,10 @@ mod tier;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use builder::{CacheBuilder, DEFAULT_MAX_VALUE_BYTES, DEFAULT_TTL};
+pub use builder::{
+    CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_VALUE_BYTES, DEFAULT_OPERATION_TIMEOUT,
+    DEFAULT_TTL,
+};
 pub use cache::Cache;
 pub use compute::ComputeOptions;
 pub use config::ENV_VARS;
@@ -79,7 +83,7 @@ pub use error::{Error, Result};
 pub use global::{global, init};
 pub use invalidate::Plan;
 pub use key::{key_for, CacheKey, KeyArgs, KeyBuilder};
-pub use stats::Stats;
+pub use stats::{CircuitState, Stats};
 
 /// Caches an async fn's results; see the cache-macros docs for every argument.
 #[cfg(feature = "macros")]

@@ -72,6 +72,12 @@ impl Site {
         self
     }
 
+    /// `compress = false`: store this fn's values uncompressed, whatever their size.
+    pub const fn compress(mut self, yes: bool) -> Site {
+        self.policy.compress = yes;
+        self
+    }
+
     /// Entries of this site live for `ttl`.
     pub const fn ttl(mut self, ttl: Duration) -> Site {
         self.policy.ttl = Some(ttl);
@@ -340,11 +346,12 @@ async fn put<V: CacheValue>(cache: &Cache, target: KeyTarget<V>, value: &V) {
         Ok((key, tags, site)) => {
             // Failures are counted and logged by the write; the function's result stands.
             let _ = cache
-                .write_tagged(
+                .write_with(
                     key.as_str(),
                     value,
                     cache.ttl_or_default(site.policy.ttl),
                     &tags,
+                    site.policy.compress,
                 )
                 .await;
         }
@@ -387,7 +394,12 @@ where
     );
     let (found, ids, missing) = batch.into_parts();
     cache
-        .batch_store::<K, O::Value>(&site.key, output.computed(&missing), ttl)
+        .batch_store::<K, O::Value>(
+            &site.key,
+            output.computed(&missing),
+            ttl,
+            site.policy.compress,
+        )
         .await;
     output.merge(found, &ids, &missing)
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::{Policy, Shape};
-use crate::codec;
+use crate::codec::{self, Encoding};
 use crate::flight::Joined;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;
@@ -55,7 +55,7 @@ impl Cache {
             if now_ms() >= created.saturating_add(fresh_ms) {
                 return None;
             }
-            let value = codec::decode::<V>(&bytes, self.inner.max_value_bytes).ok()?;
+            let value = codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()?;
             crate::stats::Counters::bump(&self.inner.counters.hits);
             return Some((value, bytes.into()));
         }
@@ -81,7 +81,7 @@ impl Cache {
         if now_ms() < created.saturating_add(fresh_ms) {
             return None; // fresh: the normal path serves it
         }
-        codec::decode::<V>(&bytes, self.inner.max_value_bytes).ok()
+        codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()
     }
 
     /// Whether `served` (envelope bytes) is older than `age`.
@@ -133,7 +133,8 @@ impl Cache {
         let fresh_ttl = self.ttl_or_default(policy.ttl);
         let ttl =
             self.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
-        let Ok(bytes) = codec::encode(value, self.inner.max_value_bytes) else {
+        let encoding = Encoding::of(&self.inner).compress(policy.compress);
+        let Ok(bytes) = codec::encode(value, key, &encoding) else {
             return;
         };
         match &self.inner.backend {

@@ -31,8 +31,55 @@ pub struct Stats {
     pub stale_fills_refused: u64,
     /// Calls whose body failed and that returned a stale value instead (`stale_if_error`).
     pub stale_served: u64,
+    /// Operations against Redis that failed (timeouts, refused or dropped connections,
+    /// error replies) while writing: a subset of [`errors`](Stats::errors).
+    pub write_errors: u64,
+    /// Operations that did not finish within the operation timeout: a subset of
+    /// [`errors`](Stats::errors).
+    pub timeouts: u64,
+    /// Stored values whose signature did not verify (with a signing key): each a miss,
+    /// deleted, and also counted in [`decode_errors`](Stats::decode_errors).
+    pub bad_signatures: u64,
+    /// Values stored compressed.
+    pub compressed: u64,
+    /// The circuit breaker in front of Redis (always `Closed` for the memory store).
+    pub circuit: CircuitState,
+    /// How many times the circuit opened.
+    pub circuit_opened: u64,
+    /// Operations that skipped Redis because the circuit was open (not counted in
+    /// [`errors`](Stats::errors)).
+    pub short_circuited: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
+}
+
+/// The state of the circuit breaker in front of Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Redis is used.
+    Closed,
+    /// Redis failed too often in a row: it is skipped until the cool-down ends.
+    Open,
+    /// The cool-down ended: one probe operation is deciding whether to close.
+    HalfOpen,
+}
+
+impl CircuitState {
+    /// `"closed"`, `"open"` or `"half_open"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+        }
+    }
+}
+
+impl std::fmt::Display for CircuitState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Stats {
@@ -60,6 +107,12 @@ pub(crate) struct Counters {
     pub(crate) oversized: AtomicU64,
     pub(crate) stale_fills_refused: AtomicU64,
     pub(crate) stale_served: AtomicU64,
+    pub(crate) write_errors: AtomicU64,
+    pub(crate) timeouts: AtomicU64,
+    pub(crate) bad_signatures: AtomicU64,
+    pub(crate) compressed: AtomicU64,
+    pub(crate) circuit_opened: AtomicU64,
+    pub(crate) short_circuited: AtomicU64,
 }
 
 impl Counters {
@@ -67,7 +120,7 @@ impl Counters {
         counter.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, backend: &'static str) -> Stats {
+    pub(crate) fn snapshot(&self, backend: &'static str, circuit: CircuitState) -> Stats {
         Stats {
             hits: self.hits.load(Relaxed),
             l1_hits: self.l1_hits.load(Relaxed),
@@ -80,6 +133,13 @@ impl Counters {
             oversized: self.oversized.load(Relaxed),
             stale_fills_refused: self.stale_fills_refused.load(Relaxed),
             stale_served: self.stale_served.load(Relaxed),
+            write_errors: self.write_errors.load(Relaxed),
+            timeouts: self.timeouts.load(Relaxed),
+            bad_signatures: self.bad_signatures.load(Relaxed),
+            compressed: self.compressed.load(Relaxed),
+            circuit,
+            circuit_opened: self.circuit_opened.load(Relaxed),
+            short_circuited: self.short_circuited.load(Relaxed),
             backend,
         }
     }

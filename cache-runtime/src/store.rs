@@ -5,6 +5,9 @@ pub(crate) mod memory;
 pub(crate) mod redis;
 
 /// The store behind one [`Cache`](crate::Cache).
+// One per cache, inside its shared `Inner`: boxing the larger variant would only add a
+// pointer chase to every operation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     /// Process memory (moka); the default when no Redis URL is configured.
     Memory(memory::MemoryStore),
@@ -23,6 +26,15 @@ impl Backend {
             #[cfg(feature = "redis")]
             Backend::Redis(_) => "redis",
             Backend::Disabled(_) => "disabled",
+        }
+    }
+
+    /// The circuit breaker's state (`Closed` for the memory store).
+    pub(crate) fn circuit(&self) -> crate::stats::CircuitState {
+        match self {
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.circuit_state(),
+            _ => crate::stats::CircuitState::Closed,
         }
     }
 }

@@ -6,7 +6,9 @@
 //! for the L1 TTL (default 30 s, per function `l1_ttl`) but never longer than the Redis
 //! entry's remaining TTL. Every invalidation drops the local copy and is published on the
 //! backplane so every other process drops its copy too; L1 is only used while the
-//! backplane is subscribed. Without Redis there is no L1: the memory store is the only tier.
+//! backplane is subscribed, or while the circuit breaker skips a Redis that is down (then
+//! nobody can invalidate through it, and L1 is the only cache left). Without Redis there is
+//! no L1: the memory store is the only tier.
 
 use std::sync::atomic::{
     AtomicBool, AtomicU64,
@@ -38,8 +40,29 @@ pub(crate) struct L1 {
 }
 
 impl Cache {
+    /// L1, while the backplane is subscribed. Entries are also served while the backplane is
+    /// down *and* the circuit breaker has given up on Redis: then no process can write or
+    /// invalidate through this Redis either, so an entry is stale by at most its L1 TTL, and
+    /// serving it spares the database the load of every call running its body.
     fn live_l1(&self) -> Option<&L1> {
+        let l1 = self.inner.l1.as_ref()?;
+        (l1.live.load(Relaxed) || self.redis_skipped()).then_some(l1)
+    }
+
+    /// L1 to write into: only while subscribed (a copy made while invalidations cannot be
+    /// heard could outlive one).
+    fn writable_l1(&self) -> Option<&L1> {
         self.inner.l1.as_ref().filter(|l1| l1.live.load(Relaxed))
+    }
+
+    /// Whether the circuit breaker is open (or half-open) in front of Redis.
+    #[cold]
+    fn redis_skipped(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if let Backend::Redis(redis) = &self.inner.backend {
+            return redis.circuit_open();
+        }
+        false
     }
 
     /// Counts a caller served by another caller's body (a hit, coalesced).
@@ -55,7 +78,11 @@ impl Cache {
         let entry = l1.store.get(key)?;
         let value = match entry.typed::<T>() {
             Some(value) => value,
-            None => match crate::codec::decode::<T>(&entry.bytes, self.inner.max_value_bytes) {
+            None => match crate::codec::decode::<T>(
+                &entry.bytes,
+                key,
+                &crate::codec::Encoding::of(&self.inner),
+            ) {
                 Ok(value) => value,
                 Err(_) => {
                     l1.store.remove(key);
@@ -66,6 +93,16 @@ impl Cache {
         Counters::bump(&self.inner.counters.hits);
         Counters::bump(&self.inner.counters.l1_hits);
         Some(value)
+    }
+
+    /// Changes whenever this cache invalidates something, or hears of an invalidation on the
+    /// backplane: a value computed while it did not change may be shared with the callers
+    /// waiting on it even when the store could not vouch for it (no fill lease).
+    pub(crate) fn invalidation_mark(&self) -> u64 {
+        self.inner
+            .invalidations
+            .load(Acquire)
+            .wrapping_add(self.l1_epoch())
     }
 
     /// The invalidation count, taken before a Redis read or write whose value may go to L1.
@@ -89,7 +126,7 @@ impl Cache {
         tags: &[String],
         epoch: u64,
     ) {
-        let Some(l1) = self.live_l1() else {
+        let Some(l1) = self.writable_l1() else {
             return;
         };
         if l1.epoch.load(Acquire) != epoch {
@@ -108,6 +145,7 @@ impl Cache {
     /// A failed publish is counted and logged: other processes then serve their copy for
     /// at most their L1 TTL.
     pub(crate) async fn forget(&self, what: Forget<'_>) {
+        self.inner.invalidations.fetch_add(1, Release);
         // Other processes may keep L1 copies even when this cache keeps none: always publish.
         if let Some(l1) = &self.inner.l1 {
             l1.epoch.fetch_add(1, Release);
@@ -126,7 +164,7 @@ impl Cache {
     /// Whether the in-process tier is in use: Redis is configured, L1 is on, and the
     /// backplane is subscribed (L1 is skipped while it is not).
     pub fn l1_active(&self) -> bool {
-        self.live_l1().is_some()
+        self.writable_l1().is_some()
     }
 
     /// Waits until the backplane is subscribed (at most `timeout`); returns

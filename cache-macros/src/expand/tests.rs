@@ -191,6 +191,31 @@ fn tags() {
     );
 }
 
+/// The boolean policy arguments become `Site` calls; their defaults emit nothing.
+#[test]
+fn policy_flags() {
+    check(
+        "policy_flags",
+        quote!(l1 = false, lock = true, compress = false),
+        quote! {
+            async fn thumbnail(id: u64) -> Vec<u8> {
+                render(id).await
+            }
+        },
+    );
+    let defaults = super::cached(
+        quote!(l1 = true, lock = false, compress = true),
+        quote! {
+            async fn thumbnail(id: u64) -> Vec<u8> {
+                render(id).await
+            }
+        },
+    )
+    .to_string();
+    assert!(!defaults.contains("compress"), "{defaults}");
+    assert!(!defaults.contains(". l1 ("), "{defaults}");
+}
+
 /// With tags but no key part, `__cache_key` is still `mut`.
 #[test]
 fn tags_without_key_parts() {

@@ -1,5 +1,7 @@
 //! The Redis store: redis-rs on tokio through an auto-reconnecting multiplexed connection.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -7,7 +9,9 @@ use redis::{Cmd, RedisWrite, ToRedisArgs, Value};
 
 use crate::error::{Error, Result};
 use crate::pattern;
+use crate::stats::{CircuitState, Counters};
 
+pub(crate) mod circuit;
 pub(crate) mod lease;
 
 /// How many keys one SCAN step asks for, and how many keys one UNLINK removes.
@@ -17,28 +21,48 @@ const SCAN_BATCH: usize = 500;
 /// the processes that write under one tag must stay below it).
 const TAG_TRIM_MARGIN_MS: u64 = 60_000;
 
-/// The key (after the prefix) of a tag's index. `#` never starts an escaped namespace, so
-/// an index can never be mistaken for, or cleared with, a namespace's entries.
-pub(crate) fn tag_index(tag: &str) -> String {
-    format!("#tag:{}", crate::key::escape_tag(tag))
+/// The full Redis key of a tag's index: `{prefix}#tag:{escaped tag}`. It lies outside the
+/// `{prefix}:` space of entries and manual keys, so no manual key, namespace or pattern can
+/// read, overwrite or clear it.
+pub(crate) fn tag_index(prefix: &str, tag: &str) -> String {
+    format!("{prefix}#tag:{}", crate::key::escape_tag(tag))
 }
 
-/// Connection settings for the Redis store.
-#[derive(Debug, Clone, Copy)]
+/// What [`RedisStore::get`] returns for a key that holds another Redis type: a header with
+/// an unknown format version, so decoding refuses it.
+pub(crate) const NOT_A_STRING: &[u8] = b"\xCA\xFFnot a string";
+
+/// Connection settings for the Redis store (no `Debug`: it holds the password).
+#[derive(Clone)]
 pub(crate) struct RedisOptions {
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
+    /// The hard deadline of one operation, reconnection included.
+    pub(crate) operation_timeout: Duration,
+    pub(crate) circuit_threshold: u32,
+    pub(crate) circuit_cool_down: Duration,
     /// How long a fill lease holds (see [`lease`]).
     pub(crate) lease_time: Duration,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    /// A CA certificate (PEM) to trust instead of the system roots (`rediss://` only).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) tls_root_cert: Option<Vec<u8>>,
 }
 
-/// The Redis store. Cheap to clone: clones share one multiplexed connection.
+/// The Redis store. Cheap to clone: clones share one multiplexed connection and one
+/// circuit breaker.
 #[derive(Clone)]
 pub(crate) struct RedisStore {
     conn: ConnectionManager,
     client: redis::Client,
-    prefix: std::sync::Arc<str>,
+    prefix: Arc<str>,
     lease_time: Duration,
+    operation_timeout: Duration,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    circuit: Arc<circuit::Circuit>,
+    counters: Arc<Counters>,
 }
 
 /// `{prefix}:{key}` written as one Redis argument without building a `String`.
@@ -57,39 +81,132 @@ impl ToRedisArgs for Prefixed<'_> {
 
 impl redis::ToSingleRedisArg for Prefixed<'_> {}
 
-/// Removes the password from a Redis URL before it goes into a message.
+/// Removes passwords from a Redis URL before it goes into a message: the user info up to
+/// the last `@` (even when an unencoded `/`, `?` or `#` in the password ends the URL's
+/// authority early), and `pass=`/`password=` query parameters (unix-socket URLs).
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return if url.contains('@') {
+            "***".to_owned()
+        } else {
+            url.to_owned()
+        };
     };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let user = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                "***".to_owned()
-            };
-            format!("{scheme}://{user}@{host}{tail}")
+    let mut out = format!("{scheme}://");
+    let after = match rest.rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) if !user.contains(['/', '?', '#']) => {
+                    out.push_str(user);
+                    out.push_str(":***@");
+                }
+                _ => out.push_str("***@"),
+            }
+            &rest[at + 1..]
         }
-        None => url.to_owned(),
+        None => rest,
+    };
+    match after.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _))
+                        if k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password") =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            out.push_str(&params.join("&"));
+        }
+        None => out.push_str(after),
     }
+    out
 }
 
 fn store_err(e: redis::RedisError) -> Error {
     Error::store(e)
 }
 
+/// Whether a failed operation means Redis could not serve it at all (no connection, no
+/// answer in time, a node loading or down): these count towards opening the circuit. An
+/// error reply to the command itself (`OOM`, `NOPERM`, `WRONGTYPE`) does not.
+fn is_transport(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::MasterDown
+                )
+        )
+}
+
+/// Why a PING at build time failed.
+pub(crate) enum PingFailure {
+    /// Redis could not be reached (refused, timed out, name not resolved): with
+    /// `require_redis(false)` the cache is built anyway.
+    Unreachable(Error),
+    /// Redis answered, but not with PONG (bad credentials, no permission): always an error.
+    Refused(Error),
+}
+
+fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client> {
+    use redis::IntoConnectionInfo;
+    let invalid = |e: redis::RedisError| {
+        Error::config(format_args!("invalid Redis URL `{}`: {e}", redact_url(url)))
+    };
+    let mut info = url.into_connection_info().map_err(invalid)?;
+    if options.username.is_some() || options.password.is_some() {
+        let mut settings = info.redis_settings().clone();
+        if let Some(user) = &options.username {
+            settings = settings.set_username(user);
+        }
+        if let Some(password) = &options.password {
+            settings = settings.set_password(password);
+        }
+        info = info.set_redis_settings(settings);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(root) = &options.tls_root_cert {
+        return redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root.clone()),
+            },
+        )
+        .map_err(|e| {
+            Error::config(format_args!(
+                "invalid TLS settings for `{}`: {e}",
+                redact_url(url)
+            ))
+        });
+    }
+    redis::Client::open(info).map_err(invalid)
+}
+
 impl RedisStore {
     /// Opens a lazily connecting store: nothing is sent until the first command.
-    pub(crate) fn open(url: &str, prefix: &str, options: RedisOptions) -> Result<Self> {
-        let client = redis::Client::open(url).map_err(|e| {
-            Error::config(format_args!("invalid Redis URL `{}`: {e}", redact_url(url)))
-        })?;
+    pub(crate) fn open(
+        url: &str,
+        prefix: &str,
+        options: &RedisOptions,
+        counters: Arc<Counters>,
+    ) -> Result<Self> {
+        let client = client_for(url, options)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
             .set_response_timeout(Some(options.response_timeout))
@@ -102,6 +219,15 @@ impl RedisStore {
             client,
             prefix: prefix.into(),
             lease_time: options.lease_time,
+            operation_timeout: options.operation_timeout,
+            connect_timeout: options.connect_timeout,
+            response_timeout: options.response_timeout,
+            circuit: Arc::new(circuit::Circuit::new(
+                options.circuit_threshold,
+                options.circuit_cool_down,
+                counters.clone(),
+            )),
+            counters,
         })
     }
 
@@ -109,13 +235,84 @@ impl RedisStore {
         Prefixed(&self.prefix, key)
     }
 
-    async fn run<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
-        let mut conn = self.conn.clone();
-        cmd.query_async(&mut conn).await.map_err(store_err)
+    /// The circuit breaker's state.
+    pub(crate) fn circuit_state(&self) -> CircuitState {
+        self.circuit.state()
     }
 
+    /// Whether the circuit breaker is open or half-open (one atomic load).
+    pub(crate) fn circuit_open(&self) -> bool {
+        self.circuit.is_open()
+    }
+
+    /// Runs one Redis operation through the circuit breaker and under the operation
+    /// timeout. Every command this store sends goes through here.
+    async fn guard<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        self.guard_raw(op).await.map_err(|e| e.into_error())
+    }
+
+    async fn guard_raw<T>(
+        &self,
+        op: impl Future<Output = redis::RedisResult<T>>,
+    ) -> std::result::Result<T, Failure> {
+        let pass = self.circuit.admit().map_err(Failure::Skipped)?;
+        match tokio::time::timeout(self.operation_timeout, op).await {
+            Ok(Ok(value)) => {
+                pass.answered();
+                Ok(value)
+            }
+            Ok(Err(e)) => {
+                if e.is_connection_refusal() || e.is_connection_dropped() {
+                    pass.refused();
+                } else if is_transport(&e) {
+                    pass.failed();
+                } else {
+                    pass.answered();
+                }
+                Err(Failure::Redis(e))
+            }
+            Err(_) => {
+                pass.failed();
+                Counters::bump(&self.counters.timeouts);
+                Err(Failure::Deadline(self.operation_timeout))
+            }
+        }
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        let mut conn = self.conn.clone();
+        self.guard(cmd.query_async(&mut conn)).await
+    }
+
+    /// Runs a pipeline through [`guard`](RedisStore::guard).
+    async fn run_pipe(&self, pipe: &redis::Pipeline) -> Result<()> {
+        let mut conn = self.conn.clone();
+        self.guard(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    /// Invokes a script through [`guard`](RedisStore::guard).
+    async fn run_script<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T> {
+        let mut conn = self.conn.clone();
+        self.guard(invocation.invoke_async(&mut conn)).await
+    }
+
+    /// GET. A key holding another Redis type (a list, a hash: written by someone else) reads
+    /// as [`NOT_A_STRING`], which no envelope decodes, so it is dropped like any unreadable
+    /// entry instead of failing every call that reads it.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.run(redis::cmd("GET").arg(self.key(key))).await
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.key(key));
+        match self.guard_raw(cmd.query_async(&mut conn)).await {
+            Ok(found) => Ok(found),
+            Err(Failure::Redis(e)) if e.code() == Some("WRONGTYPE") => {
+                Ok(Some(NOT_A_STRING.to_vec()))
+            }
+            Err(failure) => Err(failure.into_error()),
+        }
     }
 
     pub(crate) async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
@@ -131,7 +328,7 @@ impl RedisStore {
 
     /// SET with TTL, and records `key` under each tag in one pipeline.
     ///
-    /// A tag's index is a sorted set `{prefix}:#tag:{tag}` of keys scored by their expiry
+    /// A tag's index is a sorted set `{prefix}#tag:{tag}` of keys scored by their expiry
     /// (ms since the epoch). Each write trims members that expired over a minute ago and
     /// keeps the index's own TTL at its longest-lived member's, so the index never outgrows
     /// the entries it points to.
@@ -155,45 +352,39 @@ impl RedisStore {
             .arg(ttl_ms)
             .ignore();
         for tag in tags {
-            let index = tag_index(tag);
+            let index = tag_index(&self.prefix, tag);
             pipe.cmd("ZADD")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg(now_ms.saturating_add(ttl_ms))
                 .arg(key)
                 .ignore();
             pipe.cmd("ZREMRANGEBYSCORE")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg("-inf")
                 .arg(now_ms.saturating_sub(TAG_TRIM_MARGIN_MS))
                 .ignore();
             pipe.cmd("PEXPIRE")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg(ttl_ms)
                 .arg("NX")
                 .ignore();
             pipe.cmd("PEXPIRE")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg(ttl_ms)
                 .arg("GT")
                 .ignore();
         }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(store_err)
+        self.run_pipe(&pipe).await
     }
 
     /// Deletes every key recorded under `tag`, [`SCAN_BATCH`] at a time. Returns how many
     /// existed.
     pub(crate) async fn delete_tag(&self, tag: &str) -> Result<u64> {
-        let index = tag_index(tag);
+        let index = tag_index(&self.prefix, tag);
         let mut removed = 0;
         loop {
             let members: Vec<String> = self
-                .run(
-                    redis::cmd("ZRANGE")
-                        .arg(self.key(&index))
-                        .arg(0)
-                        .arg(SCAN_BATCH - 1),
-                )
+                .run(redis::cmd("ZRANGE").arg(&index).arg(0).arg(SCAN_BATCH - 1))
                 .await?;
             if members.is_empty() {
                 return Ok(removed);
@@ -205,7 +396,7 @@ impl RedisStore {
             let n: u64 = self.run(&unlink).await?;
             removed += n;
             let _: u64 = self
-                .run(redis::cmd("ZREM").arg(self.key(&index)).arg(&members))
+                .run(redis::cmd("ZREM").arg(&index).arg(&members))
                 .await?;
         }
     }
@@ -227,13 +418,9 @@ return 0
 ",
             )
         });
-        let mut conn = self.conn.clone();
-        let n: u64 = script
-            .key(self.key(key))
-            .arg(lease::LEASE_MAGIC)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(store_err)?;
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(lease::LEASE_MAGIC);
+        let n: u64 = self.run_script(&invocation).await?;
         Ok(n > 0)
     }
 
@@ -280,8 +467,7 @@ return 0
                 .arg(ttl_millis(ttl))
                 .ignore();
         }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(store_err)
+        self.run_pipe(&pipe).await
     }
 
     pub(crate) async fn delete_many(&self, keys: &[&str]) -> Result<u64> {
@@ -342,13 +528,75 @@ return 0
 
     /// Round trip time of one PING.
     pub(crate) async fn ping(&self) -> Result<Duration> {
+        self.check().await.map_err(|f| match f {
+            PingFailure::Unreachable(e) | PingFailure::Refused(e) => e,
+        })
+    }
+
+    /// One PING, with the failure classified for [`build`](crate::CacheBuilder::build).
+    pub(crate) async fn check(&self) -> std::result::Result<Duration, PingFailure> {
         let start = Instant::now();
-        let reply: Value = self.run(&redis::cmd("PING")).await?;
-        match reply {
-            Value::SimpleString(s) if s == "PONG" => Ok(start.elapsed()),
-            other => Err(Error::store(format_args!(
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("PING");
+        match self.guard_raw(cmd.query_async::<Value>(&mut conn)).await {
+            Ok(Value::SimpleString(s)) if s == "PONG" => Ok(start.elapsed()),
+            Ok(other) => Err(PingFailure::Refused(Error::store(format_args!(
                 "unexpected PING reply {other:?}"
-            ))),
+            )))),
+            Err(Failure::Redis(e)) if !is_transport(&e) => Err(PingFailure::Refused(store_err(e))),
+            Err(failure) => Err(self
+                .diagnose()
+                .await
+                .unwrap_or_else(|| PingFailure::Unreachable(failure.into_error()))),
+        }
+    }
+
+    /// Why a connection cannot be made, from one direct attempt: the connection manager
+    /// retries with a backoff and reports a failed TLS handshake, say, as an operation that
+    /// did not finish in time. `None` if the attempt succeeds.
+    async fn diagnose(&self) -> Option<PingFailure> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(self.response_timeout));
+        let attempt = async {
+            let mut conn = self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            redis::cmd("PING").query_async::<Value>(&mut conn).await
+        };
+        let limit = self.connect_timeout + self.response_timeout;
+        match tokio::time::timeout(limit, attempt).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) if is_transport(&e) => Some(PingFailure::Unreachable(store_err(e))),
+            Ok(Err(e)) => Some(PingFailure::Refused(store_err(e))),
+            Err(_) => Some(PingFailure::Unreachable(Error::store(format_args!(
+                "no connection within {} ms (connect_timeout + response_timeout)",
+                limit.as_millis()
+            )))),
+        }
+    }
+}
+
+/// How a guarded operation failed.
+enum Failure {
+    /// The circuit is open: Redis was not asked.
+    Skipped(Error),
+    /// Redis (or the connection to it) returned an error.
+    Redis(redis::RedisError),
+    /// No answer within the operation timeout.
+    Deadline(Duration),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Failure::Skipped(e) => e,
+            Failure::Redis(e) => store_err(e),
+            Failure::Deadline(after) => Error::store(format_args!(
+                "Redis did not answer within {} ms (operation_timeout)",
+                after.as_millis()
+            )),
         }
     }
 }
@@ -371,5 +619,29 @@ mod tests {
         assert_eq!(redact_url("redis://s3cret@host"), "redis://***@host");
         assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
         assert_eq!(redact_url("not a url"), "not a url");
+        // Unencoded `/`, `?`, `#` in the password end the authority early for a URL parser;
+        // the redaction still takes everything up to the last `@`.
+        assert_eq!(
+            redact_url("redis://alice:pw/x@127.0.0.1:1"),
+            "redis://alice:***@127.0.0.1:1"
+        );
+        assert_eq!(
+            redact_url("redis://alice:pw?x@127.0.0.1:1"),
+            "redis://alice:***@127.0.0.1:1"
+        );
+        assert_eq!(
+            redact_url("redis://alice:pw#x@127.0.0.1:1"),
+            "redis://alice:***@127.0.0.1:1"
+        );
+        assert_eq!(redact_url("rediss://u:p%40w@h:1/2"), "rediss://u:***@h:1/2");
+        // Unix sockets take the password as a query parameter.
+        assert_eq!(
+            redact_url("redis+unix:///tmp/r.sock?pass=pw"),
+            "redis+unix:///tmp/r.sock?pass=***"
+        );
+        assert_eq!(
+            redact_url("unix:///tmp/r.sock?db=1&pass=pw&user=u"),
+            "unix:///tmp/r.sock?db=1&pass=***&user=u"
+        );
     }
 }

@@ -84,7 +84,22 @@ pub async fn thousand_callers_one_body(fx: &Fixture) {
 /// one waiter takes over and gets the value in about one body time.
 pub async fn cancelled_leader_hands_over(fx: &Fixture) {
     let (started, finished) = counters();
-    let first = slow(3, fx.cache.clone(), started.clone(), finished.clone(), 100);
+    let mut first = Box::pin(slow(
+        3,
+        fx.cache.clone(),
+        started.clone(),
+        finished.clone(),
+        100,
+    ));
+    // Drive the first caller until its body runs: it leads the flight.
+    tokio::select! {
+        _ = &mut first => panic!("the 100 ms body finished first"),
+        _ = async {
+            while started.load(SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        } => {}
+    }
     let second = tokio::spawn(slow(
         3,
         fx.cache.clone(),

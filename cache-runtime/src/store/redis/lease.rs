@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
 
-use super::{store_err, ttl_millis, RedisStore, TAG_TRIM_MARGIN_MS};
+use super::{ttl_millis, RedisStore, TAG_TRIM_MARGIN_MS};
 use crate::error::Result;
 
 /// First byte of a lease (an envelope starts with 0xCA).
@@ -157,26 +157,25 @@ impl RedisStore {
         let lease_ms = ttl_millis(self.lease_time);
         let mut pipe = redis::pipe();
         for tag in tags {
-            let index = super::tag_index(tag);
+            let index = super::tag_index(&self.prefix, tag);
             pipe.cmd("ZADD")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg("NX")
                 .arg(until)
                 .arg(key)
                 .ignore();
             pipe.cmd("PEXPIRE")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg(lease_ms)
                 .arg("NX")
                 .ignore();
             pipe.cmd("PEXPIRE")
-                .arg(self.key(&index))
+                .arg(&index)
                 .arg(lease_ms)
                 .arg("GT")
                 .ignore();
         }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(store_err)
+        self.run_pipe(&pipe).await
     }
 
     /// Stores `value` in place of `lease`, recorded under `tags`, unless the lease is gone
@@ -205,9 +204,12 @@ impl RedisStore {
         let ttl_ms = ttl_millis(ttl);
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));
-        let indexes: Vec<String> = tags.iter().map(|t| super::tag_index(t)).collect();
+        let indexes: Vec<String> = tags
+            .iter()
+            .map(|t| super::tag_index(&self.prefix, t))
+            .collect();
         for index in &indexes {
-            invocation.key(self.key(index));
+            invocation.key(index);
         }
         invocation
             .arg(expected)
@@ -216,11 +218,7 @@ impl RedisStore {
             .arg(now.saturating_add(ttl_ms))
             .arg(now.saturating_sub(TAG_TRIM_MARGIN_MS))
             .arg(key);
-        let mut conn = self.conn.clone();
-        let stored: u64 = invocation
-            .invoke_async(&mut conn)
-            .await
-            .map_err(store_err)?;
+        let stored: u64 = self.run_script(&invocation).await?;
         Ok(stored == 1)
     }
 
@@ -229,27 +227,20 @@ impl RedisStore {
     /// new one, so the late release of the old one cannot end it.
     pub(crate) async fn adopt(&self, key: &str, stored: &[u8]) -> Result<Option<Lease>> {
         let lease = Lease::new();
-        let mut conn = self.conn.clone();
-        let adopted: u64 = adopt_script()
-            .key(self.key(key))
+        let mut invocation = adopt_script().key(self.key(key));
+        invocation
             .arg(stored)
             .arg(&lease.bytes[..])
-            .arg(ttl_millis(self.lease_time))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(store_err)?;
+            .arg(ttl_millis(self.lease_time));
+        let adopted: u64 = self.run_script(&invocation).await?;
         Ok((adopted == 1).then_some(lease))
     }
 
     /// Gives `lease` back without storing (the body failed or its value is not cached).
     pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
-        let mut conn = self.conn.clone();
-        release_script()
-            .key(self.key(key))
-            .arg(&lease.bytes[..])
-            .invoke_async::<u64>(&mut conn)
-            .await
-            .map_err(store_err)?;
+        let mut invocation = release_script().key(self.key(key));
+        invocation.arg(&lease.bytes[..]);
+        self.run_script::<u64>(&invocation).await?;
         Ok(())
     }
 }

@@ -1,0 +1,66 @@
+//! The first read of a `#[cached]` call on Redis, made before single flight: a hit returns
+//! straight from it, so a Redis hit is one GET and a decode, with no flight bookkeeping (no
+//! lock, no allocation for the flight map). A miss hands what the GET found to the miss path,
+//! which then does not read again.
+
+use crate::cache::Cache;
+use crate::fill::FillSite;
+use crate::CacheValue;
+
+/// What the first read found.
+pub(crate) enum Peek<T> {
+    /// A fresh value (counted as a hit, copied into L1).
+    Hit(T),
+    /// Not a fresh hit: what the GET returned, for the miss path.
+    Got(Got),
+    /// The store failed (counted and logged): the body runs without it.
+    Failed,
+    /// Nothing to reuse (not Redis, or another caller's fill lease): the miss path reads
+    /// the store itself.
+    Skipped,
+}
+
+/// What one GET returned, with the L1 epoch taken before it.
+pub(crate) struct Got {
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
+
+impl Cache {
+    /// The GET before single flight (Redis only).
+    pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
+        #[cfg(feature = "redis")]
+        if let crate::store::Backend::Redis(redis) = &self.inner.backend {
+            let epoch = self.l1_epoch();
+            let bytes = match redis.get(key).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    self.failed("get", e);
+                    return Peek::Failed;
+                }
+            };
+            if let Some(value) = bytes
+                .as_deref()
+                .and_then(|b| self.fresh_value::<T>(key, b, site))
+            {
+                if site.l1 {
+                    if let Some(bytes) = bytes {
+                        self.l1_put_read(key, &value, bytes, site, epoch);
+                    }
+                }
+                crate::stats::Counters::bump(&self.inner.counters.hits);
+                return Peek::Hit(value);
+            }
+            // Another caller's fill lease is reread after joining the flight: by then that
+            // caller has usually finished.
+            if bytes.as_deref().and_then(<[u8]>::first)
+                == Some(&crate::store::redis::lease::LEASE_MAGIC)
+            {
+                return Peek::Skipped;
+            }
+            return Peek::Got(Got { bytes, epoch });
+        }
+        let _ = (key, site);
+        Peek::Skipped
+    }
+}
