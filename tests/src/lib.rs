@@ -12,6 +12,7 @@ pub mod example;
 pub mod fixture;
 pub mod redis_server;
 pub mod suite;
+pub mod tls;
 
 /// Expands to one `#[tokio::test]` per suite fn, each building its own fixture with
 /// `$fixture` (an expression of type [`Fixture`](crate::fixture::Fixture), which may use
@@ -68,6 +69,13 @@ macro_rules! backend_suite {
                 vec_output_keeps_order,
                 errors_store_nothing,
             }
+            compression {
+                large_value_is_compressed,
+                compress_false_stores_uncompressed,
+                manual_api_compresses,
+                incompressible_value_stays_uncompressed,
+                signed_values_round_trip,
+            }
             compute {
                 get_or_compute_caches,
                 try_get_or_compute_skips_errors,
@@ -119,6 +127,18 @@ macro_rules! backend_suite {
                 cached_hostile_namespace,
                 value_at_the_limit_is_cached,
                 unencodable_value_fails_open,
+            }
+            hostile {
+                cached_string_args_are_hashed,
+                cached_hostile_pairs_keep_boundaries,
+                clear_namespace_is_literal,
+                path_separator_folds_only_double_colons,
+                clear_pattern_metacharacters_are_literal,
+                invalidate_tag_is_literal,
+                manual_hostile_keys_round_trip,
+                huge_tag_keeps_entry_keys_fixed,
+                huge_namespace_and_tag_sizes,
+                manual_keys_never_touch_tag_indexes,
             }
         }
     };

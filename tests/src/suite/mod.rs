@@ -6,7 +6,9 @@
 
 pub mod attributes;
 pub mod batch;
+pub mod compression;
 pub mod compute;
+pub mod hostile;
 pub mod invalidate;
 pub mod keys;
 pub mod manual;

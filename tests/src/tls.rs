@@ -1,0 +1,233 @@
+//! TLS for the integration tests: certificates made with the `openssl` CLI in a temporary
+//! directory, and a `redis-server` that serves TLS only (`--port 0 --tls-port N`).
+//!
+//! [`RedisServer::start_with`](crate::redis_server::RedisServer::start_with) always passes
+//! `--port` and checks readiness with a plain-text PING on it, which a TLS-only server does
+//! not answer, so [`TlsRedisServer`] builds its own command and shares only the wait for
+//! readiness.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use crate::redis_server::spawn_until_ready;
+
+/// The `openssl` binary the certificates are made with.
+pub const OPENSSL: &str = "/usr/bin/openssl";
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "cache-tests-{what}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new(OPENSSL)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {OPENSSL} (needed to make test certificates): {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {} failed ({}): {}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"))
+}
+
+/// A test PKI: a CA, a server certificate it signed for `127.0.0.1` and `localhost`, and a
+/// second, unrelated CA. Files live in a temp dir as long as this value does.
+pub struct TestPki {
+    dir: TempDir,
+    /// The CA's certificate (PEM): trusting it makes the server's certificate valid.
+    pub ca_pem: Vec<u8>,
+    /// Another CA's certificate (PEM), which signed nothing the server shows.
+    pub other_ca_pem: Vec<u8>,
+}
+
+impl TestPki {
+    /// Makes the keys and certificates (P-256 keys, valid for two days).
+    pub fn new() -> TestPki {
+        let dir = TempDir::new("pki");
+        let d = dir.0.as_path();
+        for name in ["ca", "other-ca"] {
+            openssl(
+                d,
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.crt"),
+                    "-days",
+                    "2",
+                    "-subj",
+                    &format!("/CN=cache-tests {name}"),
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            );
+        }
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n\
+             basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\n",
+        )
+        .unwrap_or_else(|e| panic!("writing server.ext: {e}"));
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        );
+        TestPki {
+            ca_pem: read(d, "ca.crt"),
+            other_ca_pem: read(d, "other-ca.crt"),
+            dir,
+        }
+    }
+
+    /// The path of one of the files (`ca.crt`, `server.crt`, `server.key`, ...).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.0.join(name)
+    }
+}
+
+impl Default for TestPki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A `redis-server` that serves TLS only, on a free loopback port; killed when dropped.
+pub struct TlsRedisServer {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl TlsRedisServer {
+    /// Starts a TLS-only server with `pki`'s server certificate, not asking clients for
+    /// certificates (`--tls-auth-clients no`). Panics with the install hint when
+    /// `redis-server` is missing.
+    pub fn start(pki: &TestPki) -> TlsRedisServer {
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            match Self::try_start(pki) {
+                Ok(server) => return server,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("could not start a TLS redis-server: {last_err}");
+    }
+
+    fn try_start(pki: &TestPki) -> Result<TlsRedisServer, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("no free loopback port: {e}"))?;
+        let dir = TempDir::new("redis-tls");
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .arg("--dir")
+            .arg(&dir.0)
+            .arg("--tls-cert-file")
+            .arg(pki.path("server.crt"))
+            .arg("--tls-key-file")
+            .arg(pki.path("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(pki.path("ca.crt"))
+            .args(["--tls-auth-clients", "no"]);
+        let child = spawn_until_ready(command, &format!("redis-server (TLS port {port})"))?;
+        Ok(TlsRedisServer {
+            child,
+            port,
+            _dir: dir,
+        })
+    }
+
+    /// The TLS port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `rediss://127.0.0.1:{port}`.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,190 @@
+//! TLS (`rediss://`, feature `tls`) against a real TLS-only `redis-server`, with
+//! certificates made by the `openssl` CLI for each test: a trusted CA caches; an unrelated
+//! CA (or none: the system roots) is a certificate error with `require_redis(true)` and a
+//! fail-open cache without it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use cache_runtime::{cached, key_for, Cache, CacheBuilder, CircuitState, Error};
+use cache_tests::fixture::Counts;
+use cache_tests::tls::{TestPki, TlsRedisServer};
+
+const NO_HANG: Duration = Duration::from_secs(10);
+
+/// What rustls reports for a certificate no trusted root signed.
+const UNKNOWN_ISSUER: &str = "invalid peer certificate: UnknownIssuer";
+
+async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
+    tokio::time::timeout(NO_HANG, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {NO_HANG:?}"))
+}
+
+async fn build(what: &str, builder: CacheBuilder) -> cache_runtime::Result<Cache> {
+    bounded(what, builder.build()).await
+}
+
+#[cached(namespace = "tls.square", cache = cache, skip(cache, calls))]
+async fn square(x: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+    calls.fetch_add(1, SeqCst);
+    x * x
+}
+
+/// With the CA that signed the server's certificate as root, `rediss://127.0.0.1` and
+/// `rediss://localhost` (both in the certificate's subjectAltName) cache: a miss, then a
+/// hit, and another cache on the same server reads the entry. With L1 the backplane
+/// subscribes over TLS too.
+#[tokio::test]
+async fn trusted_ca_caches() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start(&pki);
+    let urls = [
+        ("127.0.0.1", server.url(), false),
+        (
+            "localhost",
+            format!("rediss://localhost:{}", server.port()),
+            false,
+        ),
+        ("127.0.0.1 with L1", server.url(), true),
+    ];
+    for (x, (what, url, l1)) in urls.into_iter().enumerate() {
+        let x = x as u64 + 2;
+        let builder = || {
+            Cache::builder()
+                .redis_url(&url)
+                .tls_root_cert(pki.ca_pem.clone())
+                .require_redis(true)
+                .l1(l1)
+        };
+        let cache = build(what, builder())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        if l1 {
+            assert!(
+                cache.wait_for_backplane(Duration::from_secs(5)).await,
+                "{what}: the backplane did not subscribe over TLS"
+            );
+        }
+        let calls = AtomicUsize::new(0);
+        assert_eq!(bounded(what, square(x, &cache, &calls)).await, x * x);
+        assert_eq!(bounded(what, square(x, &cache, &calls)).await, x * x);
+        assert_eq!(calls.load(SeqCst), 1, "{what}");
+        assert_eq!(Counts::of(&cache.stats()), Counts::calls(1, 1, 1), "{what}");
+        let other = build(what, builder().l1(false)).await.unwrap();
+        let key = key_for::<u64>("tls.square", 1, &(x,)).unwrap();
+        assert_eq!(other.get::<u64>(&key).await.unwrap(), Some(x * x), "{what}");
+    }
+}
+
+/// A certificate no trusted root signed, with `require_redis(true)`: `build` fails fast
+/// with an error that names the certificate problem (rustls's `UnknownIssuer`). The same
+/// without `tls_root_cert` (the system roots do not know the test CA).
+#[tokio::test]
+async fn untrusted_certificate_fails_a_required_build() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start(&pki);
+    let cases = [
+        (
+            "unrelated CA",
+            Cache::builder()
+                .redis_url(server.url())
+                .tls_root_cert(pki.other_ca_pem.clone()),
+        ),
+        ("system roots", Cache::builder().redis_url(server.url())),
+    ];
+    for (what, builder) in cases {
+        let started = Instant::now();
+        let err = build(what, builder.require_redis(true))
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Store(_)), "{what}: {err:?}");
+        assert!(msg.contains("did not answer"), "{what}: {msg}");
+        assert!(msg.contains(UNKNOWN_ISSUER), "{what}: {msg}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{what}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// A certificate no trusted root signed, with the default (fail-open) settings: `build`
+/// succeeds, every call runs its body and returns its value, and each failed operation is
+/// counted.
+#[tokio::test]
+async fn untrusted_certificate_fails_open() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start(&pki);
+    let cache = build(
+        "unrelated CA, fail-open",
+        Cache::builder()
+            .redis_url(server.url())
+            .tls_root_cert(pki.other_ca_pem.clone())
+            .l1(false),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("fail-open build: {e}"));
+    let calls = AtomicUsize::new(0);
+    let started = Instant::now();
+    for x in [3u64, 3, 4] {
+        assert_eq!(bounded("call", square(x, &cache, &calls)).await, x * x);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "3 calls took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(calls.load(SeqCst), 3);
+    let stats = cache.stats();
+    // One error per call (the read; nothing is written after a failed read).
+    assert_eq!(
+        Counts::of(&stats),
+        Counts {
+            errors: 3,
+            ..Counts::default()
+        },
+        "{stats:?}"
+    );
+    // The manual API names the cause.
+    let err = cache.get::<u64>("k").await.unwrap_err();
+    assert!(err.to_string().contains(UNKNOWN_ISSUER), "{err}");
+    let stats = cache.stats();
+    assert_eq!(stats.errors, 4, "{stats:?}");
+    // A failed handshake counts towards the circuit breaker: the build's PING, three calls
+    // and the get are five failures in a row, the default threshold.
+    assert_eq!(stats.circuit, CircuitState::Open, "{stats:?}");
+    assert_eq!(stats.circuit_opened, 1, "{stats:?}");
+    // While open, calls skip Redis and still return their values.
+    assert_eq!(square(5, &cache, &calls).await, 25);
+    assert_eq!(calls.load(SeqCst), 4);
+    assert_eq!(cache.stats().errors, 4);
+}
+
+/// Plain `redis://` against the TLS port is no connection: a required build fails without
+/// hanging.
+#[tokio::test]
+async fn plain_text_to_a_tls_port_fails() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start(&pki);
+    let started = Instant::now();
+    let err = build(
+        "plain text",
+        Cache::builder()
+            .redis_url(format!("redis://127.0.0.1:{}", server.port()))
+            .require_redis(true),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert!(matches!(err, Error::Store(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
