@@ -5,33 +5,10 @@
 
 use std::collections::HashMap;
 
-use cache_runtime::{cached, Cache, KeyBuilder};
+use cache_bench::{get_user, user, User};
+use cache_runtime::{Cache, KeyBuilder};
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Serialize, Deserialize)]
-struct User {
-    id: u64,
-    name: String,
-    email: String,
-    active: bool,
-    score: f64,
-}
-
-fn user(id: u64) -> User {
-    User {
-        id,
-        name: format!("user {id}"),
-        email: format!("user{id}@example.com"),
-        active: true,
-        score: 0.5,
-    }
-}
-
-#[cached(cache = cache, namespace = "bench.user")]
-async fn get_user(cache: &Cache, id: u64) -> User {
-    user(id)
-}
+use serde::Serialize;
 
 fn hits(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -5,30 +5,10 @@
 //! library's own cost rather than the cost of waking an idle CPU).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use cache_runtime::{cached, Cache};
+use cache_bench::{get_user, User};
+use cache_runtime::Cache;
 use cache_tests::redis_server::RedisServer;
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Serialize, Deserialize)]
-struct User {
-    id: u64,
-    name: String,
-    email: String,
-    active: bool,
-    score: f64,
-}
-
-#[cached(cache = cache, namespace = "bench.user")]
-async fn get_user(cache: &Cache, id: u64) -> User {
-    User {
-        id,
-        name: format!("user {id}"),
-        email: format!("user{id}@example.com"),
-        active: true,
-        score: 0.5,
-    }
-}
 
 fn redis_hits(c: &mut Criterion) {
     let server = RedisServer::start();

@@ -1,0 +1,37 @@
+//! A short soak: 16 tasks for 5 s of reads, writes and invalidations while Redis is killed
+//! and restarted twice. The program must exit 0, with no error surfaced and no wrong value.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+#[test]
+fn five_second_soak_with_two_outages() {
+    let out = Command::new(env!("CARGO_BIN_EXE_soak"))
+        .args(["--secs", "5", "--tasks", "16"])
+        .env_remove("SOAK_SECS")
+        .env_remove("SOAK_TASKS")
+        .env_remove("SOAK_KEYS")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "soak failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    for line in [
+        "errors surfaced to callers: 0\n",
+        "wrong values: 0\n",
+        "panicked tasks: 0\n",
+        "soak: passed\n",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("hits again with the circuit closed").count(),
+        2,
+        "both outages recovered:\n{stdout}"
+    );
+}
