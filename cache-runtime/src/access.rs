@@ -136,6 +136,8 @@ impl Cache {
                     key,
                     MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
                 );
+                // A write replaces what callers waiting on a miss would be handed.
+                self.inner.marks.key(key);
             }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {

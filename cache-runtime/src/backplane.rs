@@ -8,7 +8,7 @@
 //! it was away are lost.
 
 #[cfg(feature = "redis")]
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 #[cfg(feature = "redis")]
 use std::sync::Arc;
 #[cfg(feature = "redis")]
@@ -17,6 +17,8 @@ use std::time::Duration;
 #[cfg(feature = "redis")]
 use futures_util::StreamExt;
 
+#[cfg(feature = "redis")]
+use crate::marks::Marks;
 use crate::store::memory::MemoryStore;
 
 /// What to drop from every process's L1.
@@ -40,6 +42,14 @@ impl Forget<'_> {
         out
     }
 
+    /// Moves the invalidation marks this message covers.
+    pub(crate) fn mark(&self, marks: &crate::marks::Marks) {
+        match self {
+            Forget::Key(k) => marks.key(k),
+            Forget::Pattern(_) | Forget::Tag(_) => marks.everything(),
+        }
+    }
+
     /// Applies the message to an L1 store.
     pub(crate) fn apply(&self, l1: &MemoryStore) {
         match self {
@@ -58,7 +68,7 @@ impl Forget<'_> {
 
 /// Decodes and applies one message; unknown or malformed messages are ignored.
 #[cfg(feature = "redis")]
-fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64) {
+fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64, marks: &Marks) {
     let Some((kind, rest)) = payload.split_first() else {
         return;
     };
@@ -71,7 +81,8 @@ fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64) {
         b'T' => Forget::Tag(text),
         _ => return,
     };
-    epoch.fetch_add(1, Release);
+    epoch.fetch_add(1, SeqCst);
+    forget.mark(marks);
     forget.apply(l1);
 }
 
@@ -94,6 +105,7 @@ pub(crate) fn subscribe(
     l1: MemoryStore,
     live: Arc<AtomicBool>,
     epoch: Arc<AtomicU64>,
+    marks: Arc<Marks>,
 ) -> Option<Subscriber> {
     let handle = tokio::runtime::Handle::try_current().ok()?;
     Some(Subscriber(handle.spawn(async move {
@@ -102,18 +114,20 @@ pub(crate) fn subscribe(
             if let Ok(mut pubsub) = client.get_async_pubsub().await {
                 if pubsub.subscribe(&channel).await.is_ok() {
                     // Whatever was published while we were away is lost: start empty.
-                    epoch.fetch_add(1, Release);
+                    epoch.fetch_add(1, SeqCst);
+                    marks.everything();
                     l1.clear();
                     live.store(true, Relaxed);
                     backoff = Duration::from_millis(50);
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
-                        apply_message(message.get_payload_bytes(), &l1, &epoch);
+                        apply_message(message.get_payload_bytes(), &l1, &epoch, &marks);
                     }
                     // The connection ended. L1 is kept (it is cleared when the subscription
                     // comes back) but skipped, unless the circuit breaker finds Redis down.
                     live.store(false, Relaxed);
-                    epoch.fetch_add(1, Release);
+                    epoch.fetch_add(1, SeqCst);
+                    marks.everything();
                 }
             }
             tokio::time::sleep(backoff).await;

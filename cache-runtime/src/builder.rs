@@ -397,6 +397,8 @@ impl CacheBuilder {
     pub async fn build(self) -> Result<Cache> {
         let require_redis = self.require_redis;
         let cache = self.build_lazy()?;
+        #[cfg(not(feature = "redis"))]
+        let _ = require_redis;
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &cache.inner.backend {
             use crate::store::redis::PingFailure;
@@ -498,7 +500,12 @@ impl CacheBuilder {
     }
 
     /// The L1 tier of a Redis cache, subscribed to the backplane.
-    fn tier(&self, backend: &Backend, counters: &Arc<Counters>) -> Option<crate::tier::L1> {
+    fn tier(
+        &self,
+        backend: &Backend,
+        counters: &Arc<Counters>,
+        marks: &Arc<crate::marks::Marks>,
+    ) -> Option<crate::tier::L1> {
         #[cfg(feature = "redis")]
         if let (Backend::Redis(redis), true) = (backend, self.l1) {
             let store = MemoryStore::new(
@@ -517,6 +524,7 @@ impl CacheBuilder {
                 store.clone(),
                 live.clone(),
                 epoch.clone(),
+                marks.clone(),
             );
             if subscriber.is_none() {
                 tracing::warn!("no tokio runtime while building the cache: L1 stays off");
@@ -529,17 +537,18 @@ impl CacheBuilder {
                 _subscriber: subscriber,
             });
         }
-        let _ = (backend, counters);
+        let _ = (backend, counters, marks);
         None
     }
 
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
-        let l1 = self.tier(&backend, &counters);
+        let marks = Arc::new(crate::marks::Marks::new());
+        let l1 = self.tier(&backend, &counters, &marks);
         Cache {
             inner: Arc::new(Inner {
                 l1,
                 flights: crate::flight::Flights::new(),
-                invalidations: AtomicU64::new(0),
+                marks,
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
                 backend,

@@ -33,8 +33,9 @@ pub(crate) struct Inner {
     pub(crate) l1: Option<crate::tier::L1>,
     /// Misses in progress, so concurrent callers of one key share one body.
     pub(crate) flights: crate::flight::Flights,
-    /// Invalidations made through this cache (see [`Cache::invalidation_mark`]).
-    pub(crate) invalidations: AtomicU64,
+    /// What was invalidated through this cache or heard on the backplane (see
+    /// [`marks`](crate::marks)).
+    pub(crate) marks: Arc<crate::marks::Marks>,
     /// How long a `lock = true` miss waits for another process's fill.
     pub(crate) lock_wait: Duration,
     /// Default `ttl_jitter` of `#[cached]` entries, in millionths.
@@ -291,7 +292,11 @@ impl Cache {
     pub async fn delete_many<K: AsRef<str>>(&self, keys: &[K]) -> Result<u64> {
         match &self.inner.backend {
             Backend::Memory(mem) => {
-                Ok(keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64)
+                let deleted = keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64;
+                for key in keys {
+                    self.inner.marks.key(key.as_ref());
+                }
+                Ok(deleted)
             }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
@@ -345,7 +350,11 @@ impl Cache {
 
     async fn delete_matching(&self, pattern: &str) -> Result<u64> {
         match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.remove_matching(pattern)),
+            Backend::Memory(mem) => {
+                let deleted = mem.remove_matching(pattern);
+                self.inner.marks.everything();
+                Ok(deleted)
+            }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
                 let deleted = redis

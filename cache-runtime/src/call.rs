@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::fill::{FillSite, Pending};
-use crate::flight::{Joined, Waited};
+use crate::flight::{Joined, Leader, Waited};
 use crate::peek::Peek;
 use crate::CacheValue;
 
@@ -127,6 +127,9 @@ where
         lock: policy.lock.then(|| cache.lock_wait()),
         compress: policy.compress,
     };
+    // Taken before anything is read: a value shared through the flight is only taken by a
+    // waiter if no invalidation came since its source was read (see `Shared`).
+    let start_mark = cache.invalidation_mark(key);
     // On Redis, one GET before any flight bookkeeping: a hit returns from it.
     let peeked = match cache.peek::<V>(key, &fill_site).await {
         Peek::Hit(value) => return from_value(value),
@@ -134,13 +137,16 @@ where
     };
     // Concurrent misses of this key in this process share one body. A leader that is
     // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
-    let (leader, takeover) = match cache.inner.flights.join::<V>(key) {
+    let (leader, takeover) = match cache.inner.flights.join::<Shared<V>>(key) {
         Joined::Leader(leader) => (Some(leader), false),
         Joined::Waiter(waiter) => match waiter.wait().await {
-            Waited::Value(value) => {
+            Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
                 cache.count_coalesced();
-                return from_value(value);
+                return from_value(shared.value);
             }
+            // An invalidation came after the leader read or computed its value: this caller
+            // may have started after it, so it reads again, without a flight.
+            Waited::Value(_) => (None, false),
             Waited::Lead(leader) => (Some(leader), true),
             Waited::RunYourself => (None, false),
         },
@@ -150,6 +156,11 @@ where
     fill_site.takeover = takeover;
     // What the GET found is only current for a caller that did not wait.
     let fresh_read = leader.is_some() && !takeover;
+    let read_mark = if fresh_read {
+        start_mark
+    } else {
+        cache.invalidation_mark(key)
+    };
     let read = match peeked {
         // The store failed: run the body without it (the error is counted and logged). The
         // callers waiting on this one get its value rather than asking the failing store
@@ -167,56 +178,68 @@ where
     let (fill, stale) = match read {
         Ok(read) => match read.fresh {
             Some(value) => {
-                if let Some(leader) = leader {
-                    leader.finish(&value);
-                }
+                share(leader, &value, read_mark);
                 return from_value(value);
             }
             None => (read.fill, read.stale),
         },
         Err(()) => {
-            let mark = cache.invalidation_mark();
+            let mark = cache.invalidation_mark(key);
             let result = body.await;
-            if let Some(leader) = leader {
-                match cacheable(&result) {
-                    // Not if an invalidation came while the body ran: a caller that joined
-                    // after it must not get a value computed before it.
-                    Some(value) if cache.invalidation_mark() == mark => leader.finish(value),
-                    _ => leader.fail(),
-                }
+            match cacheable(&result) {
+                Some(value) => share(leader, value, mark),
+                None => fail(leader),
             }
             return result;
         }
     };
     let mut pending = Pending::new(cache, key, fill);
-    let mark = cache.invalidation_mark();
+    let mark = cache.invalidation_mark(key);
     let result = body.await;
     if let Some(stale) = stale.filter(|_| failed(&result)) {
         // `stale_if_error`: the body failed and a stale value exists: serve it, keep it.
         drop(pending);
-        if let Some(leader) = leader {
-            leader.finish(&stale);
-        }
+        share(leader, &stale, read_mark);
         cache.count_stale_served();
         return from_value(stale);
     }
     let value = cacheable(&result);
-    // Shared with the waiting callers only if no invalidation came while the body ran (a
-    // caller that joined after it must not get a value computed before it): the fill lease
-    // knows, and without one, this process's record of invalidations decides.
-    let shareable = match cache.fill(key, pending.take(), value, &fill_site).await {
-        Some(stored) => stored,
-        None => cache.invalidation_mark() == mark,
-    };
-    if let Some(leader) = leader {
-        match value {
-            Some(value) if shareable => leader.finish(value),
-            // Errors are not shared (each waiter runs its own body), and neither is a value
-            // an invalidation overtook: a waiter may have joined after that invalidation.
-            _ => leader.fail(),
-        }
+    let verdict = cache.fill(key, pending.take(), value, &fill_site).await;
+    match value {
+        // The lease saw an invalidation while the body ran: never shared.
+        Some(_) if verdict == Some(false) => fail(leader),
+        Some(value) => share(leader, value, mark),
+        // Errors are not shared: each waiter runs its own body.
+        None => fail(leader),
     }
     result
+}
+
+/// A value handed to the callers waiting on a miss, with the [invalidation
+/// mark](Cache::invalidation_mark) taken before its source was read (or its body ran). A
+/// waiter takes it only if the mark has not moved since: otherwise an invalidation came after
+/// the value was read, and the waiter, which may have started after that invalidation,
+/// reads again. (Checking on the leader's side instead leaves a window between its check and
+/// the hand-over in which an invalidation and a new waiter can both arrive.)
+#[derive(Clone)]
+struct Shared<V> {
+    value: V,
+    mark: u64,
+}
+
+fn share<V: CacheValue>(leader: Option<Leader<Shared<V>>>, value: &V, mark: u64) {
+    if let Some(leader) = leader {
+        leader.finish(&Shared {
+            value: value.clone(),
+            mark,
+        });
+    }
+}
+
+fn fail<V>(leader: Option<Leader<Shared<V>>>) {
+    if let Some(leader) = leader {
+        leader.fail();
+    }
 }
 
 /// The detached call: hits inline (starting a refresh if one is due), a miss on a spawned

@@ -158,7 +158,11 @@ impl Cache {
 
     pub(crate) async fn invalidate_tag_now(&self, tag: &str) -> Result<u64> {
         match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.remove_tag(tag)),
+            Backend::Memory(mem) => {
+                let deleted = mem.remove_tag(tag);
+                self.inner.marks.everything();
+                Ok(deleted)
+            }
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => {
                 let deleted = redis

@@ -60,6 +60,7 @@ mod flight;
 mod global;
 mod invalidate;
 pub mod key;
+mod marks;
 mod pattern;
 mod peek;
 mod refresh;

@@ -12,7 +12,7 @@
 
 use std::sync::atomic::{
     AtomicBool, AtomicU64,
-    Ordering::{Acquire, Relaxed, Release},
+    Ordering::{Relaxed, SeqCst},
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,22 +95,16 @@ impl Cache {
         Some(value)
     }
 
-    /// Changes whenever this cache invalidates something, or hears of an invalidation on the
-    /// backplane: a value computed while it did not change may be shared with the callers
-    /// waiting on it even when the store could not vouch for it (no fill lease).
-    pub(crate) fn invalidation_mark(&self) -> u64 {
-        self.inner
-            .invalidations
-            .load(Acquire)
-            .wrapping_add(self.l1_epoch())
+    /// The invalidation mark of `key` (see [`marks`](crate::marks)): a value read or computed
+    /// while it did not move may be handed to callers waiting on the same miss.
+    #[inline]
+    pub(crate) fn invalidation_mark(&self, key: &str) -> u64 {
+        self.inner.marks.of(key)
     }
 
     /// The invalidation count, taken before a Redis read or write whose value may go to L1.
     pub(crate) fn l1_epoch(&self) -> u64 {
-        self.inner
-            .l1
-            .as_ref()
-            .map_or(0, |l1| l1.epoch.load(Acquire))
+        self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.load(SeqCst))
     }
 
     /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
@@ -129,7 +123,7 @@ impl Cache {
         let Some(l1) = self.writable_l1() else {
             return;
         };
-        if l1.epoch.load(Acquire) != epoch {
+        if l1.epoch.load(SeqCst) != epoch {
             return;
         }
         let ttl = ttl.min(cap.unwrap_or(l1.ttl));
@@ -139,16 +133,21 @@ impl Cache {
         let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
         l1.store
             .insert(key, MemEntry::new(bytes, Some(typed), ttl).with_tags(tags));
+        // An invalidation between the check above and the insert would have found nothing
+        // to drop: look again, and take the copy back (at worst a miss).
+        if l1.epoch.load(SeqCst) != epoch {
+            l1.store.remove(key);
+        }
     }
 
     /// Drops matching L1 entries here and, through the backplane, in every process.
     /// A failed publish is counted and logged: other processes then serve their copy for
     /// at most their L1 TTL.
     pub(crate) async fn forget(&self, what: Forget<'_>) {
-        self.inner.invalidations.fetch_add(1, Release);
+        what.mark(&self.inner.marks);
         // Other processes may keep L1 copies even when this cache keeps none: always publish.
         if let Some(l1) = &self.inner.l1 {
-            l1.epoch.fetch_add(1, Release);
+            l1.epoch.fetch_add(1, SeqCst);
             what.apply(&l1.store);
         }
         #[cfg(feature = "redis")]
