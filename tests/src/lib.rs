@@ -8,6 +8,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cluster;
 pub mod example;
 pub mod fixture;
 pub mod redis_server;

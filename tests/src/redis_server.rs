@@ -303,7 +303,7 @@ fn answers_ping(port: u16) -> bool {
     matches!(stream.read(&mut buf), Ok(n) if n > 0)
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

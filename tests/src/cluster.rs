@@ -1,0 +1,387 @@
+//! A local Redis Cluster of real `redis-server` processes on free loopback ports, with no
+//! persistence, killed when dropped.
+//!
+//! Every node, and the `redis-cli --cluster create` that joins them, runs in one process
+//! group led by a small watchdog (`sh`) that blocks reading a pipe from this process. When the
+//! test binary exits without dropping the cluster (one kept in a `static OnceLock`, or a
+//! crash), the pipe closes and the watchdog kills the whole group and removes the temp dir,
+//! so no `redis-server` outlives the tests.
+
+use crate::redis_server::{free_port, spawn_until_ready, INSTALL_HINT};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+/// How long [`RedisCluster::start`] waits for every node to agree that the cluster is ok.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running Redis Cluster: `masters` masters, each with `replicas_per_master` replicas.
+///
+/// Dropping it kills every node by PID (`SIGKILL`), waits for it and removes the temp dirs.
+pub struct RedisCluster {
+    nodes: Vec<Node>,
+    dir: PathBuf,
+    watchdog: Child,
+    /// Held open for the watchdog: when it closes, the watchdog kills the process group.
+    _watchdog_pipe: Option<ChildStdin>,
+}
+
+struct Node {
+    addr: String,
+    child: Child,
+    dead: bool,
+}
+
+/// One line of `CLUSTER NODES`, as one node sees the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// The node id.
+    pub id: String,
+    /// `127.0.0.1:port` (without the `@busport`).
+    pub addr: String,
+    /// Flags such as `myself`, `master`, `slave`, `fail?`, `fail`.
+    pub flags: Vec<String>,
+    /// For a replica, its master's id.
+    pub master_id: Option<String>,
+    /// Slot ranges it serves, inclusive (`(0, 5460)`); importing/migrating entries are skipped.
+    pub slots: Vec<(u16, u16)>,
+}
+
+impl NodeInfo {
+    /// Flagged `master`, neither `fail` nor `fail?`, and serving at least one slot.
+    pub fn is_serving_master(&self) -> bool {
+        let flagged = |f: &str| self.flags.iter().any(|g| g.starts_with(f));
+        flagged("master") && !flagged("fail") && !self.slots.is_empty()
+    }
+
+    /// How many slots it serves.
+    pub fn slot_count(&self) -> usize {
+        self.slots.iter().map(|(a, b)| usize::from(b - a) + 1).sum()
+    }
+}
+
+impl RedisCluster {
+    /// Starts `masters` (at least 3) masters with `replicas_per_master` replicas each.
+    ///
+    /// Panics with [`INSTALL_HINT`] when `redis-server` or `redis-cli` is missing, and with
+    /// redis-cli's output when the cluster is not ok within 20 s.
+    pub fn start(masters: usize, replicas_per_master: usize) -> RedisCluster {
+        Self::start_with(masters, replicas_per_master, &[])
+    }
+
+    /// [`start`](RedisCluster::start) with extra `redis-server` arguments for every node,
+    /// e.g. `["--cluster-node-timeout", "2000"]`.
+    pub fn start_with(masters: usize, replicas_per_master: usize, extra: &[&str]) -> RedisCluster {
+        assert!(
+            masters >= 3,
+            "a Redis Cluster needs at least 3 masters, not {masters}"
+        );
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "cache-tests-cluster-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        // `$0` is the dir; `kill 0` signals the watchdog's own group (every node), itself last.
+        let mut watchdog = Command::new("sh")
+            .args(["-c", r#"read line; rm -rf "$0"; kill -KILL 0"#])
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning the watchdog shell: {e}"));
+        let pipe = watchdog.stdin.take();
+        let mut cluster = RedisCluster {
+            nodes: Vec::new(),
+            dir,
+            watchdog,
+            _watchdog_pipe: pipe,
+        };
+        for _ in 0..masters * (1 + replicas_per_master) {
+            let node = cluster.start_node(extra);
+            cluster.nodes.push(node);
+        }
+        let created = cluster.create(replicas_per_master);
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            match cluster.check_ready(masters, replicas_per_master) {
+                Ok(()) => return cluster,
+                Err(why) if Instant::now() >= deadline => panic!(
+                    "Redis Cluster ({masters} masters, {replicas_per_master} replicas each) \
+                     not ready within {READY_TIMEOUT:?}: {why}\nredis-cli output:\n{created}"
+                ),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    fn group(&self) -> i32 {
+        i32::try_from(self.watchdog.id()).unwrap_or_else(|e| panic!("watchdog pid: {e}"))
+    }
+
+    /// Starts one cluster-enabled node on a free port `P` whose bus port `P + 10000` is free.
+    fn start_node(&self, extra: &[&str]) -> Node {
+        let mut last_err = String::from("no free port pair found");
+        for _ in 0..20 {
+            let port = free_port();
+            if port > 55535 || TcpListener::bind(("127.0.0.1", port + 10000)).is_err() {
+                continue;
+            }
+            let dir = self.dir.join(port.to_string());
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+            let mut command = Command::new("redis-server");
+            command
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+                .arg("--dir")
+                .arg(&dir)
+                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                .arg(dir.join("nodes.conf"))
+                // A replica's first sync starts at once instead of after 5 s.
+                .args(["--repl-diskless-sync-delay", "0"])
+                .args(extra)
+                .process_group(self.group());
+            match spawn_until_ready(command, &format!("cluster node on port {port}")) {
+                Ok(child) => {
+                    return Node {
+                        addr: format!("127.0.0.1:{port}"),
+                        child,
+                        dead: false,
+                    }
+                }
+                Err(e) => last_err = e,
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        panic!("could not start a cluster node: {last_err}");
+    }
+
+    /// Runs `redis-cli --cluster create` (30 s at most) and returns its output.
+    fn create(&self, replicas: usize) -> String {
+        let log_path = self.dir.join("create.log");
+        let log = std::fs::File::create(&log_path).unwrap_or_else(|e| panic!("create.log: {e}"));
+        let log2 = log
+            .try_clone()
+            .unwrap_or_else(|e| panic!("create.log: {e}"));
+        let spawned = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(self.nodes.iter().map(|n| n.addr.as_str()))
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .process_group(self.group())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
+            Err(e) => panic!("spawning redis-cli: {e}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            match child.try_wait() {
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Ok(Some(status)) => break Some(status),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        let out = std::fs::read_to_string(&log_path).unwrap_or_default();
+        match status {
+            Some(s) if s.success() && out.contains("[OK] All 16384 slots covered") => out,
+            Some(s) => panic!("redis-cli --cluster create failed ({s}):\n{out}"),
+            None => panic!("redis-cli --cluster create did not finish within 30 s:\n{out}"),
+        }
+    }
+
+    /// Whether every running node sees all nodes, all slots, `cluster_state:ok`, `masters`
+    /// masters with `replicas` replicas each, and whether every replica's link is up.
+    fn check_ready(&self, masters: usize, replicas: usize) -> Result<(), String> {
+        let has = |text: &str, want: &str| text.lines().any(|l| l.trim() == want);
+        let nodes = self.nodes();
+        for addr in &nodes {
+            let err = |e: redis::RedisError| format!("{addr}: {e}");
+            let info: String = node_query(addr, &["CLUSTER", "INFO"]).map_err(err)?;
+            let known = format!("cluster_known_nodes:{}", nodes.len());
+            for want in ["cluster_state:ok", "cluster_slots_assigned:16384", &known] {
+                if !has(&info, want) {
+                    return Err(format!("{addr} has no {want} in CLUSTER INFO:\n{info}"));
+                }
+            }
+            let topology = topology_seen_by(addr).map_err(err)?;
+            let serving: Vec<&NodeInfo> =
+                topology.iter().filter(|n| n.is_serving_master()).collect();
+            let attached = |m: &NodeInfo| {
+                let of_m = |n: &&NodeInfo| n.master_id.as_deref() == Some(m.id.as_str());
+                topology.iter().filter(of_m).count()
+            };
+            if serving.len() != masters || serving.iter().any(|m| attached(m) != replicas) {
+                return Err(format!(
+                    "{addr} sees no {masters}×{replicas} cluster: {topology:#?}"
+                ));
+            }
+            let me = topology
+                .iter()
+                .find(|n| n.flags.iter().any(|f| f == "myself"));
+            let want = match me.and_then(|n| n.master_id.as_ref()) {
+                Some(_) => "master_link_status:up".to_owned(),
+                None => format!("connected_slaves:{replicas}"),
+            };
+            let replication: String = node_query(addr, &["INFO", "replication"]).map_err(err)?;
+            if !has(&replication, &want) {
+                return Err(format!(
+                    "{addr} has no {want} in INFO replication:\n{replication}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `127.0.0.1:port` of every node still running (not [`kill_node`](RedisCluster::kill_node)ed),
+    /// in start order.
+    pub fn nodes(&self) -> Vec<String> {
+        self.running().map(|n| n.addr.clone()).collect()
+    }
+
+    /// `redis://127.0.0.1:port` of every running node: the seed list for a cluster client.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes()
+            .iter()
+            .map(|a| format!("redis://{a}"))
+            .collect()
+    }
+
+    /// The PIDs of every running node.
+    pub fn pids(&self) -> Vec<u32> {
+        self.running().map(|n| n.child.id()).collect()
+    }
+
+    fn running(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(|n| !n.dead)
+    }
+
+    /// `CLUSTER NODES` as seen now by the first running node that answers.
+    pub fn topology(&self) -> Vec<NodeInfo> {
+        let mut errors = Vec::new();
+        for addr in self.nodes() {
+            match topology_seen_by(&addr) {
+                Ok(topology) => return topology,
+                Err(e) => errors.push(format!("{addr}: {e}")),
+            }
+        }
+        panic!("no cluster node answers CLUSTER NODES: {errors:?}");
+    }
+
+    /// The running nodes that are masters serving slots right now (read from `CLUSTER NODES`
+    /// at call time: a failover changes it), in start order.
+    pub fn masters(&self) -> Vec<String> {
+        let topology = self.topology();
+        self.nodes()
+            .into_iter()
+            .filter(|a| {
+                topology
+                    .iter()
+                    .any(|n| &n.addr == a && n.is_serving_master())
+            })
+            .collect()
+    }
+
+    /// `FLUSHDB` on every current master (replicas follow by replication).
+    pub fn flush_all(&self) {
+        for addr in self.masters() {
+            let _: () = node_query(&addr, &["FLUSHDB"])
+                .unwrap_or_else(|e| panic!("FLUSHDB on {addr}: {e}"));
+        }
+    }
+
+    /// Kills the running node at `addr` (`SIGKILL` by PID) and waits until it is gone.
+    pub fn kill_node(&mut self, addr: &str) {
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.addr == addr && !n.dead)
+            .unwrap_or_else(|| panic!("kill_node({addr}): no running node there"));
+        let _ = node.child.kill();
+        let status = node
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("waiting for node {addr}: {e}"));
+        assert!(
+            !status.success(),
+            "cluster node {addr} exited by itself ({status}) before it was killed"
+        );
+        node.dead = true;
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in self.nodes.iter_mut().filter(|n| !n.dead) {
+            let _ = node.child.kill();
+            let _ = node.child.wait();
+        }
+        // Every node is reaped: the watchdog has nothing left to do.
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A plain connection to one node, with 2 s connect and read timeouts.
+pub fn node_connection(addr: &str) -> redis::RedisResult<redis::Connection> {
+    let conn = redis::Client::open(format!("redis://{addr}"))?
+        .get_connection_with_timeout(Duration::from_secs(2))?;
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+    Ok(conn)
+}
+
+/// Runs one command (`["CLUSTER", "INFO"]`) on one node over a fresh connection.
+pub fn node_query<T: redis::FromRedisValue>(addr: &str, args: &[&str]) -> redis::RedisResult<T> {
+    let mut cmd = redis::Cmd::new();
+    for arg in args {
+        cmd.arg(*arg);
+    }
+    cmd.query(&mut node_connection(addr)?)
+}
+
+/// `CLUSTER NODES` as `addr` sees it.
+pub fn topology_seen_by(addr: &str) -> redis::RedisResult<Vec<NodeInfo>> {
+    let text: String = node_query(addr, &["CLUSTER", "NODES"])?;
+    Ok(text.lines().filter_map(parse_node_line).collect())
+}
+
+/// `<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slot>...`
+fn parse_node_line(line: &str) -> Option<NodeInfo> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    if fields.len() < 8 {
+        return None;
+    }
+    let addr = fields[1].split(['@', ',']).next()?.to_owned();
+    let slots = fields[8..]
+        .iter()
+        .filter(|s| !s.starts_with('['))
+        .filter_map(|s| match s.split_once('-') {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => s.parse().ok().map(|one| (one, one)),
+        })
+        .collect();
+    Some(NodeInfo {
+        id: fields[0].to_owned(),
+        addr,
+        flags: fields[2].split(',').map(str::to_owned).collect(),
+        master_id: (fields[3] != "-").then(|| fields[3].to_owned()),
+        slots,
+    })
+}
