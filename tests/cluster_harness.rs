@@ -8,23 +8,13 @@
 use cache_tests::cluster::{node_connection, node_query, topology_seen_by, RedisCluster};
 use redis::AsyncCommands;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// One 3-master cluster for the whole binary (its watchdog kills it when the binary exits).
-static SHARED: OnceLock<RedisCluster> = OnceLock::new();
 /// Held by the tests that flush the shared cluster and count its keys.
 static CLEAN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn shared() -> &'static RedisCluster {
-    tokio::task::block_in_place(|| {
-        SHARED.get_or_init(|| {
-            let started = Instant::now();
-            let cluster = RedisCluster::start(3, 0);
-            eprintln!("3-master cluster ready in {:?}", started.elapsed());
-            cluster
-        })
-    })
+    RedisCluster::shared()
 }
 
 async fn cluster_connection(cluster: &RedisCluster) -> redis::cluster_async::ClusterConnection {

@@ -221,3 +221,49 @@ async fn invalid_builder_settings_are_refused() {
         assert_eq!(builder.build().await.unwrap_err().to_string(), expected);
     }
 }
+
+#[tokio::test]
+async fn cluster_nodes_from_the_environment() {
+    // Accepted: host:port and redis://host:port, spaces around entries ignored; the cache
+    // is built lazily (nothing listens there).
+    let cache = from_vars(&[(
+        "REDIS_CLUSTER_NODES",
+        "127.0.0.1:1, redis://127.0.0.1:2 ,localhost:3",
+    )])
+    .unwrap()
+    .build_lazy()
+    .unwrap();
+    assert_eq!(cache.backend(), "redis");
+    let shown = format!("{cache:?}");
+    assert!(
+        shown.contains("redis://127.0.0.1:1,redis://127.0.0.1:2,redis://localhost:3"),
+        "{shown}"
+    );
+
+    for (value, bad) in [
+        ("127.0.0.1:7000,127.0.0.1", "127.0.0.1"),
+        ("127.0.0.1:7000,", ""),
+        ("127.0.0.1:99999", "127.0.0.1:99999"),
+        ("rediss://127.0.0.1:7000", "rediss://127.0.0.1:7000"),
+    ] {
+        assert_eq!(
+            config_error(&[("REDIS_CLUSTER_NODES", value)]),
+            format!(
+                "invalid cache configuration: REDIS_CLUSTER_NODES is not valid: `{bad}` is not a cluster node; expected host:port or redis://host:port"
+            ),
+            "{value}"
+        );
+    }
+    // A password in an entry is not echoed.
+    let text = config_error(&[("REDIS_CLUSTER_NODES", "redis://u:hunter2@h:1")]);
+    assert!(!text.contains("hunter2"), "{text}");
+
+    assert_eq!(
+        config_error(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_CLUSTER_NODES", "127.0.0.1:7000"),
+        ]),
+        "invalid cache configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; pick one: REDIS_URL for a single Redis, REDIS_CLUSTER_NODES for a Redis Cluster"
+    );
+    assert!(cache_runtime::ENV_VARS.contains(&"REDIS_CLUSTER_NODES"));
+}

@@ -98,9 +98,13 @@ impl Drop for Subscriber {
 }
 
 /// Starts the subscriber on the current tokio runtime. `live` is true while subscribed.
+///
+/// It subscribes through the first of `clients` that answers (one per node given). On a
+/// Redis Cluster that is a plain connection to one node, which is enough: a cluster
+/// broadcasts every PUBLISH to all of its nodes.
 #[cfg(feature = "redis")]
 pub(crate) fn subscribe(
-    client: redis::Client,
+    clients: Arc<[redis::Client]>,
     channel: String,
     l1: MemoryStore,
     live: Arc<AtomicBool>,
@@ -111,24 +115,31 @@ pub(crate) fn subscribe(
     Some(Subscriber(handle.spawn(async move {
         let mut backoff = Duration::from_millis(50);
         loop {
-            if let Ok(mut pubsub) = client.get_async_pubsub().await {
-                if pubsub.subscribe(&channel).await.is_ok() {
-                    // Whatever was published while we were away is lost: start empty.
-                    epoch.fetch_add(1, SeqCst);
-                    marks.everything();
-                    l1.clear();
-                    live.store(true, Relaxed);
-                    backoff = Duration::from_millis(50);
-                    let mut messages = pubsub.on_message();
-                    while let Some(message) = messages.next().await {
-                        apply_message(message.get_payload_bytes(), &l1, &epoch, &marks);
+            let mut subscribed = None;
+            for client in clients.iter() {
+                if let Ok(mut pubsub) = client.get_async_pubsub().await {
+                    if pubsub.subscribe(&channel).await.is_ok() {
+                        subscribed = Some(pubsub);
+                        break;
                     }
-                    // The connection ended. L1 is kept (it is cleared when the subscription
-                    // comes back) but skipped, unless the circuit breaker finds Redis down.
-                    live.store(false, Relaxed);
-                    epoch.fetch_add(1, SeqCst);
-                    marks.everything();
                 }
+            }
+            if let Some(mut pubsub) = subscribed {
+                // Whatever was published while we were away is lost: start empty.
+                epoch.fetch_add(1, SeqCst);
+                marks.everything();
+                l1.clear();
+                live.store(true, Relaxed);
+                backoff = Duration::from_millis(50);
+                let mut messages = pubsub.on_message();
+                while let Some(message) = messages.next().await {
+                    apply_message(message.get_payload_bytes(), &l1, &epoch, &marks);
+                }
+                // The connection ended. L1 is kept (it is cleared when the subscription
+                // comes back) but skipped, unless the circuit breaker finds Redis down.
+                live.store(false, Relaxed);
+                epoch.fetch_add(1, SeqCst);
+                marks.everything();
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));

@@ -27,6 +27,7 @@ use crate::store::Backend;
 #[derive(Clone)]
 pub struct CacheBuilder {
     pub(crate) redis_url: Option<String>,
+    pub(crate) cluster_nodes: Option<Vec<String>>,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -56,6 +57,7 @@ impl std::fmt::Debug for CacheBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheBuilder")
             .field("redis_url", &self.redis_url.as_deref().map(redact))
+            .field("cluster_nodes", &self.cluster_nodes)
             .field("prefix", &self.prefix)
             .field("default_ttl", &self.default_ttl)
             .field("max_value_bytes", &self.max_value_bytes)
@@ -134,6 +136,7 @@ impl CacheBuilder {
     pub fn new() -> Self {
         CacheBuilder {
             redis_url: None,
+            cluster_nodes: None,
             prefix: "cache".to_owned(),
             default_ttl: DEFAULT_TTL,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
@@ -163,6 +166,21 @@ impl CacheBuilder {
     /// Use Redis at `url` (`redis://[user:password@]host:port[/db]`) instead of memory.
     pub fn redis_url(mut self, url: impl Into<String>) -> Self {
         self.redis_url = Some(url.into());
+        self
+    }
+
+    /// Use the Redis Cluster these nodes belong to (feature `cluster`): entries `host:port`
+    /// or `redis://host:port`, at least one; the rest of the cluster is discovered from
+    /// them. [`redis_username`](CacheBuilder::redis_username) and
+    /// [`redis_password`](CacheBuilder::redis_password) apply to every node.
+    ///
+    /// Not supported on a cluster yet: tagged writes (`#[cached(tags = ..)]` fills and
+    /// `set_tagged`) fail with [`Error::Store`]; a `#[cached]` call still returns its
+    /// body's value, uncached.
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster_nodes(mut self, nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.cluster_nodes = Some(nodes.into_iter().map(Into::into).collect());
         self
     }
 
@@ -345,6 +363,16 @@ impl CacheBuilder {
     }
 
     fn validate(&self) -> Result<()> {
+        if self.redis_url.is_some() && self.cluster_nodes.is_some() {
+            return Err(Error::config(
+                "redis_url and cluster_nodes are both set; pick one: redis_url for a single Redis, cluster_nodes for a Redis Cluster",
+            ));
+        }
+        if self.cluster_nodes.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::config(
+                "cluster_nodes is empty; give at least one host:port",
+            ));
+        }
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
         }
@@ -441,32 +469,60 @@ impl CacheBuilder {
     pub fn build_lazy(self) -> Result<Cache> {
         self.validate()?;
         let counters = Arc::new(Counters::default());
-        let backend =
-            match &self.redis_url {
-                None => Backend::Memory(self.memory_store(counters.clone())),
-                #[cfg(feature = "redis")]
-                Some(url) => Backend::Redis(crate::store::redis::RedisStore::open(
-                    url,
-                    &self.prefix,
-                    &crate::store::redis::RedisOptions {
-                        connect_timeout: self.connect_timeout,
-                        response_timeout: self.response_timeout,
-                        operation_timeout: self.operation_timeout,
-                        circuit_threshold: self.circuit_threshold,
-                        circuit_cool_down: self.circuit_cool_down,
-                        lease_time: self.lease_time,
-                        username: self.redis_username.clone(),
-                        password: self.redis_password.clone(),
-                        tls_root_cert: self.tls_root_cert.clone(),
-                    },
-                    counters.clone(),
-                )?),
-                #[cfg(not(feature = "redis"))]
-                Some(_) => return Err(Error::config(
+        let backend = match (&self.redis_url, &self.cluster_nodes) {
+            (None, None) => Backend::Memory(self.memory_store(counters.clone())),
+            #[cfg(feature = "redis")]
+            (Some(url), _) => Backend::Redis(crate::store::redis::RedisStore::open(
+                url,
+                &self.prefix,
+                &self.redis_options(),
+                counters.clone(),
+            )?),
+            #[cfg(not(feature = "redis"))]
+            (Some(_), _) => {
+                return Err(Error::config(
                     "a Redis URL is set but cache-runtime was built without its `redis` feature",
-                )),
-            };
+                ))
+            }
+            #[cfg(feature = "cluster")]
+            (None, Some(nodes)) => {
+                let urls = nodes
+                    .iter()
+                    .map(|node| {
+                        crate::store::redis::cluster::node_url(node)
+                            .map_err(|why| Error::config(format_args!("cluster_nodes: {why}")))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Backend::Redis(crate::store::redis::RedisStore::open_cluster(
+                    &urls,
+                    &self.prefix,
+                    &self.redis_options(),
+                    counters.clone(),
+                )?)
+            }
+            #[cfg(not(feature = "cluster"))]
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "Redis Cluster nodes are set but cache-runtime was built without its `cluster` feature",
+                ))
+            }
+        };
         Ok(self.assemble(backend, counters))
+    }
+
+    #[cfg(feature = "redis")]
+    fn redis_options(&self) -> crate::store::redis::RedisOptions {
+        crate::store::redis::RedisOptions {
+            connect_timeout: self.connect_timeout,
+            response_timeout: self.response_timeout,
+            operation_timeout: self.operation_timeout,
+            circuit_threshold: self.circuit_threshold,
+            circuit_cool_down: self.circuit_cool_down,
+            lease_time: self.lease_time,
+            username: self.redis_username.clone(),
+            password: self.redis_password.clone(),
+            tls_root_cert: self.tls_root_cert.clone(),
+        }
     }
 
     /// A memory cache; falls back to the defaults for any invalid setting.
@@ -519,7 +575,7 @@ impl CacheBuilder {
             let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
             let subscriber = crate::backplane::subscribe(
-                redis.client().clone(),
+                redis.clients(),
                 redis.channel(),
                 store.clone(),
                 live.clone(),
@@ -552,7 +608,11 @@ impl CacheBuilder {
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
                 backend,
-                redis_url: self.redis_url.as_deref().map(redact),
+                redis_url: self
+                    .redis_url
+                    .as_deref()
+                    .map(redact)
+                    .or_else(|| self.cluster_nodes.as_ref().map(|n| n.join(","))),
                 prefix: self.prefix,
                 default_ttl: self.default_ttl,
                 max_value_bytes: self.max_value_bytes,

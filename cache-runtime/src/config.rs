@@ -6,8 +6,9 @@ use crate::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 8] = [
+pub const ENV_VARS: [&str; 9] = [
     "REDIS_URL",
+    "REDIS_CLUSTER_NODES",
     "CACHE_PREFIX",
     "CACHE_DEFAULT_TTL",
     "CACHE_MAX_VALUE_BYTES",
@@ -23,6 +24,7 @@ impl CacheBuilder {
     /// | variable | meaning | default |
     /// | --- | --- | --- |
     /// | `REDIS_URL` | Redis to use, e.g. `redis://user:pass@host:6379/0`; unset or empty: memory | memory |
+    /// | `REDIS_CLUSTER_NODES` | a Redis Cluster instead (feature `cluster`): `host:port,host:port`; not together with `REDIS_URL` | unset |
     /// | `CACHE_PREFIX` | key prefix | `cache` |
     /// | `CACHE_DEFAULT_TTL` | default TTL: seconds (`300`) or a duration (`90s`, `10m`, `1h`, `1d`) | `300` |
     /// | `CACHE_MAX_VALUE_BYTES` | largest encoded value cached, in bytes | `8388608` |
@@ -69,6 +71,14 @@ impl CacheBuilder {
                 )));
             }
             builder = builder.redis_url(url);
+        }
+        if let Some(nodes) = get("REDIS_CLUSTER_NODES") {
+            if builder.redis_url.is_some() {
+                return Err(Error::config(
+                    "REDIS_URL and REDIS_CLUSTER_NODES are both set; pick one: REDIS_URL for a single Redis, REDIS_CLUSTER_NODES for a Redis Cluster",
+                ));
+            }
+            builder = cluster_nodes(builder, &nodes)?;
         }
         if let Some(prefix) = get("CACHE_PREFIX") {
             builder = builder.prefix(prefix);
@@ -134,6 +144,27 @@ impl CacheBuilder {
         }
         Ok(builder)
     }
+}
+
+/// `REDIS_CLUSTER_NODES`: comma-separated `host:port` or `redis://host:port`.
+#[cfg(feature = "cluster")]
+fn cluster_nodes(builder: CacheBuilder, nodes: &str) -> Result<CacheBuilder> {
+    let entries = nodes
+        .split(',')
+        .map(|entry| {
+            crate::store::redis::cluster::node_url(entry).map_err(|why| {
+                Error::config(format_args!("REDIS_CLUSTER_NODES is not valid: {why}"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(builder.cluster_nodes(entries))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
+    Err(Error::config(
+        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature",
+    ))
 }
 
 fn redact(url: &str) -> String {

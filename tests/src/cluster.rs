@@ -64,6 +64,25 @@ impl NodeInfo {
 }
 
 impl RedisCluster {
+    /// One 3-master cluster shared by every test of the calling test binary, started on
+    /// first use (its watchdog kills it when the binary exits). Call it from a
+    /// multi-threaded tokio runtime or outside one.
+    pub fn shared() -> &'static RedisCluster {
+        static SHARED: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
+        let start = || {
+            SHARED.get_or_init(|| {
+                let started = std::time::Instant::now();
+                let cluster = RedisCluster::start(3, 0);
+                eprintln!("3-master cluster ready in {:?}", started.elapsed());
+                cluster
+            })
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::block_in_place(start),
+            Err(_) => start(),
+        }
+    }
+
     /// Starts `masters` (at least 3) masters with `replicas_per_master` replicas each.
     ///
     /// Panics with [`INSTALL_HINT`] when `redis-server` or `redis-cli` is missing, and with

@@ -12,7 +12,12 @@ use crate::pattern;
 use crate::stats::{CircuitState, Counters};
 
 pub(crate) mod circuit;
+#[cfg(feature = "cluster")]
+pub(crate) mod cluster;
 pub(crate) mod lease;
+mod redact;
+
+pub(crate) use redact::redact_url;
 
 /// How many keys one SCAN step asks for, and how many keys one UNLINK removes.
 const SCAN_BATCH: usize = 500;
@@ -50,12 +55,61 @@ pub(crate) struct RedisOptions {
     pub(crate) tls_root_cert: Option<Vec<u8>>,
 }
 
-/// The Redis store. Cheap to clone: clones share one multiplexed connection and one
-/// circuit breaker.
+/// The connection every command goes through: one node behind an auto-reconnecting
+/// connection manager, or (feature `cluster`) a Redis Cluster, whose client routes each
+/// command to its slot's master. The single-node path costs one `match` more.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    #[cfg(feature = "cluster")]
+    Cluster(cluster::LazyCluster),
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    #[inline]
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            #[cfg(feature = "cluster")]
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    #[inline]
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "cluster")]
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            #[cfg(feature = "cluster")]
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// The Redis store. Cheap to clone: clones share one multiplexed connection (or one
+/// cluster connection) and one circuit breaker.
+///
+/// On a Redis Cluster the operation deadline and the circuit breaker are still per
+/// [`Cache`](crate::Cache), not per node: one unreachable master can open the circuit for
+/// every key.
 #[derive(Clone)]
 pub(crate) struct RedisStore {
-    conn: ConnectionManager,
-    client: redis::Client,
+    conn: Conn,
+    /// One client per node given (one for a single node): the backplane subscribes through
+    /// the first that answers, and a failed PING is diagnosed with the first.
+    clients: Arc<[redis::Client]>,
     prefix: Arc<str>,
     lease_time: Duration,
     operation_timeout: Duration,
@@ -80,54 +134,6 @@ impl ToRedisArgs for Prefixed<'_> {
 }
 
 impl redis::ToSingleRedisArg for Prefixed<'_> {}
-
-/// Removes passwords from a Redis URL before it goes into a message: the user info up to
-/// the last `@` (even when an unencoded `/`, `?` or `#` in the password ends the URL's
-/// authority early), and `pass=`/`password=` query parameters (unix-socket URLs).
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return if url.contains('@') {
-            "***".to_owned()
-        } else {
-            url.to_owned()
-        };
-    };
-    let mut out = format!("{scheme}://");
-    let after = match rest.rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) if !user.contains(['/', '?', '#']) => {
-                    out.push_str(user);
-                    out.push_str(":***@");
-                }
-                _ => out.push_str("***@"),
-            }
-            &rest[at + 1..]
-        }
-        None => rest,
-    };
-    match after.split_once('?') {
-        Some((path, query)) => {
-            out.push_str(path);
-            out.push('?');
-            let params: Vec<String> = query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _))
-                        if k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password") =>
-                    {
-                        format!("{k}=***")
-                    }
-                    _ => kv.to_owned(),
-                })
-                .collect();
-            out.push_str(&params.join("&"));
-        }
-        None => out.push_str(after),
-    }
-    out
-}
 
 fn store_err(e: redis::RedisError) -> Error {
     Error::store(e)
@@ -214,9 +220,48 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(100));
         let conn =
             ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(store_err)?;
-        Ok(RedisStore {
+        Ok(Self::with_conn(
+            Conn::Single(conn),
+            vec![client],
+            prefix,
+            options,
+            counters,
+        ))
+    }
+
+    /// Opens a lazily connecting store on the Redis Cluster that `nodes` (`redis://host:port`
+    /// URLs, checked by [`cluster::node_url`]) belong to.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn open_cluster(
+        nodes: &[String],
+        prefix: &str,
+        options: &RedisOptions,
+        counters: Arc<Counters>,
+    ) -> Result<Self> {
+        let conn = cluster::LazyCluster::open(nodes, options)?;
+        let clients = nodes
+            .iter()
+            .map(|url| client_for(url, options))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::with_conn(
+            Conn::Cluster(conn),
+            clients,
+            prefix,
+            options,
+            counters,
+        ))
+    }
+
+    fn with_conn(
+        conn: Conn,
+        clients: Vec<redis::Client>,
+        prefix: &str,
+        options: &RedisOptions,
+        counters: Arc<Counters>,
+    ) -> Self {
+        RedisStore {
             conn,
-            client,
+            clients: clients.into(),
             prefix: prefix.into(),
             lease_time: options.lease_time,
             operation_timeout: options.operation_timeout,
@@ -228,7 +273,23 @@ impl RedisStore {
                 counters.clone(),
             )),
             counters,
-        })
+        }
+    }
+
+    /// Whether this store is on a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        match self.conn {
+            Conn::Single(_) => false,
+            #[cfg(feature = "cluster")]
+            Conn::Cluster(_) => true,
+        }
+    }
+
+    /// The error of a write that a Redis Cluster cannot take yet.
+    fn unsupported_on_cluster(what: &str) -> Error {
+        Error::store(format_args!(
+            "{what} is not supported on Redis Cluster yet (tags)"
+        ))
     }
 
     fn key<'a>(&'a self, key: &'a str) -> Prefixed<'a> {
@@ -339,6 +400,10 @@ impl RedisStore {
         ttl: Duration,
         tags: &[String],
     ) -> Result<()> {
+        if self.is_cluster() {
+            // The tag indexes lie in other slots than the entry: one pipeline cannot hold them.
+            return Err(Self::unsupported_on_cluster("a tagged write"));
+        }
         let ttl_ms = ttl_millis(ttl);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -453,10 +518,25 @@ return 0
         self.run(&cmd).await
     }
 
-    /// One pipeline of `SET .. PX` for all items.
+    /// One pipeline of `SET .. PX` for all items (on a cluster, one SET per item, sent
+    /// together under one deadline: a pipeline must stay in one slot).
     pub(crate) async fn set_many(&self, items: &[(&str, &[u8])], ttl: Duration) -> Result<()> {
         if items.is_empty() {
             return Ok(());
+        }
+        if self.is_cluster() {
+            let sets = items.iter().map(|(k, v)| {
+                let mut conn = self.conn.clone();
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(self.key(k)).arg(*v).arg("PX").arg(ttl_millis(ttl));
+                async move { cmd.query_async::<()>(&mut conn).await }
+            });
+            return self
+                .guard(async {
+                    futures_util::future::try_join_all(sets).await?;
+                    Ok(())
+                })
+                .await;
         }
         let mut pipe = redis::pipe();
         for (k, v) in items {
@@ -484,6 +564,10 @@ return 0
     /// SCAN + UNLINK in batches of [`SCAN_BATCH`]; only `*` in `pattern` is a wildcard.
     pub(crate) async fn delete_matching(&self, pattern: &str) -> Result<u64> {
         let glob = pattern::redis_pattern(&self.prefix, pattern);
+        #[cfg(feature = "cluster")]
+        if let Conn::Cluster(cluster) = &self.conn {
+            return self.delete_matching_cluster(cluster, &glob).await;
+        }
         let mut cursor: u64 = 0;
         let mut removed = 0;
         loop {
@@ -508,9 +592,9 @@ return 0
         }
     }
 
-    /// The client, for opening the backplane's subscriber connection.
-    pub(crate) fn client(&self) -> &redis::Client {
-        &self.client
+    /// A client per node given, for opening the backplane's subscriber connection.
+    pub(crate) fn clients(&self) -> Arc<[redis::Client]> {
+        self.clients.clone()
     }
 
     /// The backplane channel: `{prefix}:#backplane`.
@@ -559,8 +643,7 @@ return 0
             .set_connection_timeout(Some(self.connect_timeout))
             .set_response_timeout(Some(self.response_timeout));
         let attempt = async {
-            let mut conn = self
-                .client
+            let mut conn = self.clients[0]
                 .get_multiplexed_async_connection_with_config(&config)
                 .await?;
             redis::cmd("PING").query_async::<Value>(&mut conn).await
@@ -603,45 +686,4 @@ impl Failure {
 
 fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("redis://user:s3cret@host:6379/0"),
-            "redis://user:***@host:6379/0"
-        );
-        assert_eq!(redact_url("redis://:s3cret@host"), "redis://:***@host");
-        assert_eq!(redact_url("redis://s3cret@host"), "redis://***@host");
-        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
-        assert_eq!(redact_url("not a url"), "not a url");
-        // Unencoded `/`, `?`, `#` in the password end the authority early for a URL parser;
-        // the redaction still takes everything up to the last `@`.
-        assert_eq!(
-            redact_url("redis://alice:pw/x@127.0.0.1:1"),
-            "redis://alice:***@127.0.0.1:1"
-        );
-        assert_eq!(
-            redact_url("redis://alice:pw?x@127.0.0.1:1"),
-            "redis://alice:***@127.0.0.1:1"
-        );
-        assert_eq!(
-            redact_url("redis://alice:pw#x@127.0.0.1:1"),
-            "redis://alice:***@127.0.0.1:1"
-        );
-        assert_eq!(redact_url("rediss://u:p%40w@h:1/2"), "rediss://u:***@h:1/2");
-        // Unix sockets take the password as a query parameter.
-        assert_eq!(
-            redact_url("redis+unix:///tmp/r.sock?pass=pw"),
-            "redis+unix:///tmp/r.sock?pass=***"
-        );
-        assert_eq!(
-            redact_url("unix:///tmp/r.sock?db=1&pass=pw&user=u"),
-            "unix:///tmp/r.sock?db=1&pass=***&user=u"
-        );
-    }
 }

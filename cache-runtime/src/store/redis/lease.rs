@@ -153,6 +153,9 @@ impl RedisStore {
     /// Records the leased `key` in each tag's index before its body runs, so that a tag
     /// invalidation from now on deletes the lease (and so refuses the fill).
     pub(crate) async fn register_fill(&self, key: &str, tags: &[String]) -> Result<()> {
+        if self.is_cluster() && !tags.is_empty() {
+            return Err(Self::unsupported_on_cluster("a tagged fill"));
+        }
         let until = now_ms().saturating_add(ttl_millis(self.lease_time));
         let lease_ms = ttl_millis(self.lease_time);
         let mut pipe = redis::pipe();
@@ -201,6 +204,10 @@ impl RedisStore {
         ttl: Duration,
         tags: &[String],
     ) -> Result<bool> {
+        if self.is_cluster() && !tags.is_empty() {
+            // The script's keys would span the entry's slot and its tag indexes' slots.
+            return Err(Self::unsupported_on_cluster("a tagged fill"));
+        }
         let ttl_ms = ttl_millis(ttl);
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));

@@ -1,0 +1,250 @@
+//! Redis Cluster (feature `cluster`): the cluster connection behind [`Conn`](super::Conn),
+//! and the per-master SCAN of [`delete_matching`](super::RedisStore::delete_matching).
+//!
+//! redis-rs routes every keyed command to its slot's master and splits MGET and UNLINK
+//! per slot; pipelines and scripts must stay in one slot, so the store refuses tagged
+//! writes on a cluster (their tag indexes lie in other slots) and sends `set_many` as one
+//! SET per item. SCAN is not routed by the client (it would reach one random node), so a
+//! clear scans every master with its own cursor.
+//!
+//! The operation deadline and the circuit breaker stay per [`Cache`](crate::Cache), as for
+//! a single node: one unreachable master opens the circuit for every key.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use redis::aio::ConnectionLike;
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, RedisFuture, Value};
+
+use super::{RedisOptions, RedisStore, SCAN_BATCH};
+use crate::error::{Error, Result};
+
+/// A cluster connection made on first use (connecting spawns a task, which needs the tokio
+/// runtime that `build_lazy` may not run on). Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct LazyCluster(Arc<Shared>);
+
+struct Shared {
+    client: ClusterClient,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    conn: OnceLock<ClusterConnection>,
+}
+
+/// `host:port` or `redis://host:port` as a `redis://` URL; anything else is refused.
+pub(crate) fn node_url(entry: &str) -> std::result::Result<String, String> {
+    let entry = entry.trim();
+    let rest = entry.strip_prefix("redis://").unwrap_or(entry);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let valid = match rest.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && !host.contains(['/', '@', '?', '#', ' '])
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        None => false,
+    };
+    if valid {
+        Ok(format!("redis://{rest}"))
+    } else {
+        Err(format!(
+            "`{}` is not a cluster node; expected host:port or redis://host:port",
+            super::redact_url(entry)
+        ))
+    }
+}
+
+impl LazyCluster {
+    /// The client for `nodes` (already checked by [`node_url`]), with a small retry count:
+    /// redis-rs's default retries with a backoff could stall one call for seconds.
+    pub(crate) fn open(nodes: &[String], options: &RedisOptions) -> Result<Self> {
+        let mut builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+            .connection_timeout(options.connect_timeout)
+            .response_timeout(options.response_timeout)
+            .retries(1)
+            .min_retry_wait(10)
+            .max_retry_wait(100);
+        if let Some(user) = &options.username {
+            builder = builder.username(user);
+        }
+        if let Some(password) = &options.password {
+            builder = builder.password(password);
+        }
+        let client = builder.build().map_err(|e| {
+            Error::config(format_args!("invalid Redis Cluster nodes {nodes:?}: {e}"))
+        })?;
+        Ok(LazyCluster(Arc::new(Shared {
+            client,
+            connect_timeout: options.connect_timeout,
+            response_timeout: options.response_timeout,
+            conn: OnceLock::new(),
+        })))
+    }
+
+    fn conn(&self) -> ClusterConnection {
+        let shared = &self.0;
+        shared
+            .conn
+            .get_or_init(|| {
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(shared.connect_timeout)
+                    .set_response_timeout(shared.response_timeout);
+                shared
+                    .client
+                    .get_pending_async_connection_with_config(config)
+            })
+            .clone()
+    }
+
+    /// `cmd` sent to the node at `host:port`.
+    pub(crate) async fn route_to(
+        &self,
+        cmd: &Cmd,
+        host: &str,
+        port: u16,
+    ) -> redis::RedisResult<Value> {
+        let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+            host: host.to_owned(),
+            port,
+        });
+        self.conn().route_command(cmd.clone(), routing).await
+    }
+
+    /// `cmd` sent to any one node.
+    pub(crate) async fn route_random(&self, cmd: &Cmd) -> redis::RedisResult<Value> {
+        let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+        self.conn().route_command(cmd.clone(), routing).await
+    }
+}
+
+impl ConnectionLike for LazyCluster {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let mut conn = self.conn();
+        Box::pin(async move { conn.req_packed_command(cmd).await })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let mut conn = self.conn();
+        Box::pin(async move { conn.req_packed_commands(pipeline, offset, count).await })
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
+
+/// The serving masters in a `CLUSTER NODES` reply, as `(host, port)`: flagged `master`,
+/// not failed, without a missing address, and serving at least one slot.
+pub(crate) fn masters(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let flags = fields.get(2)?;
+            let serving = flags.split(',').any(|f| f == "master")
+                && !flags
+                    .split(',')
+                    .any(|f| f.starts_with("fail") || f == "noaddr" || f == "handshake")
+                && fields.len() > 8;
+            if !serving {
+                return None;
+            }
+            // `ip:port@cport[,hostname]`
+            let addr = fields.get(1)?.split('@').next()?;
+            let (host, port) = addr.rsplit_once(':')?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .collect()
+}
+
+impl RedisStore {
+    /// On a cluster, [`delete_matching`](RedisStore::delete_matching) on every serving
+    /// master (from `CLUSTER NODES`), each SCAN cursor continued on its own node; the found
+    /// keys are UNLINKed through the cluster client, which splits them per slot. A master
+    /// that joins or a slot that moves during the clear is not followed.
+    pub(super) async fn delete_matching_cluster(
+        &self,
+        cluster: &LazyCluster,
+        glob: &str,
+    ) -> Result<u64> {
+        fn parse<T: redis::FromRedisValue>(v: Value) -> Result<T> {
+            redis::from_redis_value(v).map_err(|e| Error::store(e.to_string()))
+        }
+        let nodes: String = parse(
+            self.guard(cluster.route_random(redis::cmd("CLUSTER").arg("NODES")))
+                .await?,
+        )?;
+        let masters = masters(&nodes);
+        if masters.is_empty() {
+            return Err(Error::store(
+                "CLUSTER NODES lists no serving master: the cluster cannot be cleared",
+            ));
+        }
+        let mut removed = 0;
+        for (host, port) in &masters {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor)
+                    .arg("MATCH")
+                    .arg(glob)
+                    .arg("COUNT")
+                    .arg(SCAN_BATCH);
+                let (next, keys): (u64, Vec<Vec<u8>>) =
+                    parse(self.guard(cluster.route_to(&scan, host, *port)).await?)?;
+                if !keys.is_empty() {
+                    let n: u64 = self.run(redis::cmd("UNLINK").arg(&keys)).await?;
+                    removed += n;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_entries() {
+        assert_eq!(
+            node_url("127.0.0.1:7000").as_deref(),
+            Ok("redis://127.0.0.1:7000")
+        );
+        assert_eq!(node_url(" redis://h:1 ").as_deref(), Ok("redis://h:1"));
+        for bad in ["", "h", "h:", ":1", "h:0", "h:x", "rediss://h:1", "u:p@h:1"] {
+            assert!(node_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn masters_from_cluster_nodes() {
+        let reply = "\
+a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
+b 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-10922
+c 127.0.0.1:7002@17002,host master,fail - 0 0 3 connected 10923-16383
+d 127.0.0.1:7003@17003 slave a 0 0 1 connected
+e 127.0.0.1:7004@17004 master - 0 0 4 connected
+";
+        assert_eq!(
+            masters(reply),
+            vec![
+                ("127.0.0.1".to_owned(), 7000),
+                ("127.0.0.1".to_owned(), 7001)
+            ]
+        );
+    }
+}
