@@ -81,10 +81,10 @@ async fn double(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
 #[cache_invalidate(double(id), cache = cache)]
 async fn double_changed(id: u64, cache: &Cache) {}
 
-#[cached(namespace = "cl.tagged", cache = cache, skip(cache, calls), tags = ["t"])]
-async fn tagged(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+#[cached(namespace = "cl.tagged", cache = cache, skip(cache, calls), tags = ["group:{group}"])]
+async fn tagged(id: u64, group: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
     calls.fetch_add(1, SeqCst);
-    id + 1
+    id + group
 }
 
 /// A `#[cached]` fn misses, then hits, with exact counts; the entry sits in its slot's
@@ -251,23 +251,55 @@ async fn clear_pattern_reaches_every_master() {
     );
 }
 
-/// Tagged writes are refused on a cluster, clearly: `set_tagged` is an error naming the
-/// limitation, and a tagged `#[cached]` fn still returns its body's value, uncached.
+/// Tags on a cluster: the entries of one tag live on every master, and the tag's index in
+/// a slot of its own; invalidating the tag drops exactly its entries, wherever they are.
 #[tokio::test(flavor = "multi_thread")]
-async fn tagged_writes_are_refused() {
+async fn tags_span_every_master() {
     let cluster = shared();
     let _clean = CLEAN.lock().await;
     cluster.flush_all();
     let cache = cluster_cache(cluster, "clt").await;
     let calls = AtomicUsize::new(0);
-    assert_eq!(bounded("tagged", tagged(1, &cache, &calls)).await, 2);
-    assert_eq!(bounded("tagged", tagged(1, &cache, &calls)).await, 2);
-    assert_eq!(calls.load(SeqCst), 2, "a tagged fill was stored");
+    let ids = |group: u64| (0..if group == 1 { 200 } else { 50 }).map(move |i| (i, group));
+    for (id, group) in ids(1).chain(ids(2)) {
+        assert_eq!(
+            bounded("miss", tagged(id, group, &cache, &calls)).await,
+            id + group
+        );
+    }
+    for (id, group) in ids(1).chain(ids(2)) {
+        assert_eq!(
+            bounded("hit", tagged(id, group, &cache, &calls)).await,
+            id + group
+        );
+    }
+    assert_eq!(calls.load(SeqCst), 250);
     let stats = cache.stats();
-    assert_eq!(stats.hits, 0);
-    assert_eq!(stats.errors, 2);
-    let total: u64 = cluster.masters().iter().map(|m| dbsize(m)).sum();
-    assert_eq!(total, 0, "the refused fills left keys behind");
+    assert_eq!((stats.misses, stats.hits, stats.writes), (250, 250, 250));
+    for master in cluster.masters() {
+        assert!(dbsize(&master) > 0, "{master} holds no entry");
+    }
+    // A manual tagged write lands in the same index.
+    cache
+        .set_with_tags("extra", &1u8, None, &["group:1"])
+        .await
+        .unwrap();
+    assert_eq!(
+        bounded("invalidate", cache.invalidate_tag("group:1"))
+            .await
+            .unwrap(),
+        201
+    );
+    assert_eq!(cache.get::<u8>("extra").await.unwrap(), None);
+    for (id, group) in ids(1).chain(ids(2)) {
+        assert_eq!(
+            bounded("again", tagged(id, group, &cache, &calls)).await,
+            id + group
+        );
+    }
+    // Group 1 ran again; group 2 still hit.
+    assert_eq!(calls.load(SeqCst), 450);
+    assert_eq!(cache.stats().errors, 0);
 }
 
 /// Nodes on unused ports: the cache is built (fail-open by default) and a `#[cached]` call

@@ -254,7 +254,6 @@ impl Cache {
         stale: &mut Option<T>,
         got: Option<Got>,
     ) -> Result<(Option<T>, Fill)> {
-        let tags = site.tags;
         // Hits are a plain GET: the lease is only taken once the GET missed (or found
         // an unreadable entry, which `decode_or_drop` deletes).
         let (found, epoch) = match got {
@@ -270,7 +269,7 @@ impl Cache {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),
                         // Released meanwhile: take a lease the usual way.
-                        Ok(None) => self.lease_redis(redis, key, tags).await?,
+                        Ok(None) => self.lease_redis(redis, key, site).await?,
                         Err(e) => return Err(self.failed("get", e)),
                     }
                 } else {
@@ -289,9 +288,9 @@ impl Cache {
                     }
                     (Some(value), Fill::Skip)
                 }
-                None => self.lease_redis(redis, key, tags).await?,
+                None => self.lease_redis(redis, key, site).await?,
             },
-            Ok(None) => self.lease_redis(redis, key, tags).await?,
+            Ok(None) => self.lease_redis(redis, key, site).await?,
             Err(e) => return Err(self.failed("get", e)),
         })
     }
@@ -335,14 +334,15 @@ impl Cache {
         &self,
         redis: &crate::store::redis::RedisStore,
         key: &str,
-        tags: &[String],
+        site: &FillSite<'_>,
     ) -> Result<(Option<T>, Fill)> {
+        let tags = site.tags;
         match redis.read_or_lease(key).await {
             Ok(redis_lease::Read::Value(bytes)) => {
                 Ok((self.decode_or_drop::<T>(key, &bytes).await, Fill::Skip))
             }
             Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
-                match redis.register_fill(key, tags).await {
+                match redis.register_fill(key, tags, site.ttl).await {
                     Ok(()) => Ok((None, Fill::Redis(lease))),
                     Err(e) => {
                         // Unregistered, a tag invalidation could miss this fill.

@@ -16,6 +16,7 @@ pub(crate) mod circuit;
 pub(crate) mod cluster;
 pub(crate) mod lease;
 mod redact;
+mod tags;
 
 pub(crate) use redact::redact_url;
 
@@ -285,13 +286,6 @@ impl RedisStore {
         }
     }
 
-    /// The error of a write that a Redis Cluster cannot take yet.
-    fn unsupported_on_cluster(what: &str) -> Error {
-        Error::store(format_args!(
-            "{what} is not supported on Redis Cluster yet (tags)"
-        ))
-    }
-
     fn key<'a>(&'a self, key: &'a str) -> Prefixed<'a> {
         Prefixed(&self.prefix, key)
     }
@@ -401,8 +395,10 @@ impl RedisStore {
         tags: &[String],
     ) -> Result<()> {
         if self.is_cluster() {
-            // The tag indexes lie in other slots than the entry: one pipeline cannot hold them.
-            return Err(Self::unsupported_on_cluster("a tagged write"));
+            // The tag indexes lie in other slots than the entry: the SET, then one
+            // single-slot pipeline per index.
+            self.set(key, value, ttl).await?;
+            return self.index_per_slot(key, tags, ttl).await;
         }
         let ttl_ms = ttl_millis(ttl);
         let now_ms = std::time::SystemTime::now()

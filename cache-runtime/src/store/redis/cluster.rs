@@ -2,9 +2,9 @@
 //! and the per-master SCAN of [`delete_matching`](super::RedisStore::delete_matching).
 //!
 //! redis-rs routes every keyed command to its slot's master and splits MGET and UNLINK
-//! per slot; pipelines and scripts must stay in one slot, so the store refuses tagged
-//! writes on a cluster (their tag indexes lie in other slots) and sends `set_many` as one
-//! SET per item. SCAN is not routed by the client (it would reach one random node), so a
+//! per slot; pipelines and scripts must stay in one slot, so on a cluster a tagged write
+//! or fill touches the entry, then each tag index in a pipeline of its own (an index lies in
+//! its own slot), and `set_many` is one SET per item. SCAN is not routed by the client (it would reach one random node), so a
 //! clear scans every master with its own cursor.
 //!
 //! The operation deadline and the circuit breaker stay per [`Cache`](crate::Cache), as for

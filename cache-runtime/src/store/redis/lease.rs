@@ -152,9 +152,20 @@ impl RedisStore {
 
     /// Records the leased `key` in each tag's index before its body runs, so that a tag
     /// invalidation from now on deletes the lease (and so refuses the fill).
-    pub(crate) async fn register_fill(&self, key: &str, tags: &[String]) -> Result<()> {
-        if self.is_cluster() && !tags.is_empty() {
-            return Err(Self::unsupported_on_cluster("a tagged fill"));
+    ///
+    /// On a cluster the indexes lie in other slots than the entry, and the fill script can
+    /// only touch the entry: so the key is recorded here for as long as the entry will live
+    /// (`ttl`), one single-slot pipeline per index, and the fill does not touch them again.
+    pub(crate) async fn register_fill(
+        &self,
+        key: &str,
+        tags: &[String],
+        ttl: Duration,
+    ) -> Result<()> {
+        if self.is_cluster() {
+            return self
+                .index_per_slot(key, tags, ttl.max(self.lease_time))
+                .await;
         }
         let until = now_ms().saturating_add(ttl_millis(self.lease_time));
         let lease_ms = ttl_millis(self.lease_time);
@@ -205,9 +216,29 @@ impl RedisStore {
         tags: &[String],
     ) -> Result<bool> {
         if self.is_cluster() && !tags.is_empty() {
-            // The script's keys would span the entry's slot and its tag indexes' slots.
-            return Err(Self::unsupported_on_cluster("a tagged fill"));
+            // The script's keys would span the entry's slot and its tag indexes' slots: the
+            // script on the entry alone, then the indexes, one single-slot pipeline each
+            // (a lease fill's key was already recorded by `register_fill`; this extends it
+            // to the new TTL).
+            let stored = self.replace_script(key, expected, value, ttl, &[]).await?;
+            if stored {
+                self.index_per_slot(key, tags, ttl).await?;
+            }
+            return Ok(stored);
         }
+        self.replace_script(key, expected, value, ttl, tags).await
+    }
+
+    /// The fill script: `value` under `key` if it holds exactly `expected`, and `key`
+    /// recorded under `tags` (all keys of the script: one slot on a cluster).
+    async fn replace_script(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<bool> {
         let ttl_ms = ttl_millis(ttl);
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));

@@ -1,0 +1,54 @@
+//! Tag indexes written one slot at a time, for Redis Cluster: there an entry and the index
+//! of each of its tags lie in different slots, and a pipeline or script must stay in one.
+
+use std::time::Duration;
+
+use super::RedisStore;
+use crate::error::Result;
+
+impl RedisStore {
+    /// Records `key` under each of `tags` until `ttl` from now: for each tag, one pipeline
+    /// on that tag's index alone (ZADD with the expiry as score, trim expired members, keep
+    /// the index's TTL at its longest member's), so that each stays in one slot. The
+    /// pipelines run concurrently.
+    pub(crate) async fn index_per_slot(
+        &self,
+        key: &str,
+        tags: &[String],
+        ttl: Duration,
+    ) -> Result<()> {
+        let ttl_ms = super::ttl_millis(ttl);
+        let now = super::lease::now_ms();
+        let pipes: Vec<redis::Pipeline> = tags
+            .iter()
+            .map(|tag| {
+                let index = super::tag_index(&self.prefix, tag);
+                let mut pipe = redis::pipe();
+                pipe.cmd("ZADD")
+                    .arg(&index)
+                    .arg("GT")
+                    .arg(now.saturating_add(ttl_ms))
+                    .arg(key)
+                    .ignore();
+                pipe.cmd("ZREMRANGEBYSCORE")
+                    .arg(&index)
+                    .arg("-inf")
+                    .arg(now.saturating_sub(super::TAG_TRIM_MARGIN_MS))
+                    .ignore();
+                pipe.cmd("PEXPIRE")
+                    .arg(&index)
+                    .arg(ttl_ms)
+                    .arg("NX")
+                    .ignore();
+                pipe.cmd("PEXPIRE")
+                    .arg(&index)
+                    .arg(ttl_ms)
+                    .arg("GT")
+                    .ignore();
+                pipe
+            })
+            .collect();
+        futures_util::future::try_join_all(pipes.iter().map(|pipe| self.run_pipe(pipe))).await?;
+        Ok(())
+    }
+}
