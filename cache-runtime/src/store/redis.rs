@@ -413,27 +413,14 @@ impl RedisStore {
             .arg(ttl_ms)
             .ignore();
         for tag in tags {
-            let index = tag_index(&self.prefix, tag);
-            pipe.cmd("ZADD")
-                .arg(&index)
-                .arg(now_ms.saturating_add(ttl_ms))
-                .arg(key)
-                .ignore();
-            pipe.cmd("ZREMRANGEBYSCORE")
-                .arg(&index)
-                .arg("-inf")
-                .arg(now_ms.saturating_sub(TAG_TRIM_MARGIN_MS))
-                .ignore();
-            pipe.cmd("PEXPIRE")
-                .arg(&index)
-                .arg(ttl_ms)
-                .arg("NX")
-                .ignore();
-            pipe.cmd("PEXPIRE")
-                .arg(&index)
-                .arg(ttl_ms)
-                .arg("GT")
-                .ignore();
+            tags::record(
+                &mut pipe,
+                &tag_index(&self.prefix, tag),
+                key,
+                now_ms,
+                ttl_ms,
+                false,
+            );
         }
         self.run_pipe(&pipe).await
     }

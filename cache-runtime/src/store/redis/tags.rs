@@ -22,33 +22,47 @@ impl RedisStore {
         let pipes: Vec<redis::Pipeline> = tags
             .iter()
             .map(|tag| {
-                let index = super::tag_index(&self.prefix, tag);
                 let mut pipe = redis::pipe();
-                pipe.cmd("ZADD")
-                    .arg(&index)
-                    .arg("GT")
-                    .arg(now.saturating_add(ttl_ms))
-                    .arg(key)
-                    .ignore();
-                pipe.cmd("ZREMRANGEBYSCORE")
-                    .arg(&index)
-                    .arg("-inf")
-                    .arg(now.saturating_sub(super::TAG_TRIM_MARGIN_MS))
-                    .ignore();
-                pipe.cmd("PEXPIRE")
-                    .arg(&index)
-                    .arg(ttl_ms)
-                    .arg("NX")
-                    .ignore();
-                pipe.cmd("PEXPIRE")
-                    .arg(&index)
-                    .arg(ttl_ms)
-                    .arg("GT")
-                    .ignore();
+                let index = super::tag_index(&self.prefix, tag);
+                record(&mut pipe, &index, key, now, ttl_ms, true);
                 pipe
             })
             .collect();
         futures_util::future::try_join_all(pipes.iter().map(|pipe| self.run_pipe(pipe))).await?;
         Ok(())
     }
+}
+
+/// Adds to `pipe` what records `key` in the tag index `index` until `ttl_ms` from `now`:
+/// ZADD with the expiry as score (with `extend_only`, never lowering an existing score),
+/// trim members that expired over [`TAG_TRIM_MARGIN_MS`](super::TAG_TRIM_MARGIN_MS) ago,
+/// and keep the index's own TTL at its longest-lived member's.
+pub(super) fn record(
+    pipe: &mut redis::Pipeline,
+    index: &str,
+    key: &str,
+    now: u64,
+    ttl_ms: u64,
+    extend_only: bool,
+) {
+    let zadd = pipe.cmd("ZADD").arg(index);
+    if extend_only {
+        zadd.arg("GT");
+    }
+    zadd.arg(now.saturating_add(ttl_ms)).arg(key).ignore();
+    pipe.cmd("ZREMRANGEBYSCORE")
+        .arg(index)
+        .arg("-inf")
+        .arg(now.saturating_sub(super::TAG_TRIM_MARGIN_MS))
+        .ignore();
+    pipe.cmd("PEXPIRE")
+        .arg(index)
+        .arg(ttl_ms)
+        .arg("NX")
+        .ignore();
+    pipe.cmd("PEXPIRE")
+        .arg(index)
+        .arg(ttl_ms)
+        .arg("GT")
+        .ignore();
 }
