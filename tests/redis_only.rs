@@ -182,7 +182,8 @@ async fn ttl_is_set_in_redis() {
     default_ttl(1, &short).await;
     let key = key_for::<u64>("ttl.default", 1, &(1u64,)).unwrap();
     let ms = fx.raw_pttl(&format!("short:{key}")).await;
-    assert!((40_000..=42_000).contains(&ms), "{ms}");
+    // 5 % jitter of 42 s is up to 2.1 s (the bound was 40 s, and a run landed at 39.97 s).
+    assert!((39_800..=42_000).contains(&ms), "{ms}");
 
     fx.cache
         .set("manual", &1u8, Some(Duration::from_secs(90)))
