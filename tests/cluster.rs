@@ -1,7 +1,8 @@
 //! The cache on a Redis Cluster (feature `cluster`): `#[cached]` misses then hits, batch
 //! operations across slots keep request order, exact invalidation, namespace and pattern
 //! clears that reach every master (SCAN on a cluster connection would see one node only),
-//! tagged writes refused with a clear error, and fail-open when no node answers.
+//! tags whose entries and index lie in different slots (and the stale-write guard across
+//! them), the backplane, and fail-open when no node answers.
 //!
 //! One 3-master cluster serves the whole binary; every test takes `CLEAN` and flushes it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -299,6 +300,63 @@ async fn tags_span_every_master() {
     }
     // Group 1 ran again; group 2 still hit.
     assert_eq!(calls.load(SeqCst), 450);
+    assert_eq!(cache.stats().errors, 0);
+}
+
+#[cached(namespace = "cl.slow", cache = cache, skip(cache, calls, gate), tags = ["g:{group}"])]
+async fn slow_tagged(
+    id: u64,
+    group: u64,
+    cache: &Cache,
+    calls: &AtomicUsize,
+    gate: &tokio::sync::Notify,
+) -> String {
+    let n = calls.fetch_add(1, SeqCst) + 1;
+    if n == 1 {
+        gate.notified().await;
+    }
+    format!("{id}/{group} v{n}")
+}
+
+/// The stale-write guard across slots: a tag invalidated while a tagged miss's body runs
+/// (the entry and the tag's index lie in different slots) refuses that body's fill, so
+/// the next call computes again instead of reading the value from before the invalidation.
+#[tokio::test(flavor = "multi_thread")]
+async fn tag_invalidation_during_a_fill_refuses_it() {
+    let cluster = shared();
+    let _clean = CLEAN.lock().await;
+    cluster.flush_all();
+    let cache = cluster_cache(cluster, "cls").await;
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let first = {
+        let (cache, calls, gate) = (cache.clone(), calls.clone(), gate.clone());
+        tokio::spawn(async move { slow_tagged(5, 9, &cache, &calls, &gate).await })
+    };
+    while calls.load(SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // The body runs (it read the data): invalidate its tag, then let it finish.
+    assert_eq!(
+        bounded("invalidate", cache.invalidate_tag("g:9"))
+            .await
+            .unwrap(),
+        1,
+        "the miss's lease is recorded under its tag before the body runs"
+    );
+    gate.notify_one();
+    assert_eq!(bounded("first", first).await.unwrap(), "5/9 v1");
+    assert_eq!(cache.stats().stale_fills_refused, 1);
+    let gate = tokio::sync::Notify::new();
+    assert_eq!(
+        bounded("again", slow_tagged(5, 9, &cache, &calls, &gate)).await,
+        "5/9 v2"
+    );
+    assert_eq!(
+        bounded("hit", slow_tagged(5, 9, &cache, &calls, &gate)).await,
+        "5/9 v2"
+    );
+    assert_eq!(calls.load(SeqCst), 2);
     assert_eq!(cache.stats().errors, 0);
 }
 
