@@ -127,14 +127,16 @@ where
         lock: policy.lock.then(|| cache.lock_wait()),
         compress: policy.compress,
     };
-    // Taken before anything is read: a value shared through the flight is only taken by a
-    // waiter if no invalidation came since its source was read (see `Shared`).
-    let start_mark = cache.invalidation_mark(key);
     // On Redis, one GET before any flight bookkeeping: a hit returns from it.
     let peeked = match cache.peek::<V>(key, &fill_site).await {
         Peek::Hit(value) => return from_value(value),
         peeked => peeked,
     };
+    // A value shared through the flight is only taken by a waiter if no invalidation came
+    // since its source was read (see `Shared`). Taken after the GET, and off the hit path:
+    // what the miss path reuses of that GET holds no value (nothing, or unreadable bytes),
+    // so every value it shares is read or computed after this.
+    let start_mark = cache.invalidation_mark(key);
     // Concurrent misses of this key in this process share one body. A leader that is
     // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
     let (leader, takeover) = match cache.inner.flights.join::<Shared<V>>(key) {

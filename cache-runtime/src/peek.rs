@@ -11,7 +11,8 @@ use crate::CacheValue;
 pub(crate) enum Peek<T> {
     /// A fresh value (counted as a hit, copied into L1).
     Hit(T),
-    /// Not a fresh hit: what the GET returned, for the miss path.
+    /// Not a fresh hit: what the GET returned (nothing, or bytes that do not decode), for
+    /// the miss path.
     Got(Got),
     /// The store failed (counted and logged): the body runs without it.
     Failed,
@@ -51,11 +52,12 @@ impl Cache {
                 crate::stats::Counters::bump(&self.inner.counters.hits);
                 return Peek::Hit(value);
             }
-            // Another caller's fill lease is reread after joining the flight: by then that
-            // caller has usually finished.
-            if bytes.as_deref().and_then(<[u8]>::first)
-                == Some(&crate::store::redis::lease::LEASE_MAGIC)
-            {
+            // Another caller's fill lease is reread after joining the flight (by then that
+            // caller has usually finished), and so is a stale value kept for
+            // `stale_if_error`: what the miss path reuses holds no value it could hand out.
+            let lease = bytes.as_deref().and_then(<[u8]>::first)
+                == Some(&crate::store::redis::lease::LEASE_MAGIC);
+            if bytes.is_some() && (lease || site.stale_ok) {
                 return Peek::Skipped;
             }
             return Peek::Got(Got { bytes, epoch });

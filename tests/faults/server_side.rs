@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use cache_runtime::{cached, key_for, Cache, CircuitState, Stats};
 use cache_tests::redis_server::RedisServer;
+// Incompressible bytes (a xorshift stream), so compression cannot bring them under the limit.
+use cache_tests::suite::compression::noise;
 use redis::aio::MultiplexedConnection;
 
 use crate::load::{bound, expected, print_latencies, print_stats, value, Load};
@@ -315,19 +317,6 @@ async fn garbage_cases(list: bool) {
     let grown = peak_rss_kib().saturating_sub(peak_before);
     println!("garbage: peak RSS grew by {grown} KiB");
     assert!(grown < 256 << 10, "peak RSS grew by {grown} KiB");
-}
-
-/// Incompressible bytes (a xorshift stream), so compression cannot bring them under the limit.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 #[cached(namespace = "faults.blob", cache = cache, skip(cache, runs))]

@@ -47,7 +47,9 @@ async fn raw_page(id: u64, cache: &Cache, calls: &AtomicUsize) -> String {
     compressible(id)
 }
 
-/// The raw stored bytes of `key` on Redis; `None` on the memory store.
+/// The raw stored bytes of `key` on Redis; `None` on the memory store, which has no bytes
+/// on a wire to look at. (This is the backend under test, not a missing server: a Redis
+/// fixture always has its server, since starting one fails loudly without `redis-server`.)
 async fn raw(fx: &Fixture, key: &str) -> Option<Vec<u8>> {
     fx.server.as_ref()?;
     Some(
