@@ -65,8 +65,8 @@ impl NodeInfo {
 
 impl RedisCluster {
     /// One 3-master cluster shared by every test of the calling test binary, started on
-    /// first use (its watchdog kills it when the binary exits). Call it from a
-    /// multi-threaded tokio runtime or outside one.
+    /// first use (its watchdog kills it when the binary exits). On a multi-threaded tokio
+    /// runtime it starts the cluster in `block_in_place`; elsewhere it blocks the thread.
     pub fn shared() -> &'static RedisCluster {
         static SHARED: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
         let start = || {
@@ -77,9 +77,9 @@ impl RedisCluster {
                 cluster
             })
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(_) => tokio::task::block_in_place(start),
-            Err(_) => start(),
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(start),
+            _ => start(),
         }
     }
 

@@ -1,13 +1,20 @@
 //! The backend one shared suite runs against, and helpers to check what it stored.
 //!
-//! Every test builds its own [`Fixture`]: a fresh memory cache, or a fresh `redis-server`
-//! process with a cache connected to it. Counters therefore start at zero and no test sees
-//! another test's entries.
+//! Every test builds its own [`Fixture`]: a fresh memory cache, a fresh `redis-server`
+//! process with a cache connected to it, or a cache on the test binary's shared Redis
+//! Cluster, which the fixture holds alone (tests on it run one at a time) and finds empty.
+//! Counters therefore start at zero and no test sees another test's entries.
 
 use cache_runtime::{Cache, CacheBuilder, Stats};
 use redis::aio::MultiplexedConnection;
+use tokio::sync::MutexGuard;
 
+use crate::cluster::RedisCluster;
+use crate::raw::RawConn;
 use crate::redis_server::RedisServer;
+
+/// Held by every cluster fixture: the binary's one cluster serves one test at a time.
+static CLUSTER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The key prefix of the Redis fixture's cache (not the default, so the prefix is exercised).
 pub const REDIS_PREFIX: &str = "it.cache";
@@ -20,6 +27,10 @@ pub struct Fixture {
     pub server: Option<RedisServer>,
     /// The prefix `cache` puts before every key (Redis keys read `{prefix}:{key}`).
     pub prefix: String,
+    /// The Redis Cluster behind `cache`, for the cluster fixtures; shared by the test binary.
+    pub cluster: Option<&'static RedisCluster>,
+    /// This test's turn on the shared cluster, released when the fixture drops.
+    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl Fixture {
@@ -30,6 +41,8 @@ impl Fixture {
             prefix: cache.prefix().to_owned(),
             cache,
             server: None,
+            cluster: None,
+            _turn: None,
         }
     }
 
@@ -64,12 +77,63 @@ impl Fixture {
             cache,
             server: Some(server),
             prefix: REDIS_PREFIX.to_owned(),
+            cluster: None,
+            _turn: None,
         }
     }
 
-    /// The backend name the cache must report: `"memory"` or `"redis"`.
+    /// A cache on the binary's shared 3-master Redis Cluster (started on first use), Redis
+    /// only (no L1). Waits for its turn on the cluster and flushes every master first.
+    pub async fn cluster() -> Fixture {
+        Self::cluster_with(|b| b.l1(false)).await
+    }
+
+    /// A cache on the shared Redis Cluster with L1 in front; waits until the backplane is
+    /// subscribed.
+    pub async fn cluster_tiered() -> Fixture {
+        let fx = Self::cluster_with(|b| b).await;
+        fx.cache
+            .wait_for_backplane(std::time::Duration::from_secs(5))
+            .await;
+        fx
+    }
+
+    /// A cache on the shared Redis Cluster, configured by `configure`.
+    pub async fn cluster_with(configure: impl FnOnce(CacheBuilder) -> CacheBuilder) -> Fixture {
+        let turn = CLUSTER_TURN.lock().await;
+        let cluster = tokio::task::spawn_blocking(|| {
+            let cluster = RedisCluster::shared();
+            cluster.flush_all();
+            cluster
+        })
+        .await
+        .unwrap_or_else(|e| panic!("starting the shared cluster: {e}"));
+        let cache = configure(
+            Cache::builder()
+                .cluster_nodes(cluster.nodes())
+                .prefix(REDIS_PREFIX)
+                .require_redis(true),
+        )
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test cluster {:?}: {e}", cluster.nodes()));
+        Fixture {
+            cache,
+            server: None,
+            prefix: REDIS_PREFIX.to_owned(),
+            cluster: Some(cluster),
+            _turn: Some(turn),
+        }
+    }
+
+    /// Whether the cache is on Redis (one server or a cluster), so raw keys can be checked.
+    pub fn on_redis(&self) -> bool {
+        self.server.is_some() || self.cluster.is_some()
+    }
+
+    /// The backend name the cache must report: `"memory"` or `"redis"` (a cluster is Redis).
     pub fn backend(&self) -> &'static str {
-        if self.server.is_some() {
+        if self.on_redis() {
             "redis"
         } else {
             "memory"
@@ -79,9 +143,10 @@ impl Fixture {
     /// A builder for another cache on the same backend and prefix (memory: a separate store).
     pub fn builder(&self) -> CacheBuilder {
         let builder = Cache::builder().prefix(self.prefix.as_str());
-        match &self.server {
-            Some(server) => builder.redis_url(server.url()),
-            None => builder,
+        match (&self.server, self.cluster) {
+            (Some(server), _) => builder.redis_url(server.url()),
+            (None, Some(cluster)) => builder.cluster_nodes(cluster.nodes()),
+            (None, None) => builder,
         }
     }
 
@@ -105,12 +170,87 @@ impl Fixture {
             .unwrap_or_else(|| panic!("this check needs the Redis fixture"))
     }
 
-    /// A raw connection to the fixture's Redis, bypassing the cache; `None` for memory.
-    pub async fn raw(&self) -> Option<MultiplexedConnection> {
-        match &self.server {
-            Some(server) => Some(server.raw().await),
-            None => None,
+    /// A raw connection to the fixture's Redis (or cluster), bypassing the cache; `None`
+    /// for memory.
+    pub async fn raw(&self) -> Option<RawConn> {
+        if let Some(server) = &self.server {
+            return Some(RawConn::Single(server.raw().await));
         }
+        let cluster = self.cluster?;
+        let conn = redis::cluster::ClusterClient::new(cluster.urls())
+            .unwrap_or_else(|e| panic!("a cluster client for {:?}: {e}", cluster.urls()))
+            .get_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the cluster {:?}: {e}", cluster.urls()));
+        Some(RawConn::Cluster(conn))
+    }
+
+    /// One plain connection per serving master (one connection for a single server); empty
+    /// for memory. For what redis-rs does not route on a cluster: `SCAN`, `INFO`.
+    pub async fn raw_nodes(&self) -> Vec<MultiplexedConnection> {
+        let urls = match (&self.server, self.cluster) {
+            (Some(server), _) => vec![server.url().to_owned()],
+            (None, Some(cluster)) => cluster
+                .masters()
+                .iter()
+                .map(|addr| format!("redis://{addr}"))
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        let mut conns = Vec::with_capacity(urls.len());
+        for url in urls {
+            let conn = redis::Client::open(url.as_str())
+                .unwrap_or_else(|e| panic!("a client for {url}: {e}"))
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+            conns.push(conn);
+        }
+        conns
+    }
+
+    /// How many commands `name` (lower case, e.g. `"mget"`) every node has run so far, from
+    /// `INFO commandstats` (summed over the masters of a cluster); `None` for memory.
+    pub async fn command_calls(&self, name: &str) -> Option<u64> {
+        if !self.on_redis() {
+            return None;
+        }
+        let head = format!("cmdstat_{name}:");
+        let mut total = 0;
+        for mut conn in self.raw_nodes().await {
+            let info: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("INFO commandstats: {e}"));
+            total += info
+                .lines()
+                .find_map(|l| l.strip_prefix(head.as_str()))
+                .and_then(|l| l.strip_prefix("calls="))
+                .and_then(|l| l.split(',').next())
+                .map_or(0, |n| n.parse::<u64>().unwrap_or(0));
+        }
+        Some(total)
+    }
+
+    /// How many separate commands a multi-key command on `redis_keys` becomes: 1 on one
+    /// server, one per distinct hash slot on a cluster (redis-rs splits it by slot).
+    pub async fn commands_for_keys(&self, redis_keys: &[String]) -> u64 {
+        if self.cluster.is_none() {
+            return 1;
+        }
+        let mut conn = self.raw_conn().await;
+        let mut slots = std::collections::BTreeSet::new();
+        for key in redis_keys {
+            let slot: u16 = redis::cmd("CLUSTER")
+                .arg("KEYSLOT")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("CLUSTER KEYSLOT: {e}"));
+            slots.insert(slot);
+        }
+        slots.len() as u64
     }
 
     /// `{prefix}:{key}`: the Redis key the cache uses for `key`.
@@ -185,20 +325,31 @@ impl Fixture {
             .unwrap_or_else(|e| panic!("raw PTTL: {e}"))
     }
 
-    /// How many Redis keys match the glob `pattern` (a full `SCAN` iteration).
+    /// How many Redis keys match the glob `pattern` (a full `SCAN` iteration of every node).
     pub async fn raw_count(&self, pattern: &str) -> usize {
-        scan(&mut self.raw_conn().await, pattern).await.len()
+        self.raw_scan(pattern).await.len()
     }
 
-    async fn raw_conn(&self) -> MultiplexedConnection {
+    /// Every key matching `pattern` on every node (every master of a cluster), sorted.
+    async fn raw_scan(&self, pattern: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for mut conn in self.raw_nodes().await {
+            keys.extend(scan(&mut conn, pattern).await);
+        }
+        keys.sort();
+        keys
+    }
+
+    async fn raw_conn(&self) -> RawConn {
         self.raw()
             .await
             .unwrap_or_else(|| panic!("raw Redis access needs the Redis fixture"))
     }
 
-    /// Every key in Redis, as raw key text, found with `SCAN` (sorted).
+    /// Every key in Redis (every master of a cluster), as raw key text, found with `SCAN`
+    /// (sorted).
     pub async fn raw_keys(&self) -> Vec<String> {
-        scan(&mut self.raw_conn().await, "*").await
+        self.raw_scan("*").await
     }
 
     /// The cache keys (after `{prefix}:`) of every entry in Redis under the fixture's prefix.

@@ -11,6 +11,7 @@
 pub mod cluster;
 pub mod example;
 pub mod fixture;
+pub mod raw;
 pub mod redis_server;
 pub mod suite;
 pub mod tls;
@@ -155,5 +156,25 @@ macro_rules! backend_suite {
                 )*
             }
         )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per fn of [`suite::tier`]: the in-process tier and the
+/// backplane. `$fixture` must be a cache with L1 whose backplane is subscribed
+/// (`Fixture::tiered()`, `Fixture::cluster_tiered()`).
+#[macro_export]
+macro_rules! tier_suite {
+    ($fixture:expr $(,)?) => {
+        $crate::backend_suite! {
+            @expand $fixture;
+            tier {
+                l1_hits_do_no_io,
+                l1_never_outlives_the_redis_entry,
+                per_function_l1_settings,
+                invalidations_reach_every_l1,
+                caches_without_l1_still_publish,
+                reconnecting_backplane_starts_with_an_empty_l1,
+            }
+        }
     };
 }

@@ -51,7 +51,7 @@ async fn raw_page(id: u64, cache: &Cache, calls: &AtomicUsize) -> String {
 /// on a wire to look at. (This is the backend under test, not a missing server: a Redis
 /// fixture always has its server, since starting one fails loudly without `redis-server`.)
 async fn raw(fx: &Fixture, key: &str) -> Option<Vec<u8>> {
-    fx.server.as_ref()?;
+    fx.on_redis().then_some(())?;
     Some(
         fx.raw_get(&fx.redis_key(key))
             .await

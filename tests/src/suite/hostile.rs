@@ -176,7 +176,7 @@ pub async fn cached_string_args_are_hashed(fx: &Fixture) {
     for key in &keys {
         fx.assert_stored(key.as_str()).await;
     }
-    if fx.server.is_some() {
+    if fx.on_redis() {
         // Exactly these keys, each `{prefix}:` + the fixed-length key.
         let mut want: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
         want.sort();
@@ -311,7 +311,7 @@ pub async fn clear_namespace_is_literal(fx: &Fixture) {
                     );
                 }
             }
-            if fx.server.is_some() {
+            if fx.on_redis() {
                 let left = order.len() - step - 1;
                 assert_eq!(
                     fx.stored_keys().await.len(),
@@ -541,7 +541,7 @@ pub async fn manual_hostile_keys_round_trip(fx: &Fixture) {
         let ttl = c.ttl(key).await.unwrap().unwrap();
         assert!(ttl > std::time::Duration::from_secs(590), "{ttl:?}");
     }
-    if fx.server.is_some() {
+    if fx.on_redis() {
         // Verbatim: the raw Redis keys are exactly `{prefix}:` + each key's bytes.
         let mut want: Vec<String> = keys.clone();
         want.sort();
@@ -596,7 +596,7 @@ pub async fn huge_namespace_and_tag_sizes(fx: &Fixture) {
     c.set_with_tags("small", &1u8, None, &[tag.as_str()])
         .await
         .unwrap();
-    if fx.server.is_some() {
+    if fx.on_redis() {
         let mut lengths: Vec<usize> = fx.raw_keys().await.iter().map(String::len).collect();
         lengths.sort_unstable();
         assert_eq!(

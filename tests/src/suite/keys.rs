@@ -164,7 +164,7 @@ pub async fn key_for_matches_cached(fx: &Fixture) {
         assert_ne!(other, &key);
         fx.assert_not_stored(other.as_str()).await;
     }
-    if fx.server.is_some() {
+    if fx.on_redis() {
         assert_eq!(fx.stored_keys().await, [key.as_str()]);
     }
     assert_eq!(

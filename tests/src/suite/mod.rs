@@ -17,4 +17,5 @@ pub mod stale;
 pub mod stale_if_error;
 pub mod stampede;
 pub mod tags;
+pub mod tier;
 pub mod values;

@@ -1,0 +1,199 @@
+//! The in-process tier (L1) in front of Redis, and the backplane that keeps the L1 of
+//! every process consistent. The fixture is a cache with L1 whose backplane is subscribed.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use cache_runtime::{cached, key_for, Cache};
+use redis::AsyncCommands;
+
+use crate::fixture::Fixture;
+
+/// How many times a body has run.
+pub fn runs(calls: &AtomicUsize) -> usize {
+    calls.load(SeqCst)
+}
+
+/// `"user {id} v{n}"`, `n` the number of body runs so far; tagged `user:{id}`.
+#[cached(namespace = "tier.user", cache = cache, skip(calls), tags = ["user:{id}"])]
+pub async fn user(id: u64, cache: &Cache, calls: &AtomicUsize) -> String {
+    calls.fetch_add(1, SeqCst);
+    format!("user {id} v{}", runs(calls))
+}
+
+#[cached(namespace = "tier.short", ttl = "300ms", cache = cache, skip(calls))]
+async fn short_lived(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+    calls.fetch_add(1, SeqCst);
+    id
+}
+
+#[cached(namespace = "tier.no_l1", l1 = false, cache = cache, skip(calls))]
+async fn never_in_l1(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+    calls.fetch_add(1, SeqCst);
+    id
+}
+
+#[cached(namespace = "tier.brief_l1", l1_ttl = "200ms", cache = cache, skip(calls))]
+async fn brief_in_l1(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+    calls.fetch_add(1, SeqCst);
+    id
+}
+
+/// An L1 hit does no I/O: with the Redis entry deleted behind the cache's back, the value
+/// is still served, from L1.
+pub async fn l1_hits_do_no_io(fx: &Fixture) {
+    let (c, calls) = (&fx.cache, AtomicUsize::new(0));
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    let key = key_for::<String>("tier.user", 1, &(1u64,)).unwrap();
+    let mut raw = fx.raw().await.unwrap();
+    let _: u64 = raw.del(fx.redis_key(key.as_str())).await.unwrap();
+    assert_eq!(user(1, c, &calls).await, "user 1 v1");
+    let stats = c.stats();
+    assert_eq!((stats.hits, stats.l1_hits, stats.misses), (2, 2, 1));
+    assert_eq!(runs(&calls), 1);
+}
+
+/// A Redis hit fills L1; an entry never stays in L1 longer than its Redis TTL.
+pub async fn l1_never_outlives_the_redis_entry(fx: &Fixture) {
+    let (c, calls) = (&fx.cache, AtomicUsize::new(0));
+    short_lived(1, c, &calls).await;
+    short_lived(1, c, &calls).await;
+    assert_eq!(c.stats().l1_hits, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    short_lived(1, c, &calls).await;
+    assert_eq!(runs(&calls), 2, "expired in Redis, so expired in L1");
+
+    // A second process reading what the first wrote gets it from Redis, then from L1.
+    let other = fx.another(|b| b).await;
+    assert!(other.wait_for_backplane(Duration::from_secs(5)).await);
+    user(2, &other, &calls).await;
+    user(2, c, &calls).await; // Redis hit in `c`
+    user(2, c, &calls).await; // L1 hit in `c`
+    let stats = c.stats();
+    assert_eq!((stats.l1_hits, runs(&calls)), (2, 3));
+}
+
+/// `l1 = false` keeps a fn out of L1; `l1_ttl` caps its stay.
+pub async fn per_function_l1_settings(fx: &Fixture) {
+    let (c, calls) = (&fx.cache, AtomicUsize::new(0));
+    never_in_l1(1, c, &calls).await;
+    never_in_l1(1, c, &calls).await;
+    let stats = c.stats();
+    assert_eq!((stats.hits, stats.l1_hits), (1, 0));
+
+    brief_in_l1(1, c, &calls).await;
+    brief_in_l1(1, c, &calls).await;
+    assert_eq!(c.stats().l1_hits, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    brief_in_l1(1, c, &calls).await;
+    let stats = c.stats();
+    assert_eq!(
+        (stats.hits, stats.l1_hits),
+        (3, 1),
+        "the third read came from Redis"
+    );
+    assert_eq!(runs(&calls), 2);
+}
+
+/// Polls `read` until it returns `want` (at most 2 s); returns how long it took.
+async fn until<F: std::future::Future<Output = String>>(
+    want: &str,
+    mut read: impl FnMut() -> F,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        if read().await == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "still not {want:?} after 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Two caches on one Redis, each with its own L1 (two processes in one): every kind of
+/// invalidation made through one reaches the other's L1.
+pub async fn invalidations_reach_every_l1(fx: &Fixture) {
+    let a = &fx.cache;
+    let b = fx.another(|b| b).await;
+    assert!(b.wait_for_backplane(Duration::from_secs(5)).await);
+    let calls = AtomicUsize::new(0);
+    let key = key_for::<String>("tier.user", 1, &(1u64,)).unwrap();
+
+    assert_eq!(user(1, a, &calls).await, "user 1 v1");
+    assert_eq!(user(1, a, &calls).await, "user 1 v1"); // now in a's L1
+    b.invalidate_key(&key).await.unwrap();
+    until("user 1 v2", || user(1, a, &calls)).await;
+
+    user(1, a, &calls).await; // in a's L1 again
+    b.invalidate_tag("user:1").await.unwrap();
+    until("user 1 v3", || user(1, a, &calls)).await;
+
+    user(1, a, &calls).await;
+    b.invalidate_namespace("tier.user").await.unwrap();
+    until("user 1 v4", || user(1, a, &calls)).await;
+
+    user(1, a, &calls).await;
+    b.set(&key, &"written by b".to_owned(), None).await.unwrap();
+    until("written by b", || user(1, a, &calls)).await;
+    assert_eq!(runs(&calls), 4);
+}
+
+/// A cache without L1 of its own still tells the other processes: its invalidations and
+/// writes reach their L1.
+pub async fn caches_without_l1_still_publish(fx: &Fixture) {
+    let a = &fx.cache;
+    let b = fx.another(|b| b.l1(false)).await;
+    let calls = AtomicUsize::new(0);
+    let key = key_for::<String>("tier.user", 1, &(1u64,)).unwrap();
+    user(1, a, &calls).await;
+    user(1, a, &calls).await;
+    assert_eq!(a.stats().l1_hits, 1);
+    b.invalidate_key(&key).await.unwrap();
+    until("user 1 v2", || user(1, a, &calls)).await;
+    b.set(&key, &"from b".to_owned(), None).await.unwrap();
+    until("from b", || user(1, a, &calls)).await;
+}
+
+/// When the backplane connection drops, L1 is not served until it has resubscribed, and
+/// it comes back empty (messages sent meanwhile are lost).
+pub async fn reconnecting_backplane_starts_with_an_empty_l1(fx: &Fixture) {
+    let (c, calls) = (&fx.cache, AtomicUsize::new(0));
+    user(1, c, &calls).await;
+    user(1, c, &calls).await;
+    assert_eq!(c.stats().l1_hits, 1);
+
+    let mut killed = 0u64;
+    for mut node in fx.raw_nodes().await {
+        let n: u64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut node)
+            .await
+            .unwrap();
+        killed += n;
+    }
+    assert_eq!(killed, 1, "one subscriber connection");
+    let start = Instant::now();
+    while c.l1_active() && start.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(
+        c.wait_for_backplane(Duration::from_secs(5)).await,
+        "resubscribed"
+    );
+    user(1, c, &calls).await;
+    let stats = c.stats();
+    assert_eq!(
+        (stats.hits, stats.l1_hits),
+        (2, 1),
+        "served by Redis, not a stale L1"
+    );
+    user(1, c, &calls).await;
+    assert_eq!(c.stats().l1_hits, 2);
+    assert_eq!(runs(&calls), 1);
+}
