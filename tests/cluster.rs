@@ -2,7 +2,7 @@
 //! operations across slots keep request order, exact invalidation, namespace and pattern
 //! clears that reach every master (SCAN on a cluster connection would see one node only),
 //! tags whose entries and index lie in different slots (and the stale-write guard across
-//! them), the backplane, and fail-open when no node answers.
+//! them), `lock = true` across caches, the backplane, and fail-open when no node answers.
 //!
 //! One 3-master cluster serves the whole binary; every test takes `CLEAN` and flushes it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -182,7 +182,7 @@ async fn clear_namespace_reaches_every_master() {
     let _clean = CLEAN.lock().await;
     cluster.flush_all();
     let cache = cluster_cache(cluster, "cln").await;
-    for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(500) {
+    for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(100) {
         let items: Vec<(String, u32)> = chunk.iter().map(|i| (format!("ns:{i}"), *i)).collect();
         bounded("set_many", cache.set_many(&items, None))
             .await
@@ -221,7 +221,7 @@ async fn clear_pattern_reaches_every_master() {
     let _clean = CLEAN.lock().await;
     cluster.flush_all();
     let cache = cluster_cache(cluster, "clp").await;
-    for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(500) {
+    for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(100) {
         let items: Vec<(String, u32)> = chunk
             .iter()
             .flat_map(|i| [(format!("u:{i}:name"), *i), (format!("u:{i}:age"), *i)])
@@ -449,4 +449,55 @@ async fn backplane_reaches_other_caches() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(calls.load(SeqCst), 2);
+}
+
+#[cached(namespace = "cl.locked", cache = cache, skip(cache, calls), lock = true)]
+async fn locked_report(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
+    let run = calls.fetch_add(1, SeqCst) as u64 + 1;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    id * 100 + run
+}
+
+/// `lock = true` across caches (two processes in one): 4 caches × 25 concurrent callers on
+/// one cold key; the lease lives in the key's slot, so the body runs once in all of them and
+/// every caller gets its value.
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_true_runs_one_body_across_caches() {
+    let cluster = shared();
+    let _clean = CLEAN.lock().await;
+    cluster.flush_all();
+    let mut caches = Vec::new();
+    for _ in 0..4 {
+        caches.push(std::sync::Arc::new(cluster_cache(cluster, "cll").await));
+    }
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut callers = Vec::new();
+    for cache in &caches {
+        for _ in 0..25 {
+            let (cache, calls) = (cache.clone(), calls.clone());
+            callers.push(tokio::spawn(async move {
+                locked_report(5, &cache, &calls).await
+            }));
+        }
+    }
+    let mut values = Vec::new();
+    for caller in callers {
+        values.push(bounded("locked call", caller).await.unwrap());
+    }
+    values.dedup();
+    assert_eq!(values, [501], "every caller got the one body's value");
+    assert_eq!(calls.load(SeqCst), 1, "one body across four caches");
+    // The cache whose caller took the lease missed once and wrote once; every other caller,
+    // waiting on its own cache's flight or on the lease, got the value as a hit.
+    let mut counts: Vec<Counts> = caches.iter().map(|c| Counts::of(&c.stats())).collect();
+    counts.sort_by_key(|c| c.misses);
+    assert_eq!(
+        counts,
+        [
+            Counts::reads(25, 0),
+            Counts::reads(25, 0),
+            Counts::reads(25, 0),
+            Counts::calls(24, 1, 1)
+        ]
+    );
 }

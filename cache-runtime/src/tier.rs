@@ -41,12 +41,12 @@ pub(crate) struct L1 {
 
 impl Cache {
     /// L1, while the backplane is subscribed. Entries are also served while the backplane is
-    /// down *and* the circuit breaker has given up on Redis: then no process can write or
+    /// down *and* the circuit breaker of `key` has given up on Redis: then no process can write or
     /// invalidate through this Redis either, so an entry is stale by at most its L1 TTL, and
     /// serving it spares the database the load of every call running its body.
-    fn live_l1(&self) -> Option<&L1> {
+    fn live_l1(&self, key: &str) -> Option<&L1> {
         let l1 = self.inner.l1.as_ref()?;
-        (l1.live.load(Relaxed) || self.redis_skipped()).then_some(l1)
+        (l1.live.load(Relaxed) || self.redis_skipped(key)).then_some(l1)
     }
 
     /// L1 to write into: only while subscribed (a copy made while invalidations cannot be
@@ -55,12 +55,12 @@ impl Cache {
         self.inner.l1.as_ref().filter(|l1| l1.live.load(Relaxed))
     }
 
-    /// Whether the circuit breaker is open (or half-open) in front of Redis.
+    /// Whether the circuit breaker in front of `key` is open (or half-open).
     #[cold]
-    fn redis_skipped(&self) -> bool {
+    fn redis_skipped(&self, key: &str) -> bool {
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.inner.backend {
-            return redis.circuit_open();
+            return redis.circuit_open_for(key);
         }
         false
     }
@@ -74,7 +74,7 @@ impl Cache {
     /// An L1 hit, if any (counted as a hit and an L1 hit).
     #[inline]
     pub(crate) fn l1_get<T: CacheValue>(&self, key: &str) -> Option<T> {
-        let l1 = self.live_l1()?;
+        let l1 = self.live_l1(key)?;
         let entry = l1.store.get(key)?;
         let value = match entry.typed::<T>() {
             Some(value) => value,

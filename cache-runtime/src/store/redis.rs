@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::pattern;
 use crate::stats::{CircuitState, Counters};
 
+pub(crate) mod breakers;
 pub(crate) mod circuit;
 #[cfg(feature = "cluster")]
 pub(crate) mod cluster;
@@ -102,9 +103,8 @@ impl redis::aio::ConnectionLike for Conn {
 /// The Redis store. Cheap to clone: clones share one multiplexed connection (or one
 /// cluster connection) and one circuit breaker.
 ///
-/// On a Redis Cluster the operation deadline and the circuit breaker are still per
-/// [`Cache`](crate::Cache), not per node: one unreachable master can open the circuit for
-/// every key.
+/// On a Redis Cluster the circuit breakers are per part of the slot space (see
+/// [`breakers`]): one unreachable master opens the breakers of its slots, not every key's.
 #[derive(Clone)]
 pub(crate) struct RedisStore {
     conn: Conn,
@@ -116,7 +116,7 @@ pub(crate) struct RedisStore {
     operation_timeout: Duration,
     connect_timeout: Duration,
     response_timeout: Duration,
-    circuit: Arc<circuit::Circuit>,
+    breakers: Arc<breakers::Breakers>,
     counters: Arc<Counters>,
 }
 
@@ -260,6 +260,19 @@ impl RedisStore {
         options: &RedisOptions,
         counters: Arc<Counters>,
     ) -> Self {
+        let breakers = Arc::new(match &conn {
+            Conn::Single(_) => breakers::Breakers::single(
+                options.circuit_threshold,
+                options.circuit_cool_down,
+                counters.clone(),
+            ),
+            #[cfg(feature = "cluster")]
+            Conn::Cluster(_) => breakers::Breakers::cluster(
+                options.circuit_threshold,
+                options.circuit_cool_down,
+                counters.clone(),
+            ),
+        });
         RedisStore {
             conn,
             clients: clients.into(),
@@ -268,11 +281,7 @@ impl RedisStore {
             operation_timeout: options.operation_timeout,
             connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
-            circuit: Arc::new(circuit::Circuit::new(
-                options.circuit_threshold,
-                options.circuit_cool_down,
-                counters.clone(),
-            )),
+            breakers,
             counters,
         }
     }
@@ -290,27 +299,42 @@ impl RedisStore {
         Prefixed(&self.prefix, key)
     }
 
-    /// The circuit breaker's state.
+    /// The circuit breakers' state (the worst of a cluster's).
     pub(crate) fn circuit_state(&self) -> CircuitState {
-        self.circuit.state()
+        self.breakers.state()
     }
 
-    /// Whether the circuit breaker is open or half-open (one atomic load).
-    pub(crate) fn circuit_open(&self) -> bool {
-        self.circuit.is_open()
+    /// Whether the breaker of `key` is open or half-open (one atomic load on one node).
+    pub(crate) fn circuit_open_for(&self, key: &str) -> bool {
+        self.breakers.for_key(&self.prefix, key).is_open()
     }
 
-    /// Runs one Redis operation through the circuit breaker and under the operation
-    /// timeout. Every command this store sends goes through here.
+    /// Runs one Redis operation that is not on one key through the circuit breaker and
+    /// under the operation timeout. Every command this store sends goes through
+    /// [`guard_on`](RedisStore::guard_on).
     async fn guard<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
-        self.guard_raw(op).await.map_err(|e| e.into_error())
+        self.guard_on(self.breakers.whole(), op)
+            .await
+            .map_err(|e| e.into_error())
     }
 
-    async fn guard_raw<T>(
+    /// Runs an operation on the one cache key `key` through that key's breaker.
+    async fn guard_key<T>(
         &self,
+        key: &str,
+        op: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
+        self.guard_on(self.breakers.for_key(&self.prefix, key), op)
+            .await
+            .map_err(|e| e.into_error())
+    }
+
+    async fn guard_on<T>(
+        &self,
+        circuit: &circuit::Circuit,
         op: impl Future<Output = redis::RedisResult<T>>,
     ) -> std::result::Result<T, Failure> {
-        let pass = self.circuit.admit().map_err(Failure::Skipped)?;
+        let pass = circuit.admit().map_err(Failure::Skipped)?;
         match tokio::time::timeout(self.operation_timeout, op).await {
             Ok(Ok(value)) => {
                 pass.answered();
@@ -339,19 +363,37 @@ impl RedisStore {
         self.guard(cmd.query_async(&mut conn)).await
     }
 
+    /// Runs a command on the one cache key `key` (through its breaker).
+    async fn run_at<T: redis::FromRedisValue>(&self, key: &str, cmd: &Cmd) -> Result<T> {
+        let mut conn = self.conn.clone();
+        self.guard_key(key, cmd.query_async(&mut conn)).await
+    }
+
     /// Runs a pipeline through [`guard`](RedisStore::guard).
     async fn run_pipe(&self, pipe: &redis::Pipeline) -> Result<()> {
         let mut conn = self.conn.clone();
         self.guard(pipe.query_async::<()>(&mut conn)).await
     }
 
-    /// Invokes a script through [`guard`](RedisStore::guard).
-    async fn run_script<T: redis::FromRedisValue>(
+    /// Runs a pipeline on the one full Redis key `redis_key` (a cluster's single-slot
+    /// pipeline) through that key's breaker.
+    async fn run_pipe_on(&self, redis_key: &str, pipe: &redis::Pipeline) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let circuit = self.breakers.for_redis_key(redis_key.as_bytes());
+        self.guard_on(circuit, pipe.query_async::<()>(&mut conn))
+            .await
+            .map_err(|e| e.into_error())
+    }
+
+    /// Invokes a script whose keys are all in the slot of the cache key `key`.
+    async fn run_script_at<T: redis::FromRedisValue>(
         &self,
+        key: &str,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T> {
         let mut conn = self.conn.clone();
-        self.guard(invocation.invoke_async(&mut conn)).await
+        self.guard_key(key, invocation.invoke_async(&mut conn))
+            .await
     }
 
     /// GET. A key holding another Redis type (a list, a hash: written by someone else) reads
@@ -361,7 +403,8 @@ impl RedisStore {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
-        match self.guard_raw(cmd.query_async(&mut conn)).await {
+        let circuit = self.breakers.for_key(&self.prefix, key);
+        match self.guard_on(circuit, cmd.query_async(&mut conn)).await {
             Ok(found) => Ok(found),
             Err(Failure::Redis(e)) if e.code() == Some("WRONGTYPE") => {
                 Ok(Some(NOT_A_STRING.to_vec()))
@@ -371,7 +414,8 @@ impl RedisStore {
     }
 
     pub(crate) async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
-        self.run(
+        self.run_at(
+            key,
             redis::cmd("SET")
                 .arg(self.key(key))
                 .arg(value)
@@ -450,7 +494,9 @@ impl RedisStore {
     }
 
     pub(crate) async fn delete(&self, key: &str) -> Result<bool> {
-        let n: u64 = self.run(redis::cmd("UNLINK").arg(self.key(key))).await?;
+        let n: u64 = self
+            .run_at(key, redis::cmd("UNLINK").arg(self.key(key)))
+            .await?;
         Ok(n > 0)
     }
 
@@ -468,13 +514,14 @@ return 0
         });
         let mut invocation = script.key(self.key(key));
         invocation.arg(lease::LEASE_MAGIC);
-        let n: u64 = self.run_script(&invocation).await?;
+        let n: u64 = self.run_script_at(key, &invocation).await?;
         Ok(n > 0)
     }
 
     pub(crate) async fn expire(&self, key: &str, ttl: Duration) -> Result<bool> {
         let n: u64 = self
-            .run(
+            .run_at(
+                key,
                 redis::cmd("PEXPIRE")
                     .arg(self.key(key))
                     .arg(ttl_millis(ttl)),
@@ -485,7 +532,9 @@ return 0
 
     /// Remaining TTL; `None` when the key is missing or has no expiry.
     pub(crate) async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
-        let ms: i64 = self.run(redis::cmd("PTTL").arg(self.key(key))).await?;
+        let ms: i64 = self
+            .run_at(key, redis::cmd("PTTL").arg(self.key(key)))
+            .await?;
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
@@ -605,7 +654,11 @@ return 0
         let start = Instant::now();
         let mut conn = self.conn.clone();
         let cmd = redis::cmd("PING");
-        match self.guard_raw(cmd.query_async::<Value>(&mut conn)).await {
+        let whole = self.breakers.whole();
+        match self
+            .guard_on(whole, cmd.query_async::<Value>(&mut conn))
+            .await
+        {
             Ok(Value::SimpleString(s)) if s == "PONG" => Ok(start.elapsed()),
             Ok(other) => Err(PingFailure::Refused(Error::store(format_args!(
                 "unexpected PING reply {other:?}"

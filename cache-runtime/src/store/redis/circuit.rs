@@ -1,4 +1,5 @@
-//! The circuit breaker in front of one Redis endpoint.
+//! The circuit breaker in front of one Redis endpoint (or, on a cluster, one part of the
+//! slot space: see [`Breakers`](super::breakers::Breakers)).
 //!
 //! Closed, it counts consecutive transport failures (timeouts, refused or dropped
 //! connections); at the threshold it opens for the cool-down, during which every operation
@@ -19,6 +20,9 @@ use crate::stats::{CircuitState, Counters};
 
 /// One endpoint's breaker.
 pub(crate) struct Circuit {
+    /// What it guards, in logs and as the metrics label `circuit`: `"redis"` for a single
+    /// node or a cluster's multi-node operations, `"slots 0-1023"` for part of a cluster.
+    label: String,
     /// Consecutive failures that open the circuit; 0: never open.
     threshold: u32,
     cool_down_ms: u64,
@@ -47,7 +51,18 @@ pub(crate) struct Pass<'a> {
 
 impl Circuit {
     pub(crate) fn new(threshold: u32, cool_down: Duration, counters: Arc<Counters>) -> Self {
+        Self::labelled("redis".to_owned(), threshold, cool_down, counters)
+    }
+
+    /// A breaker named `label` in logs and metrics.
+    pub(crate) fn labelled(
+        label: String,
+        threshold: u32,
+        cool_down: Duration,
+        counters: Arc<Counters>,
+    ) -> Self {
         Circuit {
+            label,
             threshold,
             cool_down_ms: u64::try_from(cool_down.as_millis())
                 .unwrap_or(u64::MAX)
@@ -124,8 +139,8 @@ impl Circuit {
             self.open_until.store(0, Relaxed);
             self.probing.store(false, Relaxed);
             #[cfg(feature = "metrics")]
-            metrics::gauge!("cache_redis_circuit_open").set(0.0);
-            tracing::info!("Redis answered again: circuit closed");
+            metrics::gauge!("cache_redis_circuit_open", "circuit" => self.label.clone()).set(0.0);
+            tracing::info!(circuit = %self.label, "Redis answered again: circuit closed");
         }
     }
 
@@ -152,10 +167,13 @@ impl Circuit {
             Counters::bump(&self.counters.circuit_opened);
             #[cfg(feature = "metrics")]
             {
-                metrics::gauge!("cache_redis_circuit_open").set(1.0);
-                metrics::counter!("cache_redis_circuit_opened_total").increment(1);
+                metrics::gauge!("cache_redis_circuit_open", "circuit" => self.label.clone())
+                    .set(1.0);
+                metrics::counter!("cache_redis_circuit_opened_total", "circuit" => self.label.clone())
+                    .increment(1);
             }
             tracing::warn!(
+                circuit = %self.label,
                 failures,
                 cool_down_ms = self.cool_down_ms,
                 "Redis failed {failures} times in a row: circuit open, skipping Redis for {} ms",

@@ -133,7 +133,8 @@ impl RedisStore {
     pub(crate) async fn read_or_lease(&self, key: &str) -> Result<Read> {
         let lease = Lease::new();
         let found: Option<Vec<u8>> = self
-            .run(
+            .run_at(
+                key,
                 redis::cmd("SET")
                     .arg(self.key(key))
                     .arg(&lease.bytes[..])
@@ -256,7 +257,7 @@ impl RedisStore {
             .arg(now.saturating_add(ttl_ms))
             .arg(now.saturating_sub(TAG_TRIM_MARGIN_MS))
             .arg(key);
-        let stored: u64 = self.run_script(&invocation).await?;
+        let stored: u64 = self.run_script_at(key, &invocation).await?;
         Ok(stored == 1)
     }
 
@@ -270,7 +271,7 @@ impl RedisStore {
             .arg(stored)
             .arg(&lease.bytes[..])
             .arg(ttl_millis(self.lease_time));
-        let adopted: u64 = self.run_script(&invocation).await?;
+        let adopted: u64 = self.run_script_at(key, &invocation).await?;
         Ok((adopted == 1).then_some(lease))
     }
 
@@ -278,7 +279,7 @@ impl RedisStore {
     pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
         let mut invocation = release_script().key(self.key(key));
         invocation.arg(&lease.bytes[..]);
-        self.run_script::<u64>(&invocation).await?;
+        self.run_script_at::<u64>(key, &invocation).await?;
         Ok(())
     }
 }

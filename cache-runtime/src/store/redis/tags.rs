@@ -19,16 +19,21 @@ impl RedisStore {
     ) -> Result<()> {
         let ttl_ms = super::ttl_millis(ttl);
         let now = super::lease::now_ms();
-        let pipes: Vec<redis::Pipeline> = tags
+        let pipes: Vec<(String, redis::Pipeline)> = tags
             .iter()
             .map(|tag| {
                 let mut pipe = redis::pipe();
                 let index = super::tag_index(&self.prefix, tag);
                 record(&mut pipe, &index, key, now, ttl_ms, true);
-                pipe
+                (index, pipe)
             })
             .collect();
-        futures_util::future::try_join_all(pipes.iter().map(|pipe| self.run_pipe(pipe))).await?;
+        futures_util::future::try_join_all(
+            pipes
+                .iter()
+                .map(|(index, pipe)| self.run_pipe_on(index, pipe)),
+        )
+        .await?;
         Ok(())
     }
 }
