@@ -194,9 +194,12 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
     );
     assert_eq!(load.wrong.load(SeqCst), 0, "a call returned a wrong value");
     assert!(stats.errors > 0, "the kill was never noticed: {stats:?}");
+    // A miss makes up to three operations (read, lease, fill), each bounded by the 250 ms
+    // deadline, and a single-flight waiter whose leader's fill was refused makes its own
+    // three: 6 x 250 ms, plus scheduling on a loaded 2-core machine. Never unbounded.
     assert!(
-        load.slowest_us.load(SeqCst) < 1_500_000,
-        "a call took {} ms: the operation timeout does not hold",
+        load.slowest_us.load(SeqCst) < 3_000_000,
+        "a call took {} ms: the operation deadlines do not hold",
         load.slowest_us.load(SeqCst) / 1000
     );
 
@@ -267,7 +270,12 @@ async fn a_dead_master_opens_only_the_breakers_of_its_slots() {
             clean.push(id);
         }
     }
-    assert!(dead.len() > 50 && clean.len() > 100, "{} {}", dead.len(), clean.len());
+    assert!(
+        dead.len() > 50 && clean.len() > 100,
+        "{} {}",
+        dead.len(),
+        clean.len()
+    );
 
     cluster.kill_node(&victim.addr);
     // Until the breakers of the victim's parts open, its keys fail (and run their body).
@@ -308,7 +316,10 @@ async fn a_dead_master_opens_only_the_breakers_of_its_slots() {
     let after = cache.stats();
     assert_eq!(runs.load(SeqCst) - runs_before, dead.len());
     assert_eq!(
-        (after.errors - before.errors, after.short_circuited - before.short_circuited),
+        (
+            after.errors - before.errors,
+            after.short_circuited - before.short_circuited
+        ),
         (0, dead.len() as u64)
     );
     eprintln!(

@@ -7,8 +7,8 @@ cache_tests::tier_suite!(cache_tests::fixture::Fixture::tiered().await);
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
-use cache_tests::suite::tier::{runs, user};
 use cache_tests::fixture::Fixture;
+use cache_tests::suite::tier::{runs, user};
 
 /// Without Redis the memory store is the only tier: nothing is stored twice.
 #[tokio::test]

@@ -23,6 +23,7 @@ const NAMES: &[&str] = &[
     "cache",
     "cache_none",
     "tags",
+    "label",
     "l1",
     "l1_ttl",
     "lock",
@@ -76,6 +77,9 @@ pub(crate) struct CachedArgs {
     pub(crate) cache_none: Option<Arg<bool>>,
     /// `tags = ["user:{id}"]`: tag templates (never empty), checked and expanded by `tags`.
     pub(crate) tags: Option<Arg<Vec<LitStr>>>,
+    /// `label = "user {id}"`: a template like a tag's, the human-readable name of a call's
+    /// arguments in the top keys of the namespace's stats.
+    pub(crate) label: Option<Arg<LitStr>>,
     /// `l1 = false`: keep this fn's entries out of the in-process tier.
     pub(crate) l1: Option<Arg<bool>>,
     /// `l1_ttl = "5s"`: the longest an entry stays in the in-process tier, in milliseconds.
@@ -284,6 +288,16 @@ impl CachedArgs {
                 key,
                 value,
             ));
+        } else if input.peek(kw::label) {
+            let key = input.parse::<kw::label>()?.span;
+            let value = parse_value(input, errors, label)?;
+            errors.check(arg_parse::set_once(
+                "cached",
+                &mut self.label,
+                "label",
+                key,
+                value,
+            ));
         } else if input.peek(kw::tags) {
             let key = input.parse::<kw::tags>()?.span;
             let value = parse_value(input, errors, tags)?;
@@ -453,6 +467,11 @@ fn parse_duration(text: &str) -> Option<Option<u64>> {
 }
 
 /// `namespace = "users"`.
+/// `label = "user {id}"`.
+fn label(expr: &Expr) -> Result<LitStr> {
+    arg_parse::non_empty_str("label", "label = \"user {id}\"", expr)
+}
+
 fn namespace(expr: &Expr) -> Result<LitStr> {
     arg_parse::non_empty_str("namespace", "namespace = \"users\"", expr)
 }
@@ -527,6 +546,7 @@ mod kw {
     syn::custom_keyword!(cache);
     syn::custom_keyword!(cache_none);
     syn::custom_keyword!(tags);
+    syn::custom_keyword!(label);
     syn::custom_keyword!(l1);
     syn::custom_keyword!(l1_ttl);
     syn::custom_keyword!(lock);

@@ -148,10 +148,16 @@ pub(crate) fn collect_bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>, error
         | Pat::Range(_)
         | Pat::Path(_)
         | Pat::Const(_) => {}
+        Pat::Macro(_) => errors.push(Error::new_spanned(
+            pat,
+            "`#[cached]` cannot see the names a macro in a parameter pattern binds; write the \
+             pattern out (`Path(id): Path<u64>`) or bind the parameter to a plain name \
+             (`id: u64`)",
+        )),
         _ => errors.push(Error::new_spanned(
             pat,
-            "`#[cached]` cannot see the names this pattern binds; \
-             bind the parameter to a plain name or set `key = ...`",
+            "`#[cached]` cannot see the names this pattern binds; bind the parameter to a \
+             plain name (`id: u64`) or destructure it (`Path(id): Path<u64>`)",
         )),
     }
 }

@@ -53,6 +53,14 @@ impl CachedFn<'_> {
                 });
             }
         }
+        // The label only matters to the call's stats, not to the key fn of invalidations.
+        if let Some(label) = self.args.label.as_ref().filter(|_| !in_key_fn) {
+            if let Some(value) = tag_value(&label.value) {
+                stmts.extend(quote_spanned! {label.value.span()=>
+                    __cache_key.label(#value);
+                });
+            }
+        }
         KeyParts {
             is_empty: stmts.is_empty(),
             stmts,

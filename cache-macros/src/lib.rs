@@ -73,6 +73,27 @@ use proc_macro::TokenStream;
 /// do not appear in the return type. Give such functions their own `namespace`, or feed the
 /// type into the key (`key = (id, std::any::type_name::<T>())`).
 ///
+/// # axum handlers
+///
+/// `#[cached]` can sit directly on an axum handler. Extractors are destructured parameters,
+/// so the key is made of the values they bind: `Path(id): Path<u64>` hashes `id`,
+/// `Query(params): Query<ListParams>` hashes `params` and `Json(search): Json<Search>` hashes
+/// `search` (each must implement `Serialize`). Extractors that are not data, such as
+/// `State(db): State<Db>`, are skipped by the name they bind: `skip(db)`. The handler must
+/// return a value that is both cacheable and a response: axum's `Json<T>` and
+/// `impl IntoResponse` are not serializable, `cache_runtime::web::Json<T>` (feature `axum`) is.
+/// An `Err` is returned as the response and never cached.
+///
+/// ```ignore
+/// use axum::extract::{Path, State};
+/// use cache_runtime::web::Json;
+///
+/// #[cached(ttl = "1m", skip(db))]
+/// async fn get_product(State(db): State<Db>, Path(id): Path<u64>) -> Result<Json<Product>, AppError> {
+///     Ok(Json(db.product(id).await?))
+/// }
+/// ```
+///
 /// # `ttl`
 ///
 /// How long a value stays cached: a number of seconds, or a string with a unit (`ms`, `s`, `m`,

@@ -121,6 +121,18 @@ pub(crate) fn check(
     function: &Ident,
     errors: &mut Errors,
 ) {
+    check_templates("tag", tags, bindings, has_self, function, errors);
+}
+
+/// [`check`] for templates of another kind (`what`: `"tag"`, `"label"`) in messages.
+pub(crate) fn check_templates(
+    what: &str,
+    tags: &[LitStr],
+    bindings: &[&Ident],
+    has_self: bool,
+    function: &Ident,
+    errors: &mut Errors,
+) {
     for tag in tags {
         let template = tag.value();
         let pieces = match parse(&template) {
@@ -128,7 +140,7 @@ pub(crate) fn check(
             Err(problem) => {
                 errors.push(Error::new_spanned(
                     tag,
-                    format!("malformed tag {template:?}: {problem}"),
+                    format!("malformed {what} {template:?}: {problem}"),
                 ));
                 continue;
             }
@@ -142,7 +154,7 @@ pub(crate) fn check(
                 errors.push(Error::new_spanned(
                     tag,
                     format!(
-                        "unknown placeholder `{{{written}}}` in tag {template:?}; \
+                        "unknown placeholder `{{{written}}}` in {what} {template:?}; \
                          `{function}` has no parameter `{root}`"
                     ),
                 ));

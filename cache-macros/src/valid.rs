@@ -2,9 +2,9 @@
 //! Every broken rule is reported, each at the token that breaks it.
 
 use syn::visit::Visit;
-use syn::{Error, Ident, Result, Type, TypeImplTrait};
+use syn::{Error, FnArg, Ident, Pat, Result, Type, TypeImplTrait, TypeParamBound};
 
-use crate::ast::{CachedFn, Shape};
+use crate::ast::{collect_bindings, CachedFn, Shape};
 use crate::errors::Errors;
 use crate::tags;
 
@@ -24,6 +24,7 @@ impl CachedFn<'_> {
             self.check_stale_if_error(&mut errors);
             self.check_soft_timeout(&mut errors);
             self.check_tags(&mut errors);
+            self.check_label(&mut errors);
         }
         self.check_l1(&mut errors);
         errors.finish(())
@@ -79,10 +80,16 @@ impl CachedFn<'_> {
         let mut finder = FindImplTrait(None);
         finder.visit_type(output.ty);
         if let Some(impl_trait) = finder.0 {
-            errors.push(Error::new_spanned(
-                impl_trait,
-                "`#[cached]` cannot store an `impl Trait` value; name the concrete type",
-            ));
+            let message = if is_impl_into_response(impl_trait) {
+                // An axum handler's usual return type: its response is not data to store.
+                "`#[cached]` cannot store an `impl IntoResponse` value, which is a response \
+                 rather than data; return a serializable type that is also a response, such as \
+                 `Result<cache_runtime::web::Json<T>, E>` (feature `axum`), or cache a function \
+                 the handler calls"
+            } else {
+                "`#[cached]` cannot store an `impl Trait` value; name the concrete type"
+            };
+            errors.push(Error::new_spanned(impl_trait, message));
         }
     }
 
@@ -102,15 +109,44 @@ impl CachedFn<'_> {
             let is_self = name == "self" && self.receiver.is_some();
             let is_binding = self.bindings.iter().any(|binding| binding.ident == name);
             if !is_self && !is_binding {
-                errors.push(Error::new(
-                    name.span(),
-                    format!(
-                        "`skip` names `{name}`, which is not a parameter of `{}`",
-                        self.name()
-                    ),
-                ));
+                let mut message = format!(
+                    "`skip` names `{name}`, which is not a parameter of `{}`",
+                    self.name()
+                );
+                if let Some(names) = self.names_bound_by_struct_pattern(name) {
+                    // `skip(State)` for `State(db): State<Db>`: the pattern's bindings are the
+                    // parameter's names, not the extractor's type.
+                    message.push_str(&format!(
+                        "; to leave out the `{name}(..)` parameter, skip the names its pattern \
+                         binds: `skip({names})`"
+                    ));
+                }
+                errors.push(Error::new(name.span(), message));
             }
         }
+    }
+
+    /// The names bound by a parameter destructured as `name(..)` or `name { .. }` (an
+    /// extractor such as `State(db): State<Db>`), joined with `, `; `None` when no parameter
+    /// is destructured with that type name or its pattern binds nothing.
+    fn names_bound_by_struct_pattern(&self, name: &Ident) -> Option<String> {
+        self.original.sig.inputs.iter().find_map(|input| {
+            let FnArg::Typed(typed) = input else {
+                return None;
+            };
+            let path = match &*typed.pat {
+                Pat::TupleStruct(tuple) => &tuple.path,
+                Pat::Struct(fields) => &fields.path,
+                _ => return None,
+            };
+            if path.segments.last().is_none_or(|last| last.ident != *name) {
+                return None;
+            }
+            let mut names = Vec::new();
+            collect_bindings(&typed.pat, &mut names, &mut Errors::default());
+            let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        })
     }
 
     /// `cache_none` only makes sense when the function returns an `Option`.
@@ -180,6 +216,22 @@ impl CachedFn<'_> {
 
     /// Every tag template must parse, and each placeholder must start at a parameter binding
     /// (skipped or not) or at `self` in a method. Errors point at the tag's string literal.
+    /// A `label` template follows the rules of a tag's.
+    fn check_label(&self, errors: &mut Errors) {
+        let Some(label) = &self.args.label else {
+            return;
+        };
+        let bindings: Vec<&Ident> = self.bindings.iter().map(|binding| binding.ident).collect();
+        tags::check_templates(
+            "label",
+            std::slice::from_ref(&label.value),
+            &bindings,
+            self.receiver.is_some(),
+            self.name(),
+            errors,
+        );
+    }
+
     fn check_tags(&self, errors: &mut Errors) {
         let Some(tags) = &self.args.tags else {
             return;
@@ -193,6 +245,15 @@ impl CachedFn<'_> {
             errors,
         );
     }
+}
+
+/// Whether `impl_trait` is `impl IntoResponse` (any path ending in `IntoResponse`), alone or
+/// with other bounds.
+fn is_impl_into_response(impl_trait: &TypeImplTrait) -> bool {
+    impl_trait.bounds.iter().any(|bound| {
+        matches!(bound, TypeParamBound::Trait(bound)
+            if bound.path.segments.last().is_some_and(|last| last.ident == "IntoResponse"))
+    })
 }
 
 /// Finds the first `impl Trait` anywhere inside a type.

@@ -48,6 +48,10 @@ pub(crate) struct Inner {
     /// The key of the stored values' MAC, when signing is on.
     pub(crate) signing_key: Option<[u8; 32]>,
     pub(crate) counters: Arc<Counters>,
+    /// Per-namespace counters of `#[cached]` calls (see [`observe`](crate::observe)).
+    pub(crate) namespaces: crate::observe::Namespaces,
+    /// The registered warmers (see [`warm`](crate::warm)).
+    pub(crate) warmers: crate::warm::Warmers,
     /// The Redis URL with its password replaced, for `Debug`.
     pub(crate) redis_url: Option<String>,
     pub(crate) started: Instant,
@@ -383,12 +387,22 @@ impl Cache {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        if let Backend::Memory(mem) = &self.inner.backend {
+        let in_process = match &self.inner.backend {
+            Backend::Memory(mem) => Some(mem),
+            _ => self.inner.l1.as_ref().map(|l1| &l1.store),
+        };
+        if let Some(mem) = in_process {
             mem.run_pending_tasks();
         }
-        self.inner
+        let mut stats = self
+            .inner
             .counters
-            .snapshot(self.inner.backend.name(), self.inner.backend.circuit())
+            .snapshot(self.inner.backend.name(), self.inner.backend.circuit());
+        if let Some(mem) = in_process {
+            stats.entries = mem.entry_count();
+            stats.bytes = mem.weighted_size();
+        }
+        stats
     }
 
     /// `ttl` shortened by a random fraction of at most the jitter (the site's, or the

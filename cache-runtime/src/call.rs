@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::fill::{FillSite, Pending};
 use crate::flight::{Joined, Leader, Waited};
+use crate::observe::Served;
 use crate::peek::Peek;
 use crate::CacheValue;
 
@@ -86,7 +87,7 @@ impl<R, V> Clone for Shape<R, V> {
 }
 impl<R, V> Copy for Shape<R, V> {}
 
-/// Runs one cached call of `key`.
+/// Runs one cached call of `key`; returns its result and how it was served.
 pub(crate) async fn run<V, R, F>(
     cache: &Cache,
     key: &str,
@@ -94,7 +95,7 @@ pub(crate) async fn run<V, R, F>(
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
-) -> R
+) -> (R, Served)
 where
     V: CacheValue,
     F: Future<Output = R>,
@@ -108,12 +109,12 @@ where
     // or the memory store itself.
     if policy.l1 {
         if let Some(value) = cache.l1_get::<V>(key) {
-            return from_value(value);
+            return (from_value(value), Served::L1);
         }
     }
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
     if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
-        return from_value(value);
+        return (from_value(value), Served::Store);
     }
     let mut fill_site = FillSite {
         // The jittered TTL is only computed for a miss (below).
@@ -129,7 +130,7 @@ where
     };
     // On Redis, one GET before any flight bookkeeping: a hit returns from it.
     let peeked = match cache.peek::<V>(key, &fill_site).await {
-        Peek::Hit(value) => return from_value(value),
+        Peek::Hit(value) => return (from_value(value), Served::Store),
         peeked => peeked,
     };
     // A value shared through the flight is only taken by a waiter if no invalidation came
@@ -144,7 +145,7 @@ where
         Joined::Waiter(waiter) => match waiter.wait().await {
             Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
                 cache.count_coalesced();
-                return from_value(shared.value);
+                return (from_value(shared.value), Served::Coalesced);
             }
             // An invalidation came after the leader read or computed its value: this caller
             // may have started after it, so it reads again, without a flight.
@@ -181,7 +182,7 @@ where
         Ok(read) => match read.fresh {
             Some(value) => {
                 share(leader, &value, read_mark);
-                return from_value(value);
+                return (from_value(value), Served::Store);
             }
             None => (read.fill, read.stale),
         },
@@ -192,7 +193,7 @@ where
                 Some(value) => share(leader, value, mark),
                 None => fail(leader),
             }
-            return result;
+            return (result, Served::Failed);
         }
     };
     let mut pending = Pending::new(cache, key, fill);
@@ -203,7 +204,7 @@ where
         drop(pending);
         share(leader, &stale, read_mark);
         cache.count_stale_served();
-        return from_value(stale);
+        return (from_value(stale), Served::Stale);
     }
     let value = cacheable(&result);
     let verdict = cache.fill(key, pending.take(), value, &fill_site).await;
@@ -214,7 +215,7 @@ where
         // Errors are not shared: each waiter runs its own body.
         None => fail(leader),
     }
-    result
+    (result, Served::Miss)
 }
 
 /// A value handed to the callers waiting on a miss, with the [invalidation
@@ -254,7 +255,7 @@ pub(crate) async fn run_detached<V, R, F>(
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
-) -> R
+) -> (R, Served)
 where
     V: CacheValue,
     R: Send + 'static,
@@ -262,18 +263,22 @@ where
 {
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
     let hit = match policy.l1 {
-        true => cache.l1_get::<V>(key),
+        true => cache.l1_get::<V>(key).map(|v| (v, Served::L1)),
         false => None,
     }
-    .or_else(|| cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()));
-    if let Some(value) = hit {
+    .or_else(|| {
+        cache
+            .memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
+            .map(|v| (v, Served::Store))
+    });
+    if let Some((value, served_by)) = hit {
         if let Some(served) = policy
             .refresh
             .and_then(|age| cache.due_for_refresh(key, age))
         {
             cache.refresh_in_background(key, policy, tags, body, shape, served);
         }
-        return (shape.from_value)(value);
+        return ((shape.from_value)(value), served_by);
     }
     // With `refresh`, a Redis hit is read here, where the body is still at hand.
     if let Some(age) = policy.refresh {
@@ -281,7 +286,7 @@ where
             if Cache::older_than(&served, age) {
                 cache.refresh_in_background(key, policy, tags, body, shape, served);
             }
-            return (shape.from_value)(value);
+            return ((shape.from_value)(value), Served::Store);
         }
     }
     // With `soft_timeout` and a stale value at hand, the body gets that long; then the stale
@@ -301,7 +306,7 @@ where
             Ok(joined) => joined,
             Err(_) => {
                 cache.count_stale_served();
-                return (shape.from_value)(stale);
+                return ((shape.from_value)(stale), Served::Stale);
             }
         },
         None => task.await,

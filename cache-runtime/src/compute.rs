@@ -154,6 +154,7 @@ impl Cache {
             Shape::plain(),
         )
         .await
+        .0
     }
 
     /// Like [`get_or_compute`](Cache::get_or_compute) for a computation that can fail: an
@@ -178,6 +179,7 @@ impl Cache {
             Shape::result(),
         )
         .await
+        .0
     }
 
     /// Like [`get_or_compute`](Cache::get_or_compute), but the computation runs detached from
@@ -207,6 +209,7 @@ impl Cache {
             Shape::plain(),
         )
         .await
+        .0
     }
 
     /// [`get_or_compute_detached`](Cache::get_or_compute_detached) for a computation that can
@@ -233,5 +236,6 @@ impl Cache {
             Shape::result(),
         )
         .await
+        .0
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 /// `#[cached]` functions never surface these: the cache fails open (the body runs and its
 /// result is returned) and the error is counted in [`Stats::errors`](crate::Stats::errors)
 /// and logged. The manual API ([`Cache::get`](crate::Cache::get) and friends) returns them.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Configuration is invalid: a malformed environment variable or builder value.

@@ -283,7 +283,7 @@ impl Cache {
                     (None, Fill::Stale(bytes))
                 }
                 Some(value) => {
-                    if site.l1 {
+                    if site.l1 && self.inner.l1.is_some() {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
                     (Some(value), Fill::Skip)

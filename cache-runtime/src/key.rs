@@ -100,6 +100,7 @@ pub struct KeyBuilder {
     sink: Sink,
     error: Option<String>,
     tags: Vec<String>,
+    label: Option<String>,
 }
 
 impl Default for KeyBuilder {
@@ -115,6 +116,7 @@ impl KeyBuilder {
             sink: Sink::new(),
             error: None,
             tags: Vec::new(),
+            label: None,
         }
     }
 
@@ -139,6 +141,19 @@ impl KeyBuilder {
     /// Takes the recorded tags out of the builder.
     pub(crate) fn take_tags(&mut self) -> Vec<String> {
         std::mem::take(&mut self.tags)
+    }
+
+    /// A human-readable label for these arguments (`#[cached(label = "...")]`), shown next
+    /// to the key's digest in the top keys of [`Cache::namespace_stats`](crate::Cache::namespace_stats).
+    /// Not part of the key.
+    pub fn label(&mut self, label: String) -> &mut Self {
+        self.label = Some(label);
+        self
+    }
+
+    /// Takes the label out of the builder.
+    pub(crate) fn take_label(&mut self) -> Option<String> {
+        self.label.take()
     }
 
     fn digest(self) -> Result<[u8; 32]> {
@@ -255,12 +270,17 @@ fn with_digest(head: &[u8], digest: &[u8; 32]) -> CacheKey {
     CacheKey(out)
 }
 
+/// Appends `bytes` (at most 16) as lower-case hex: rendered on the stack, then one append
+/// (a push per digit cost about 30 instructions each, checking the capacity every time).
 fn push_hex(out: &mut SmallVec<[u8; 128]>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
+    let mut text = [0u8; 32];
+    let bytes = &bytes[..bytes.len().min(16)];
+    for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
+    out.extend_from_slice(&text[..bytes.len() * 2]);
 }
 
 /// Writes `{namespace}:v{version}.{type}:`.

@@ -45,6 +45,10 @@
 extern crate self as cache_runtime;
 
 mod access;
+/// The admin API and dashboard, an axum router: stats, health, invalidation, warming (feature
+/// `axum`).
+#[cfg(feature = "axum")]
+pub mod admin;
 mod backplane;
 mod batch;
 mod builder;
@@ -58,15 +62,26 @@ mod error;
 mod fill;
 mod flight;
 mod global;
+mod health;
 mod invalidate;
 pub mod key;
 mod marks;
+mod observe;
 mod pattern;
 mod peek;
 mod refresh;
+pub mod scope;
+/// A tower-sessions `SessionStore` on the cache, for axum (feature `sessions`).
+#[cfg(feature = "sessions")]
+pub mod sessions;
 mod stats;
 mod store;
 mod tier;
+mod warm;
+/// axum and tower integration: `CacheLayer` (per-request bypass, `X-Cache`) and a cacheable
+/// `Json` (feature `axum`).
+#[cfg(feature = "axum")]
+pub mod web;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -82,9 +97,12 @@ pub use config::ENV_VARS;
 pub use defer::defer_invalidations;
 pub use error::{Error, Result};
 pub use global::{global, init};
+pub use health::Health;
 pub use invalidate::Plan;
 pub use key::{key_for, CacheKey, KeyArgs, KeyBuilder};
+pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use stats::{CircuitState, Stats};
+pub use warm::{warm_each, WarmReport, WarmerStats};
 
 /// Caches an async fn's results; see the cache-macros docs for every argument.
 #[cfg(feature = "macros")]

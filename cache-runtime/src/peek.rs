@@ -44,7 +44,8 @@ impl Cache {
                 .as_deref()
                 .and_then(|b| self.fresh_value::<T>(key, b, site))
             {
-                if site.l1 {
+                // Only a cache with an L1 copies the bytes (into an `Arc`) for it.
+                if site.l1 && self.inner.l1.is_some() {
                     if let Some(bytes) = bytes {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }

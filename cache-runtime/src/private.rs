@@ -10,6 +10,7 @@ use crate::call::{Policy, Shape};
 pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
+use crate::observe::{Served, SiteStats, Watch};
 use crate::{Cache, CacheValue};
 
 /// The static description of one `#[cached]` function.
@@ -17,6 +18,7 @@ pub struct Site {
     key: SiteKey,
     policy: Policy,
     cache_none: bool,
+    stats: SiteStats,
 }
 
 impl Site {
@@ -26,6 +28,7 @@ impl Site {
             key: SiteKey::new(namespace, version),
             policy: Policy::DEFAULT,
             cache_none: false,
+            stats: SiteStats::new(),
         }
     }
 
@@ -238,7 +241,9 @@ where
     R: Send + 'static,
     F: Future<Output = R> + Send + 'static,
 {
+    let watch = Watch::start(cache);
     let tags = key.take_tags();
+    let label = key.take_label();
     let key = match key.build_for_site::<V>(&site.key) {
         Ok(key) => key,
         Err(e) => {
@@ -246,7 +251,22 @@ where
             return body.await;
         }
     };
-    crate::call::run_detached(cache, key.as_str(), site.policy, tags, body, shape).await
+    let span = site.span();
+    let call = async {
+        if crate::scope::bypassing() {
+            let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
+            (result, Served::Bypass)
+        } else {
+            crate::call::run_detached(cache, key.as_str(), site.policy, tags, body, shape).await
+        }
+    };
+    let (result, served) = if span.is_disabled() {
+        call.await
+    } else {
+        tracing::Instrument::instrument(call, span.clone()).await
+    };
+    site.finish(cache, watch, &span, key.as_str(), label.as_deref(), served);
+    result
 }
 
 /// One `#[cached]` call: its key, then the shared call path.
@@ -261,7 +281,9 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
+    let watch = Watch::start(cache);
     let tags = key.take_tags();
+    let label = key.take_label();
     let key = match key.build_for_site::<V>(&site.key) {
         Ok(key) => key,
         Err(e) => {
@@ -269,7 +291,93 @@ where
             return body.await;
         }
     };
-    crate::call::run(cache, key.as_str(), &site.policy, tags, body, shape).await
+    // The common path (no debug logging, no bypass) awaits the call itself: no span, no
+    // wrapper future to move.
+    if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::scope::bypassing() {
+        let key = key.as_str();
+        let (result, served) = crate::call::run(cache, key, &site.policy, tags, body, shape).await;
+        site.finish(
+            cache,
+            watch,
+            &tracing::Span::none(),
+            key,
+            label.as_deref(),
+            served,
+        );
+        return result;
+    }
+    let span = site.span();
+    let call = async {
+        if crate::scope::bypassing() {
+            let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
+            (result, Served::Bypass)
+        } else {
+            crate::call::run(cache, key.as_str(), &site.policy, tags, body, shape).await
+        }
+    };
+    let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
+    site.finish(cache, watch, &span, key.as_str(), label.as_deref(), served);
+    result
+}
+
+/// A call in a [`RequestScope`](crate::scope::RequestScope) that bypasses the cache: the
+/// body runs and its cacheable value is stored (so later reads get it), as `#[cache_put]`
+/// would.
+#[cold]
+async fn bypass<V, R, F>(
+    cache: &Cache,
+    site: &'static Site,
+    key: &str,
+    tags: &[String],
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    F: Future<Output = R>,
+{
+    let result = body.await;
+    if let Some(value) = (shape.cacheable)(&result) {
+        // Failures are counted and logged by the write; the function's result stands.
+        let ttl = cache.ttl_or_default(site.policy.ttl);
+        let _ = cache
+            .write_with(key, value, ttl, tags, site.policy.compress)
+            .await;
+    }
+    result
+}
+
+impl Site {
+    /// The `cached` span of one call at debug level (disabled, and nearly free, unless a
+    /// subscriber wants debug spans of `cache_runtime::call`).
+    #[inline]
+    fn span(&self) -> tracing::Span {
+        tracing::debug_span!(
+            target: "cache_runtime::call",
+            "cached",
+            namespace = self.key.namespace,
+            served = tracing::field::Empty
+        )
+    }
+
+    fn finish(
+        &self,
+        cache: &Cache,
+        watch: Watch,
+        span: &tracing::Span,
+        key: &str,
+        label: Option<&str>,
+        served: Served,
+    ) {
+        watch.finish(cache, &self.stats, self.key.namespace, key, label, served);
+        if !span.is_disabled() {
+            // One debug line per call, in its span; none at info.
+            span.record("served", served.as_str());
+            span.in_scope(|| {
+                tracing::debug!(target: "cache_runtime::call", served = served.as_str(), "cached call");
+            });
+        }
+    }
 }
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A snapshot of a cache's counters, from [`Cache::stats`](crate::Cache::stats).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Stats {
     /// Reads that found a value.
@@ -51,10 +51,16 @@ pub struct Stats {
     pub short_circuited: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
+    /// Entries held in this process: the memory store's, or L1's in front of Redis.
+    pub entries: u64,
+    /// Their weight in bytes, as the memory bounds count it (each entry weighs at least
+    /// `max_bytes / max_entries`).
+    pub bytes: u64,
 }
 
 /// The state of the circuit breaker in front of Redis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CircuitState {
     /// Redis is used.
@@ -141,6 +147,8 @@ impl Counters {
             circuit_opened: self.circuit_opened.load(Relaxed),
             short_circuited: self.short_circuited.load(Relaxed),
             backend,
+            entries: 0,
+            bytes: 0,
         }
     }
 }

@@ -11,6 +11,8 @@
 pub mod cluster;
 pub mod example;
 pub mod fixture;
+pub mod http;
+pub mod logs;
 pub mod raw;
 pub mod redis_server;
 pub mod suite;
@@ -129,6 +131,13 @@ macro_rules! backend_suite {
                 cached_hostile_namespace,
                 value_at_the_limit_is_cached,
                 unencodable_value_fails_open,
+            }
+            observe {
+                namespace_counts_are_exact,
+                bypass_scope_refreshes,
+                warmers_report_each_run,
+                keys_lists_a_namespace,
+                health_reports_the_store,
             }
             hostile {
                 cached_string_args_are_hashed,

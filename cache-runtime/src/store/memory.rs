@@ -158,7 +158,9 @@ impl MemoryStore {
     pub(crate) fn new(bounds: MemoryBounds, counters: Arc<Counters>, lease_time: Duration) -> Self {
         // Every entry weighs at least max_bytes / max_entries, so the single weight capacity
         // bounds both the entry count and the bytes.
-        let min_weight = (bounds.max_bytes / bounds.max_entries.max(1)).max(1);
+        // Rounded up, so that max_entries entries of the minimum weight never exceed the
+        // capacity by the rounding (256 MiB / 100,000 rounded down kept 100,013 entries).
+        let min_weight = bounds.max_bytes.div_ceil(bounds.max_entries.max(1)).max(1);
         let tags = Arc::new(TagIndex::default());
         let index = tags.clone();
         let cache = moka::sync::Cache::builder()
@@ -289,14 +291,24 @@ impl MemoryStore {
         self.cache.run_pending_tasks();
     }
 
-    #[cfg(test)]
+    /// How many entries it holds (after [`run_pending_tasks`](Self::run_pending_tasks)).
     pub(crate) fn entry_count(&self) -> u64 {
         self.cache.entry_count()
     }
 
-    #[cfg(test)]
+    /// Their total weight, as the bounds count it.
     pub(crate) fn weighted_size(&self) -> u64 {
         self.cache.weighted_size()
+    }
+
+    /// At most `limit` keys matching `pattern` (only `*` is a wildcard), in no order.
+    pub(crate) fn keys_matching(&self, pattern: &str, limit: usize) -> Vec<String> {
+        self.cache
+            .iter()
+            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .take(limit)
+            .map(|(k, _)| k.to_string())
+            .collect()
     }
 }
 

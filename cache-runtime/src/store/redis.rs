@@ -15,6 +15,7 @@ pub(crate) mod breakers;
 pub(crate) mod circuit;
 #[cfg(feature = "cluster")]
 pub(crate) mod cluster;
+mod coalesce;
 pub(crate) mod lease;
 mod redact;
 mod tags;
@@ -47,6 +48,8 @@ pub(crate) struct RedisOptions {
     /// The hard deadline of one operation, reconnection included.
     pub(crate) operation_timeout: Duration,
     pub(crate) circuit_threshold: u32,
+    /// Whether concurrent GETs are merged into MGETs (single node).
+    pub(crate) coalesce_reads: bool,
     pub(crate) circuit_cool_down: Duration,
     /// How long a fill lease holds (see [`lease`]).
     pub(crate) lease_time: Duration,
@@ -117,6 +120,8 @@ pub(crate) struct RedisStore {
     connect_timeout: Duration,
     response_timeout: Duration,
     breakers: Arc<breakers::Breakers>,
+    /// Concurrent GETs merged into MGETs (single node, unless turned off).
+    coalescer: Option<Arc<coalesce::Coalescer>>,
     counters: Arc<Counters>,
 }
 
@@ -273,6 +278,7 @@ impl RedisStore {
                 counters.clone(),
             ),
         });
+        let conn_is_single = matches!(conn, Conn::Single(_));
         RedisStore {
             conn,
             clients: clients.into(),
@@ -282,6 +288,10 @@ impl RedisStore {
             connect_timeout: options.connect_timeout,
             response_timeout: options.response_timeout,
             breakers,
+            coalescer: match &conn_is_single {
+                true if options.coalesce_reads => Some(Arc::default()),
+                _ => None,
+            },
             counters,
         }
     }
@@ -400,6 +410,14 @@ impl RedisStore {
     /// as [`NOT_A_STRING`], which no envelope decodes, so it is dropped like any unreadable
     /// entry instead of failing every call that reads it.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match &self.coalescer {
+            Some(coalescer) => coalescer.get(self, key).await,
+            None => self.get_one(key).await,
+        }
+    }
+
+    /// One GET, on its own.
+    pub(crate) async fn get_one(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
@@ -594,6 +612,69 @@ return 0
     }
 
     /// SCAN + UNLINK in batches of [`SCAN_BATCH`]; only `*` in `pattern` is a wildcard.
+    /// At most `limit` cache keys (without the prefix) matching `pattern`, by SCAN (every
+    /// master of a cluster), in batches of [`SCAN_BATCH`]; at most `limit / SCAN_BATCH + 64`
+    /// round trips per node, so a sparse match cannot scan forever.
+    pub(crate) async fn keys_matching(&self, pattern: &str, limit: usize) -> Result<Vec<String>> {
+        let glob = pattern::redis_pattern(&self.prefix, pattern);
+        let head = self.prefix.len() + 1;
+        let mut found = Vec::new();
+        #[cfg(feature = "cluster")]
+        if let Conn::Cluster(cluster) = &self.conn {
+            for (host, port) in self.cluster_masters(cluster).await? {
+                self.scan_into(&glob, limit, &mut found, |scan| {
+                    let (cluster, host) = (cluster.clone(), host.clone());
+                    async move { cluster.route_to(&scan, &host, port).await }
+                })
+                .await?;
+            }
+            return Ok(strip(found, head));
+        }
+        let conn = self.conn.clone();
+        self.scan_into(&glob, limit, &mut found, |scan| {
+            let mut conn = conn.clone();
+            async move { scan.query_async::<Value>(&mut conn).await }
+        })
+        .await?;
+        Ok(strip(found, head))
+    }
+
+    /// SCANs with `send` until the cursor ends, `found` holds `limit` keys, or the round
+    /// trip budget is spent.
+    async fn scan_into<F, Fut>(
+        &self,
+        glob: &str,
+        limit: usize,
+        found: &mut Vec<Vec<u8>>,
+        send: F,
+    ) -> Result<()>
+    where
+        F: Fn(Cmd) -> Fut,
+        Fut: Future<Output = redis::RedisResult<Value>>,
+    {
+        let mut cursor: u64 = 0;
+        for _ in 0..(limit / SCAN_BATCH + 64) {
+            if found.len() >= limit {
+                break;
+            }
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
+                .arg("MATCH")
+                .arg(glob)
+                .arg("COUNT")
+                .arg(SCAN_BATCH);
+            let reply = self.guard(send(scan)).await?;
+            let (next, keys): (u64, Vec<Vec<u8>>) =
+                redis::from_redis_value(reply).map_err(|e| Error::store(e.to_string()))?;
+            found.extend(keys.into_iter().take(limit - found.len()));
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn delete_matching(&self, pattern: &str) -> Result<u64> {
         let glob = pattern::redis_pattern(&self.prefix, pattern);
         #[cfg(feature = "cluster")]
@@ -722,4 +803,11 @@ impl Failure {
 
 fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Raw keys as cache keys: `{prefix}:` (`head` bytes) removed, lossy UTF-8.
+fn strip(raw: Vec<Vec<u8>>, head: usize) -> Vec<String> {
+    raw.into_iter()
+        .map(|k| String::from_utf8_lossy(k.get(head..).unwrap_or_default()).into_owned())
+        .collect()
 }

@@ -12,6 +12,7 @@ pub mod hostile;
 pub mod invalidate;
 pub mod keys;
 pub mod manual;
+pub mod observe;
 pub mod shapes;
 pub mod stale;
 pub mod stale_if_error;

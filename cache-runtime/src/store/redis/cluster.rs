@@ -7,8 +7,8 @@
 //! its own slot), and `set_many` is one SET per item. SCAN is not routed by the client (it would reach one random node), so a
 //! clear scans every master with its own cursor.
 //!
-//! The operation deadline and the circuit breaker stay per [`Cache`](crate::Cache), as for
-//! a single node: one unreachable master opens the circuit for every key.
+//! The circuit breakers are per part of the slot space (see
+//! [`breakers`](super::breakers)): one unreachable master opens its parts' breakers only.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -170,6 +170,25 @@ impl RedisStore {
     /// master (from `CLUSTER NODES`), each SCAN cursor continued on its own node; the found
     /// keys are UNLINKed through the cluster client, which splits them per slot. A master
     /// that joins or a slot that moves during the clear is not followed.
+    /// The serving masters, from `CLUSTER NODES` asked of any node.
+    pub(super) async fn cluster_masters(
+        &self,
+        cluster: &LazyCluster,
+    ) -> Result<Vec<(String, u16)>> {
+        let reply = self
+            .guard(cluster.route_random(redis::cmd("CLUSTER").arg("NODES")))
+            .await?;
+        let nodes: String =
+            redis::from_redis_value(reply).map_err(|e| Error::store(e.to_string()))?;
+        let masters = masters(&nodes);
+        if masters.is_empty() {
+            return Err(Error::store(
+                "CLUSTER NODES lists no serving master: the cluster cannot be scanned",
+            ));
+        }
+        Ok(masters)
+    }
+
     pub(super) async fn delete_matching_cluster(
         &self,
         cluster: &LazyCluster,
@@ -178,16 +197,7 @@ impl RedisStore {
         fn parse<T: redis::FromRedisValue>(v: Value) -> Result<T> {
             redis::from_redis_value(v).map_err(|e| Error::store(e.to_string()))
         }
-        let nodes: String = parse(
-            self.guard(cluster.route_random(redis::cmd("CLUSTER").arg("NODES")))
-                .await?,
-        )?;
-        let masters = masters(&nodes);
-        if masters.is_empty() {
-            return Err(Error::store(
-                "CLUSTER NODES lists no serving master: the cluster cannot be cleared",
-            ));
-        }
+        let masters = self.cluster_masters(cluster).await?;
         let mut removed = 0;
         for (host, port) in &masters {
             let mut cursor: u64 = 0;

@@ -1,0 +1,143 @@
+//! What every scenario shares: the mode and length of the run, and the caches and raw
+//! connections built once against the child's `redis-server`.
+
+use std::time::Duration;
+
+use cache_bench::User;
+use cache_runtime::Cache;
+use cache_tests::redis_server::RedisServer;
+use redis::aio::ConnectionManager;
+
+/// Which part of the run a process measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Client, `redis-server` and `redis-benchmark` on CPU 0 (`taskset -c 0`).
+    Pinned,
+    /// Client and server free to use both CPUs.
+    Spread,
+    /// The memory-store RSS scenario.
+    Memory,
+}
+
+impl Mode {
+    pub fn parse(name: &str) -> Mode {
+        match name {
+            "pinned" => Mode::Pinned,
+            "spread" => Mode::Spread,
+            "memory" => Mode::Memory,
+            other => panic!("unknown mode {other:?}"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Pinned => "pinned",
+            Mode::Spread => "spread",
+            Mode::Memory => "memory",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Mode::Pinned => "pinned: harness and redis-server on CPU 0 (taskset -c 0)",
+            Mode::Spread => "spread: harness on CPU 1, redis-server on CPU 0",
+            Mode::Memory => "memory: 1,000,000 distinct entries into a bounded memory store",
+        }
+    }
+}
+
+/// The mode and how long to measure.
+pub struct Env {
+    pub mode: Mode,
+    pub quick: bool,
+    /// `--only`: the one scenario to run.
+    pub only: Option<String>,
+}
+
+impl Env {
+    pub fn new(mode: Mode, quick: bool, only: Option<String>) -> Env {
+        Env { mode, quick, only }
+    }
+
+    /// Whether scenario `name` runs (all do without `--only`).
+    pub fn runs(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| only == name)
+    }
+
+    /// `quick` in quick mode, else `full`.
+    pub fn pick<T>(&self, quick: T, full: T) -> T {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}
+
+/// The namespace and version of `cache_bench::get_user`, and so the stored key of its id 42.
+pub const HOT_ID: u64 = 42;
+
+/// The caches and raw connections of one child, all against the same server.
+pub struct Ctx {
+    pub url: String,
+    /// Redis only (`l1(false)`): every hit is one GET and a decode.
+    pub redis_only: Cache,
+    /// Redis with the in-process tier (L1) in front, subscribed to the backplane.
+    pub tiered: Cache,
+    /// A raw redis-rs connection of the kind the cache uses.
+    pub raw: ConnectionManager,
+    /// The Redis key (with the cache's `cache:` prefix) under which `get_user(42)` is stored.
+    pub hot_key: String,
+}
+
+impl Ctx {
+    pub async fn connect(server: &RedisServer) -> Ctx {
+        let url = server.url();
+        let redis_only = Cache::builder()
+            .redis_url(url.clone())
+            .l1(false)
+            .require_redis(true)
+            .build()
+            .await
+            .expect("a Redis-only cache");
+        let tiered = Cache::builder()
+            .redis_url(url.clone())
+            .require_redis(true)
+            .build()
+            .await
+            .expect("a tiered cache");
+        tiered.wait_for_backplane(Duration::from_secs(5)).await;
+        let raw = ConnectionManager::new(server.client())
+            .await
+            .expect("a raw ConnectionManager");
+        let key = cache_runtime::key_for::<User>("bench.user", 1, &(HOT_ID,)).expect("a key");
+        let ctx = Ctx {
+            url,
+            redis_only,
+            tiered,
+            raw,
+            hot_key: format!("cache:{key}"),
+        };
+        // Store the hot value (a miss, then a hit that must not run the body).
+        cache_bench::get_user(&ctx.redis_only, HOT_ID).await;
+        crate::peers::init(&ctx.url).await;
+        ctx
+    }
+}
+
+/// The CPU model and core count, from `/proc/cpuinfo`.
+pub fn machine_line() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = info.lines().filter(|l| l.starts_with("processor")).count();
+    let redis = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("machine: {cpus} CPUs, {model}; {redis}")
+}

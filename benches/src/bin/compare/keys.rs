@@ -1,0 +1,169 @@
+//! Scenario 1, key derivation: the key `#[cached]` derives from typical arguments (through
+//! the public `KeyBuilder`, the builder the macro feeds) against "bincode to a `Vec`, then
+//! `blake3::hash`" by hand, in time per key and allocations per key.
+//!
+//! `KeyBuilder::build` (what `key_for` and the manual API use) renders the
+//! `{namespace}:v{version}.{type}:` head on every call; a `#[cached]` fn renders it once per
+//! function and reuses it. The macro's own path is measured too, through the hidden key fn
+//! every `#[cached]` fn has (`__cache_key_<name>`, which `#[cache_invalidate]` uses):
+//! `plan_key` builds the key exactly as the call does and pushes it into a `Plan`; the cost
+//! of that push (measured with a precomputed key) is subtracted.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+use cache_bench::User;
+use cache_runtime::__private::plan_key;
+use cache_runtime::{cached, Cache, KeyBuilder, Plan};
+use serde::Serialize;
+use stats_alloc::Region;
+
+use crate::env::Env;
+use crate::measure::{line, Hist, Results};
+
+/// A struct of 5 fields, as an argument.
+#[derive(Serialize)]
+struct Five {
+    a: u64,
+    b: String,
+    c: bool,
+    d: f64,
+    e: Vec<u32>,
+}
+
+#[cached(cache = cache, namespace = "bench.keys")]
+async fn k_u64(cache: &Cache, a: u64) -> u64 {
+    a
+}
+
+#[cached(cache = cache, namespace = "bench.keys")]
+async fn k_struct5(cache: &Cache, a: Five) -> u64 {
+    a.a
+}
+
+#[cached(cache = cache, namespace = "bench.keys")]
+async fn k_vec_string20(cache: &Cache, a: Vec<String>) -> u64 {
+    a.len() as u64
+}
+
+#[cached(cache = cache, namespace = "bench.keys")]
+async fn k_hashmap20(cache: &Cache, a: HashMap<String, u64>) -> u64 {
+    a.len() as u64
+}
+
+/// Keys per timed sample: one key takes well under a microsecond.
+const BATCH: u32 = 256;
+
+fn ours<T: Serialize + ?Sized>(value: &T) -> cache_runtime::CacheKey {
+    let mut kb = KeyBuilder::new();
+    kb.arg(black_box(value));
+    kb.build::<User>("bench.user", 1).expect("a key")
+}
+
+fn by_hand<T: Serialize + ?Sized>(value: &T) -> blake3::Hash {
+    let bytes = bincode::serde::encode_to_vec(black_box(value), bincode::config::standard())
+        .expect("bincode");
+    blake3::hash(&bytes)
+}
+
+/// Median ns per key of `f`, interleaved with `g` (rounds alternate, so drift hits both).
+fn pair(env: &Env, mut f: impl FnMut(), mut g: impl FnMut()) -> (f64, f64) {
+    let (mut a, mut b) = (Hist::default(), Hist::default());
+    let rounds = env.pick(300, 3000);
+    for _ in 0..BATCH * 4 {
+        f();
+        g();
+    }
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            f();
+        }
+        a.record(start.elapsed().as_nanos() as u64 / u64::from(BATCH));
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            g();
+        }
+        b.record(start.elapsed().as_nanos() as u64 / u64::from(BATCH));
+    }
+    (a.q_ns(0.5), b.q_ns(0.5))
+}
+
+/// Allocations per call of `f`, counted by the global allocator.
+fn allocations(mut f: impl FnMut()) -> f64 {
+    const N: usize = 1000;
+    f();
+    let region = Region::new(crate::GLOBAL);
+    for _ in 0..N {
+        f();
+    }
+    region.change().allocations as f64 / N as f64
+}
+
+pub fn run(env: &Env, out: &mut Results) {
+    println!("key derivation (ns per key, median; allocations per key)");
+    let five = Five {
+        a: 7,
+        b: "hello".into(),
+        c: true,
+        d: 1.5,
+        e: vec![1, 2, 3],
+    };
+    let strings: Vec<String> = (0..20).map(|i| format!("item-{i}")).collect();
+    let map: HashMap<String, u64> = (0..20).map(|i| (format!("k{i}"), i)).collect();
+    let cache = Cache::memory();
+    macro_rules! case {
+        ($name:literal, $value:expr, $key_fn:path) => {{
+            let value = $value;
+            let (us, them) = pair(
+                env,
+                || {
+                    black_box(ours(value));
+                },
+                || {
+                    black_box(by_hand(value));
+                },
+            );
+            let us_allocs = allocations(|| {
+                black_box(ours(value));
+            });
+            let them_allocs = allocations(|| {
+                black_box(by_hand(value));
+            });
+            // The macro's path: its hidden key fn, then `plan_key`, less a plain Plan push.
+            let precomputed = ours(value);
+            let (site, push) = pair(
+                env,
+                || {
+                    let mut plan = Plan::new();
+                    plan_key(&cache, &mut plan, $key_fn(black_box(value)));
+                    black_box(&plan);
+                },
+                || {
+                    let mut plan = Plan::new();
+                    plan.key(black_box(&precomputed).clone());
+                    black_box(&plan);
+                },
+            );
+            let site = (site - push).max(0.0);
+            out.set(concat!("keys.", $name, ".site_ns"), site);
+            out.set(concat!("keys.", $name, ".ours_ns"), us);
+            out.set(concat!("keys.", $name, ".ref_ns"), them);
+            out.set(concat!("keys.", $name, ".ours_allocs"), us_allocs);
+            out.set(concat!("keys.", $name, ".ref_allocs"), them_allocs);
+            line(
+                concat!("key of ", $name),
+                &format!("{us:.0} ns ({site:.0} #[cached]), {us_allocs:.1} allocs"),
+                &format!(
+                    "bincode+blake3 {them:.0} ns, {them_allocs:.1} allocs (x{:.2})",
+                    us / them
+                ),
+            );
+        }};
+    }
+    case!("u64", &42u64, __cache_key_k_u64);
+    case!("struct5", &five, __cache_key_k_struct5);
+    case!("vec_string20", &strings, __cache_key_k_vec_string20);
+    case!("hashmap20", &map, __cache_key_k_hashmap20);
+}

@@ -1,0 +1,128 @@
+//! Scenario 5, the miss path with a body that returns at once: a `#[cached]` call of a key
+//! never seen (on `l1(false)`: the GET that misses, the fill lease, the body, the fill)
+//! against a raw GET that finds nothing followed by `SET key value EX ttl` of the same
+//! encoded row. Each call is timed; the two alternate in short rounds.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use cache_bench::{get_user, user};
+
+use crate::env::{Ctx, Env};
+use crate::measure::{line, Hist, Results};
+use crate::peers;
+
+/// Calls of one side before the other takes over.
+const ROUND: u64 = 100;
+
+/// Calls per command name, from `INFO commandstats`.
+async fn command_counts(conn: &mut redis::aio::ConnectionManager) -> Vec<(String, u64)> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .expect("INFO");
+    info.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+/// The commands one `#[cached]` miss sends, from `INFO commandstats` around `n` misses.
+async fn commands_per_miss(ctx: &Ctx, first_id: u64, n: u64) -> String {
+    let mut conn = ctx.raw.clone();
+    let before = command_counts(&mut conn).await;
+    for id in first_id..first_id + n {
+        black_box(get_user(&ctx.redis_only, id).await);
+    }
+    let after = command_counts(&mut conn).await;
+    let mut per = Vec::new();
+    for (name, calls) in after {
+        let old = before
+            .iter()
+            .find(|(b, _)| *b == name)
+            .map_or(0, |(_, c)| *c);
+        // The INFO calls themselves are not the miss's.
+        let delta = calls - old - u64::from(name == "info");
+        if delta > 0 {
+            per.push(format!("{name} x{:.2}", delta as f64 / n as f64));
+        }
+    }
+    per.join(", ")
+}
+
+pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
+    println!("miss + store, sequential (per call)");
+    let mut conn = ctx.raw.clone();
+    let (mut ours, mut raw) = (Hist::default(), Hist::default());
+    let misses_before = ctx.redis_only.stats().misses;
+    let rounds: u64 = env.pick(20, 100);
+    // Ids no other scenario uses, so every call misses.
+    let mut id = 10_000_000u64;
+    for round in 0..rounds + 1 {
+        let warm = round < 1;
+        for _ in 0..ROUND {
+            id += 1;
+            let start = Instant::now();
+            black_box(get_user(&ctx.redis_only, black_box(id)).await);
+            if !warm {
+                ours.since(start);
+            }
+        }
+        for _ in 0..ROUND {
+            id += 1;
+            let key = format!("cache:bench.rawmiss:{id}");
+            let start = Instant::now();
+            let found: Option<Vec<u8>> = redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .expect("GET");
+            assert!(found.is_none());
+            let bytes = peers::encode(&user(id));
+            let () = redis::cmd("SET")
+                .arg(&key)
+                .arg(bytes)
+                .arg("EX")
+                .arg(300)
+                .query_async(&mut conn)
+                .await
+                .expect("SET EX");
+            if !warm {
+                raw.since(start);
+            }
+        }
+    }
+    assert_eq!(
+        ctx.redis_only.stats().misses - misses_before,
+        ROUND * (rounds + 1),
+        "every call must be a miss"
+    );
+    let per_miss = commands_per_miss(ctx, id + 1, 100).await;
+    println!(
+        "  commands per #[cached] miss: {per_miss} (the GET and SET inside the fill's EVALSHA \
+         count too; raw: get x1.00, set x1.00)"
+    );
+    out.set("miss.ours.p50_us", ours.q_us(0.5));
+    out.set("miss.ours.p99_us", ours.q_us(0.99));
+    out.set("miss.raw.p50_us", raw.q_us(0.5));
+    out.set("miss.raw.p99_us", raw.q_us(0.99));
+    line(
+        "miss + store through #[cached], p50/p99",
+        &format!("{:.1} / {:.1} us", ours.q_us(0.5), ours.q_us(0.99)),
+        &format!(
+            "raw GET, SET EX {:.1} / {:.1} us (x{:.2})",
+            raw.q_us(0.5),
+            raw.q_us(0.99),
+            ours.q_us(0.5) / raw.q_us(0.5)
+        ),
+    );
+}

@@ -1,0 +1,100 @@
+//! The references: raw redis-rs on a `ConnectionManager` (the connection kind the cache
+//! uses) with a hand-written bincode envelope, and the `cached` crate's Redis-backed macro
+//! (`#[concurrent_cached]` over `AsyncRedisCache`, its async Redis store; `io_cached` in
+//! its older releases) returning the same `User`.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use cache_bench::{user, User};
+use cached::macros::concurrent_cached;
+use cached::AsyncRedisCache;
+use redis::aio::ConnectionManager;
+
+/// The URL the `cached` crate's caches connect to (set by [`init`] before their first use).
+static URL: OnceLock<String> = OnceLock::new();
+
+/// The error type the `cached` crate's macro needs for its store failures.
+#[derive(Debug, Clone)]
+pub struct PeerError(#[allow(dead_code)] String);
+
+/// The `cached` crate's Redis-backed memoized fn: the same row, a 10 minute TTL.
+#[concurrent_cached(
+    map_error = r##"|e| PeerError(format!("{e:?}"))"##,
+    ty = "AsyncRedisCache<u64, User>",
+    create = r##" {
+        AsyncRedisCache::builder("bench_user")
+            .ttl(Duration::from_secs(600))
+            .connection_string(URL.get().expect("peers::init first"))
+            .build()
+            .await
+            .expect("the cached crate's Redis cache")
+    } "##
+)]
+pub async fn cached_crate_user(id: u64) -> Result<User, PeerError> {
+    Ok(user(id))
+}
+
+/// How many times [`cached_crate_slow`]'s body ran.
+pub static CACHED_CRATE_SLOW_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// The `cached` crate's Redis-backed fn whose body sleeps 50 ms (the stampede scenario).
+#[concurrent_cached(
+    map_error = r##"|e| PeerError(format!("{e:?}"))"##,
+    ty = "AsyncRedisCache<u64, User>",
+    create = r##" {
+        AsyncRedisCache::builder("bench_slow")
+            .ttl(Duration::from_secs(600))
+            .connection_string(URL.get().expect("peers::init first"))
+            .build()
+            .await
+            .expect("the cached crate's Redis cache")
+    } "##
+)]
+pub async fn cached_crate_slow(id: u64) -> Result<User, PeerError> {
+    CACHED_CRATE_SLOW_RUNS.fetch_add(1, Relaxed);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(user(id))
+}
+
+/// Points the `cached` crate's caches at `url` and stores its hot row.
+pub async fn init(url: &str) {
+    let _ = URL.set(url.to_owned());
+    cached_crate_user(crate::env::HOT_ID)
+        .await
+        .expect("the cached crate stores the hot row");
+}
+
+/// The length of the cache's envelope header in front of the bincode body.
+const HEADER_LEN: usize = 12;
+
+/// Decodes a value the cache stored (envelope header, then bincode), by hand.
+pub fn decode(bytes: &[u8]) -> User {
+    let (user, _): (User, usize) =
+        bincode::serde::decode_from_slice(&bytes[HEADER_LEN..], bincode::config::standard())
+            .expect("a stored User");
+    user
+}
+
+/// Encodes a value as the cache would store it: a 12-byte header, then bincode.
+pub fn encode(value: &User) -> Vec<u8> {
+    let mut bytes = vec![0xCA, 1, 0, 0];
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    bytes.extend_from_slice(&now_ms.to_le_bytes());
+    bincode::serde::encode_into_std_write(value, &mut bytes, bincode::config::standard())
+        .expect("bincode");
+    bytes
+}
+
+/// A raw GET of `key` plus the decode.
+pub async fn raw_get(conn: &mut ConnectionManager, key: &str) -> User {
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .expect("GET");
+    decode(&bytes)
+}

@@ -1,0 +1,414 @@
+//! What each `#[cached]` call did, per namespace: counters, sampled latency and the most
+//! requested keys ([`Cache::namespace_stats`]), the request scope
+//! ([`scope`](crate::scope)), tracing and (feature `metrics`) the `metrics` facade.
+//!
+//! The hit path pays one relaxed increment of its namespace's counter. The namespace's
+//! record is found through the call site (`Site`), which keeps the one of the first cache it
+//! ran against: other caches look theirs up in a map. One call in
+//! [`CacheBuilder::stats_sample_every`](crate::CacheBuilder::stats_sample_every) (default
+//! 16, counted per thread) is timed and counted in the top keys.
+
+mod histogram;
+mod topk;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Instant;
+
+use histogram::Histogram;
+pub use histogram::LatencySummary;
+use topk::TopK;
+pub use topk::TopKey;
+
+use crate::cache::Cache;
+
+/// How many keys each namespace's sketch tracks, and how many [`NamespaceStats::top_keys`]
+/// reports.
+const TOP_TRACKED: usize = 64;
+const TOP_REPORTED: usize = 10;
+
+/// How one cached call was served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Served {
+    /// From the in-process tier (L1) in front of Redis.
+    L1,
+    /// From the store: Redis, or the memory store when there is no Redis.
+    Store,
+    /// From another caller's body (single flight).
+    Coalesced,
+    /// The body ran and its value was stored (or was not cacheable).
+    Miss,
+    /// A stale value stood in for a failing or slow body (`stale_if_error`, `soft_timeout`).
+    Stale,
+    /// The read was bypassed ([`RequestScope`](crate::scope::RequestScope) with bypass): the
+    /// body ran and its value was stored.
+    Bypass,
+    /// The store failed, so the body ran without it.
+    Failed,
+}
+
+impl Served {
+    /// `"l1"`, `"store"`, `"coalesced"`, `"miss"`, `"stale"`, `"bypass"`, `"failed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Served::L1 => "l1",
+            Served::Store => "store",
+            Served::Coalesced => "coalesced",
+            Served::Miss => "miss",
+            Served::Stale => "stale",
+            Served::Bypass => "bypass",
+            Served::Failed => "failed",
+        }
+    }
+
+    /// Whether a cached value was returned (L1, store or another caller's body).
+    pub fn is_hit(self) -> bool {
+        matches!(self, Served::L1 | Served::Store | Served::Coalesced)
+    }
+}
+
+/// The calls of one namespace through one cache, from [`Cache::namespace_stats`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct NamespaceStats {
+    /// The namespace, as written in `#[cached(namespace = ...)]` (or the fn's path).
+    pub namespace: String,
+    /// Every call.
+    pub calls: u64,
+    /// Calls served a cached value: `l1_hits + store_hits + coalesced`.
+    pub hits: u64,
+    /// Of the hits, from the in-process tier in front of Redis.
+    pub l1_hits: u64,
+    /// Of the hits, from the store (Redis, or the memory store).
+    pub store_hits: u64,
+    /// Of the hits, from another caller's body (single flight).
+    pub coalesced: u64,
+    /// Calls that ran their body (a miss, or the store failing).
+    pub misses: u64,
+    /// Calls served a stale value.
+    pub stale_served: u64,
+    /// Calls that bypassed the read.
+    pub bypassed: u64,
+    /// Calls whose store read failed (the body ran; also counted in `misses`).
+    pub errors: u64,
+    /// Sampled call latency.
+    pub latency: LatencySummary,
+    /// The most requested keys (from sampled calls, scaled by the sampling rate).
+    pub top_keys: Vec<TopKey>,
+}
+
+impl NamespaceStats {
+    /// `hits / (hits + misses)`, or 0 before any call.
+    pub fn hit_rate(&self) -> f64 {
+        let reads = self.hits + self.misses;
+        if reads == 0 {
+            0.0
+        } else {
+            self.hits as f64 / reads as f64
+        }
+    }
+}
+
+/// One namespace's live record.
+pub(crate) struct NsStats {
+    namespace: &'static str,
+    l1_hits: AtomicU64,
+    store_hits: AtomicU64,
+    coalesced: AtomicU64,
+    misses: AtomicU64,
+    stale: AtomicU64,
+    bypassed: AtomicU64,
+    errors: AtomicU64,
+    latency: Histogram,
+    top: Mutex<TopK>,
+    #[cfg(feature = "metrics")]
+    metrics: metered::Handles,
+}
+
+impl NsStats {
+    fn new(namespace: &'static str) -> Self {
+        NsStats {
+            namespace,
+            l1_hits: AtomicU64::new(0),
+            store_hits: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            stale: AtomicU64::new(0),
+            bypassed: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            latency: Histogram::default(),
+            top: Mutex::new(TopK::new(TOP_TRACKED)),
+            #[cfg(feature = "metrics")]
+            metrics: metered::Handles::new(namespace),
+        }
+    }
+
+    #[inline]
+    fn count(&self, served: Served) {
+        let counter = match served {
+            Served::L1 => &self.l1_hits,
+            Served::Store => &self.store_hits,
+            Served::Coalesced => &self.coalesced,
+            Served::Miss => &self.misses,
+            Served::Stale => &self.stale,
+            Served::Bypass => &self.bypassed,
+            Served::Failed => {
+                self.misses.fetch_add(1, Relaxed);
+                &self.errors
+            }
+        };
+        counter.fetch_add(1, Relaxed);
+        #[cfg(feature = "metrics")]
+        self.metrics.count(served);
+    }
+
+    fn snapshot(&self) -> NamespaceStats {
+        let load = |c: &AtomicU64| c.load(Relaxed);
+        let (l1_hits, store_hits, coalesced) = (
+            load(&self.l1_hits),
+            load(&self.store_hits),
+            load(&self.coalesced),
+        );
+        let (misses, stale_served, bypassed) =
+            (load(&self.misses), load(&self.stale), load(&self.bypassed));
+        let hits = l1_hits + store_hits + coalesced;
+        NamespaceStats {
+            namespace: self.namespace.to_owned(),
+            calls: hits + misses + stale_served + bypassed,
+            hits,
+            l1_hits,
+            store_hits,
+            coalesced,
+            misses,
+            stale_served,
+            bypassed,
+            errors: load(&self.errors),
+            latency: self.latency.summary(),
+            top_keys: self
+                .top
+                .lock()
+                .map(|t| t.top(TOP_REPORTED))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Every namespace's record for one cache.
+pub(crate) struct Namespaces {
+    /// Tells the caches apart in [`SiteStats`] (never reused, unlike an address).
+    id: u64,
+    by_name: RwLock<HashMap<&'static str, Arc<NsStats>>>,
+    /// One call in this many is timed and counted in the top keys.
+    sample_every: u32,
+}
+
+impl Namespaces {
+    pub(crate) fn new(sample_every: u32) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Namespaces {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            by_name: RwLock::default(),
+            sample_every: sample_every.max(1),
+        }
+    }
+
+    fn get_or_add(&self, namespace: &'static str) -> Arc<NsStats> {
+        if let Some(found) = self
+            .by_name
+            .read()
+            .ok()
+            .and_then(|m| m.get(namespace).cloned())
+        {
+            return found;
+        }
+        let mut map = match self.by_name.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(namespace)
+            .or_insert_with(|| Arc::new(NsStats::new(namespace)))
+            .clone()
+    }
+
+    fn snapshot(&self) -> Vec<NamespaceStats> {
+        let map = match self.by_name.read() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut all: Vec<NamespaceStats> = map.values().map(|ns| ns.snapshot()).collect();
+        all.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+        all
+    }
+}
+
+/// The per-call-site handle on its namespace's record: that of the first cache the site
+/// ran against, kept so that its calls need no map lookup.
+pub(crate) struct SiteStats {
+    first: OnceLock<(u64, Arc<NsStats>)>,
+}
+
+impl SiteStats {
+    /// No record yet.
+    pub(crate) const fn new() -> Self {
+        SiteStats {
+            first: OnceLock::new(),
+        }
+    }
+
+    fn for_cache(&self, cache: &Cache, namespace: &'static str) -> Arc<NsStats> {
+        let namespaces = &cache.inner.namespaces;
+        if let Some((id, ns)) = self.first.get() {
+            if *id == namespaces.id {
+                return ns.clone();
+            }
+        }
+        let ns = namespaces.get_or_add(namespace);
+        let _ = self.first.set((namespaces.id, ns.clone()));
+        ns
+    }
+
+    #[inline]
+    fn with<R>(&self, cache: &Cache, namespace: &'static str, f: impl FnOnce(&NsStats) -> R) -> R {
+        if let Some((id, ns)) = self.first.get() {
+            if *id == cache.inner.namespaces.id {
+                return f(ns);
+            }
+        }
+        f(&self.for_cache(cache, namespace))
+    }
+}
+
+impl Default for SiteStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A call being observed: started at `started` if it is one of the sampled calls.
+pub(crate) struct Watch {
+    started: Option<Instant>,
+}
+
+thread_local! {
+    static TICK: Cell<u32> = const { Cell::new(0) };
+}
+
+impl Watch {
+    /// Starts watching a call: times it if it is this thread's n-th since the last sample.
+    #[inline]
+    pub(crate) fn start(cache: &Cache) -> Watch {
+        let every = cache.inner.namespaces.sample_every;
+        let sampled = TICK.with(|t| {
+            let n = t.get().wrapping_add(1);
+            let hit = n >= every;
+            t.set(if hit { 0 } else { n });
+            hit
+        });
+        Watch {
+            started: sampled.then(Instant::now),
+        }
+    }
+
+    /// Records how the call of `key` (a cache key) was served, in its namespace's record and
+    /// the request scope.
+    #[inline]
+    pub(crate) fn finish(
+        self,
+        cache: &Cache,
+        site: &SiteStats,
+        namespace: &'static str,
+        key: &str,
+        label: Option<&str>,
+        served: Served,
+    ) {
+        site.with(cache, namespace, |ns| {
+            ns.count(served);
+            if let Some(started) = self.started {
+                sampled(cache, ns, started, key, label);
+            }
+        });
+        crate::scope::record(served);
+    }
+}
+
+#[cold]
+fn sampled(cache: &Cache, ns: &NsStats, started: Instant, key: &str, label: Option<&str>) {
+    let took = started.elapsed();
+    let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+    ns.latency.record(us);
+    #[cfg(feature = "metrics")]
+    ns.metrics.latency(took);
+    let digest = key.rsplit(':').next().unwrap_or(key);
+    if let Ok(mut top) = ns.top.try_lock() {
+        top.record(
+            digest,
+            label,
+            u64::from(cache.inner.namespaces.sample_every),
+        );
+    }
+}
+
+impl Cache {
+    /// Per namespace (sorted by name): the `#[cached]` calls made through this cache, how
+    /// they were served, their sampled latency and the most requested keys.
+    pub fn namespace_stats(&self) -> Vec<NamespaceStats> {
+        self.inner.namespaces.snapshot()
+    }
+}
+
+#[cfg(feature = "metrics")]
+mod metered {
+    //! The `metrics` facade handles of one namespace, registered once.
+    use super::Served;
+    use metrics::{Counter, Histogram};
+
+    pub(super) struct Handles {
+        l1: Counter,
+        store: Counter,
+        coalesced: Counter,
+        misses: Counter,
+        stale: Counter,
+        bypassed: Counter,
+        errors: Counter,
+        seconds: Histogram,
+    }
+
+    impl Handles {
+        pub(super) fn new(namespace: &'static str) -> Self {
+            let hits = |tier: &'static str| metrics::counter!("cache_hits_total", "namespace" => namespace, "tier" => tier);
+            Handles {
+                l1: hits("l1"),
+                store: hits("store"),
+                coalesced: hits("coalesced"),
+                misses: metrics::counter!("cache_misses_total", "namespace" => namespace),
+                stale: metrics::counter!("cache_stale_served_total", "namespace" => namespace),
+                bypassed: metrics::counter!("cache_bypassed_total", "namespace" => namespace),
+                errors: metrics::counter!("cache_errors_total", "namespace" => namespace),
+                seconds: metrics::histogram!("cache_op_seconds", "namespace" => namespace),
+            }
+        }
+
+        pub(super) fn count(&self, served: Served) {
+            match served {
+                Served::L1 => self.l1.increment(1),
+                Served::Store => self.store.increment(1),
+                Served::Coalesced => self.coalesced.increment(1),
+                Served::Miss => self.misses.increment(1),
+                Served::Stale => self.stale.increment(1),
+                Served::Bypass => self.bypassed.increment(1),
+                Served::Failed => {
+                    self.misses.increment(1);
+                    self.errors.increment(1);
+                }
+            }
+        }
+
+        pub(super) fn latency(&self, took: std::time::Duration) {
+            self.seconds.record(took.as_secs_f64());
+        }
+    }
+}

@@ -1,0 +1,689 @@
+//! A small JSON API (axum) over a slow SQLite database, cached with `#[cached]`.
+//!
+//! ```text
+//! cargo run -p cache-examples --bin axum_service                        # embedded default
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run -p cache-examples --bin axum_service
+//! cargo run -p cache-examples --bin axum_service -- --port 0            # any free port
+//! ```
+//!
+//! The database is a real SQLite file in a temporary directory, seeded with 30 products at
+//! start and deleted at exit (Ctrl-C or SIGTERM); every read sleeps 30 ms first, so a hit
+//! and a miss are easy to tell apart. It listens on 127.0.0.1:3000 (`PORT` or `--port N`
+//! to change it; `0` picks a free port) and prints the address it bound.
+//!
+//! | request | handler |
+//! | --- | --- |
+//! | `GET /products/{id}` | calls the `#[cached]` fn `product_by_id` |
+//! | `GET /products?category=books&page=2&per_page=5` | `#[cached]` directly on the handler (`Query`) |
+//! | `GET /search?q=set&limit=5` | calls the `#[cached]` fn `search_products` |
+//! | `POST /search` with `{"q": "set", "limit": 5}` | `#[cached]` directly on the handler (`Json`) |
+//! | `PUT /products/{id}` with `{"name": .., "category": .., "price_cents": ..}` | `#[cache_invalidate]`: the next read is a miss |
+//! | `PATCH /products/{id}` with any of those fields | `#[cache_put]`: the next read is a hit with the new value |
+//! | `DELETE /products/{id}` | `#[cache_invalidate]` |
+//! | `GET /stats` | database reads and cache counters |
+//! | `GET /visits` | a per-visitor counter in a tower-sessions session, stored on the same cache (`sessions::CacheSessionStore`) |
+//! | `/admin/cache/...` | the cache's admin API and dashboard (`CACHE_ADMIN_TOKEN`, else a token printed at start) |
+//!
+//! Every response that made cached calls carries `X-Cache: hit|miss|stale|bypass`, and
+//! `?fresh=true` or `Cache-Control: no-cache` bypasses the cache for the request (the fresh
+//! values are stored): that is `web::CacheLayer`.
+
+use std::path::Path as FsPath;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use cache_runtime::admin::{self, AdminConfig};
+use cache_runtime::sessions::CacheSessionStore;
+use cache_runtime::web::{CacheLayer, Json};
+use cache_runtime::{cache_invalidate, cache_put, cached, Cache};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// How long every database read sleeps before it runs: slow on purpose.
+const READ_DELAY: Duration = Duration::from_millis(30);
+
+/// The namespaces of this service's cached fns, cleared at start so every run starts cold.
+const NAMESPACES: [&str; 4] = [
+    "shop.product",
+    "shop.products",
+    "shop.search",
+    "shop.search_post",
+];
+
+// Every list and search entry is recorded under the tag `shop:lists`, which every write
+// invalidates: a write can move a product into or out of any of them.
+
+// ---- the data -------------------------------------------------------------------------
+
+/// A product, as stored and as served.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Product {
+    id: i64,
+    name: String,
+    category: String,
+    price_cents: i64,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ProductPage {
+    items: Vec<Product>,
+    page: u32,
+    per_page: u32,
+    total: i64,
+}
+
+/// `GET /products` query parameters; the whole struct is the cache key of the handler.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ListParams {
+    category: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// `GET /search` query parameters and `POST /search` body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Search {
+    q: String,
+    limit: Option<u32>,
+}
+
+/// `PUT /products/{id}` body: every field.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ProductInput {
+    name: String,
+    category: String,
+    price_cents: i64,
+}
+
+/// `PATCH /products/{id}` body: any fields.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductPatch {
+    name: Option<String>,
+    category: Option<String>,
+    price_cents: Option<i64>,
+}
+
+/// `GET /stats`.
+#[derive(Clone, Debug, Serialize)]
+struct ServiceStats {
+    backend: &'static str,
+    db_reads: u64,
+    cache_hits: u64,
+    cache_misses: u64,
+}
+
+/// What a handler fails with: a status and a JSON `{"error": "..."}`. Never cached.
+#[derive(Debug)]
+enum AppError {
+    NotFound(String),
+    BadRequest(String),
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, error) = match self {
+            AppError::NotFound(e) => (StatusCode::NOT_FOUND, e),
+            AppError::BadRequest(e) => (StatusCode::BAD_REQUEST, e),
+            AppError::Internal(e) => (StatusCode::INTERNAL_SERVER_ERROR, e),
+        };
+        (status, Json(ErrorBody { error })).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+// ---- the database: SQLite in a file, slow on purpose -----------------------------------
+
+/// The database: one SQLite connection used from blocking tasks, and a count of reads.
+#[derive(Clone)]
+struct Db {
+    conn: Arc<Mutex<Connection>>,
+    reads: Arc<AtomicU64>,
+}
+
+const SEED: [(&str, &[&str]); 3] = [
+    (
+        "books",
+        &[
+            "Async Rust",
+            "Caching at Scale",
+            "Compilers",
+            "Databases",
+            "Distributed Systems",
+            "Networking Basics",
+            "Operating Systems",
+            "SQL Basics",
+            "Data Structures",
+            "Algorithms",
+        ],
+    ),
+    (
+        "games",
+        &[
+            "Chess set",
+            "Go board",
+            "Backgammon",
+            "Playing cards",
+            "Dominoes",
+            "Mahjong set",
+            "Jigsaw puzzle",
+            "Checkers",
+            "Dice set",
+            "Word tiles",
+        ],
+    ),
+    (
+        "tools",
+        &[
+            "Hammer",
+            "Screwdriver set",
+            "Wrench",
+            "Pliers",
+            "Tape measure",
+            "Spirit level",
+            "Hand saw",
+            "Chisel set",
+            "Utility knife",
+            "Cordless drill",
+        ],
+    ),
+];
+
+impl Db {
+    /// Creates the database file at `path` and seeds it: 30 products, ids 1-10 books, 11-20
+    /// games, 21-30 tools.
+    fn create(path: &FsPath) -> Result<Db, AppError> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "CREATE TABLE products (
+                 id INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 category TEXT NOT NULL,
+                 price_cents INTEGER NOT NULL
+             );
+             CREATE INDEX products_category ON products (category, id);",
+        )?;
+        let mut id: i64 = 0;
+        for (category, names) in SEED {
+            for name in names {
+                id += 1;
+                conn.execute(
+                    "INSERT INTO products (id, name, category, price_cents) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, name, category, 500 + id * 125],
+                )?;
+            }
+        }
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+            reads: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Runs `f` on the connection in a blocking task.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let conn = conn
+                .lock()
+                .map_err(|_| AppError::Internal("database lock poisoned".to_owned()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("database task: {e}")))?
+    }
+
+    /// A read: sleeps [`READ_DELAY`] (the slow query), counts it, then runs `f`.
+    async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        tokio::time::sleep(READ_DELAY).await;
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.with_conn(f).await
+    }
+
+    async fn product(&self, id: i64) -> Result<Option<Product>, AppError> {
+        self.read(move |conn| Ok(select_product(conn, id)?)).await
+    }
+
+    async fn list(
+        &self,
+        category: Option<String>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<ProductPage, AppError> {
+        self.read(move |conn| {
+            let offset = i64::from(page - 1) * i64::from(per_page);
+            let mut stmt = conn.prepare(
+                "SELECT id, name, category, price_cents FROM products
+                 WHERE ?1 IS NULL OR category = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+            )?;
+            let items = stmt
+                .query_map(params![category, per_page, offset], row_to_product)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let total = conn.query_row(
+                "SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR category = ?1",
+                params![category],
+                |row| row.get(0),
+            )?;
+            Ok(ProductPage {
+                items,
+                page,
+                per_page,
+                total,
+            })
+        })
+        .await
+    }
+
+    /// Products whose name contains `q` (ASCII case-insensitive), by id.
+    async fn search(&self, q: String, limit: u32) -> Result<Vec<Product>, AppError> {
+        self.read(move |conn| {
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let mut stmt = conn.prepare(
+                "SELECT id, name, category, price_cents FROM products
+                 WHERE name LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT ?2",
+            )?;
+            let found = stmt
+                .query_map(params![pattern, limit], row_to_product)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn update(&self, id: i64, input: ProductInput) -> Result<Option<Product>, AppError> {
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE products SET name = ?2, category = ?3, price_cents = ?4 WHERE id = ?1",
+                params![id, input.name, input.category, input.price_cents],
+            )?;
+            Ok(if changed == 0 {
+                None
+            } else {
+                select_product(conn, id)?
+            })
+        })
+        .await
+    }
+
+    async fn patch(&self, id: i64, patch: ProductPatch) -> Result<Option<Product>, AppError> {
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE products SET name = COALESCE(?2, name),
+                     category = COALESCE(?3, category),
+                     price_cents = COALESCE(?4, price_cents)
+                 WHERE id = ?1",
+                params![id, patch.name, patch.category, patch.price_cents],
+            )?;
+            Ok(if changed == 0 {
+                None
+            } else {
+                select_product(conn, id)?
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool, AppError> {
+        self.with_conn(
+            move |conn| Ok(conn.execute("DELETE FROM products WHERE id = ?1", [id])? > 0),
+        )
+        .await
+    }
+}
+
+fn select_product(conn: &Connection, id: i64) -> rusqlite::Result<Option<Product>> {
+    conn.query_row(
+        "SELECT id, name, category, price_cents FROM products WHERE id = ?1",
+        [id],
+        row_to_product,
+    )
+    .optional()
+}
+
+fn row_to_product(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
+    Ok(Product {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        category: row.get(2)?,
+        price_cents: row.get(3)?,
+    })
+}
+
+fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("no product {id}"))
+}
+
+// ---- cached reads, and the writes that keep them right ---------------------------------
+
+/// Style 1: a `#[cached]` fn that handlers call. The key is `id` (the database handle is
+/// skipped); `Err` (404, a database error) is never cached.
+#[cached(ttl = "10m", namespace = "shop.product", skip(db))]
+async fn product_by_id(db: &Db, id: i64) -> Result<Product, AppError> {
+    db.product(id).await?.ok_or_else(|| not_found(id))
+}
+
+/// Style 1 again: the search behind `GET /search`.
+#[cached(ttl = "1m", namespace = "shop.search", skip(db), tags = ["shop:lists"])]
+async fn search_products(db: &Db, q: String, limit: u32) -> Result<Vec<Product>, AppError> {
+    db.search(q, limit).await
+}
+
+/// `PUT`: the entry of `product_by_id(id)` and every list and search are invalidated after
+/// the update commits, so the next read of the product is a miss that reads the new row.
+#[cache_invalidate(product_by_id(id), tags = ["shop:lists"])]
+async fn update_product(db: &Db, id: i64, input: ProductInput) -> Result<Product, AppError> {
+    db.update(id, input).await?.ok_or_else(|| not_found(id))
+}
+
+/// `PATCH`: the updated product is written to `product_by_id(id)`'s entry, so the next read
+/// is a hit with the new value; lists and searches are invalidated.
+#[cache_put(product_by_id(id))]
+#[cache_invalidate(tags = ["shop:lists"])]
+async fn patch_product(db: &Db, id: i64, patch: ProductPatch) -> Result<Product, AppError> {
+    db.patch(id, patch).await?.ok_or_else(|| not_found(id))
+}
+
+/// `DELETE`: the product's entry and every list and search go.
+#[cache_invalidate(product_by_id(id), tags = ["shop:lists"])]
+async fn delete_product(db: &Db, id: i64) -> Result<(), AppError> {
+    if db.delete(id).await? {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+// ---- handlers ---------------------------------------------------------------------------
+
+/// `GET /products/{id}`: calls the cached fn.
+async fn get_product(State(db): State<Db>, Path(id): Path<i64>) -> Result<Json<Product>, AppError> {
+    product_by_id(&db, id).await.map(Json)
+}
+
+/// `GET /products?category=..&page=..&per_page=..`. Style 2: `#[cached]` on the handler
+/// itself. The key is `params` (what `Query` bound), the `State` is skipped by its binding,
+/// and `web::Json` makes the response a value the cache can store.
+#[cached(ttl = "1m", namespace = "shop.products", skip(db), tags = ["shop:lists"])]
+async fn list_products(
+    State(db): State<Db>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ProductPage>, AppError> {
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(5);
+    if page == 0 || !(1..=50).contains(&per_page) {
+        return Err(AppError::BadRequest(
+            "page starts at 1 and per_page is 1 to 50".to_owned(),
+        ));
+    }
+    Ok(Json(db.list(params.category, page, per_page).await?))
+}
+
+/// `GET /search?q=..&limit=..`: calls the cached fn.
+async fn search_get(
+    State(db): State<Db>,
+    Query(search): Query<Search>,
+) -> Result<Json<Vec<Product>>, AppError> {
+    let limit = search_limit(&search)?;
+    search_products(&db, search.q, limit).await.map(Json)
+}
+
+/// `POST /search` with a JSON body. Style 2: the key is the body `Json` bound.
+#[cached(ttl = "1m", namespace = "shop.search_post", skip(db), tags = ["shop:lists"])]
+async fn search_post(
+    State(db): State<Db>,
+    Json(search): Json<Search>,
+) -> Result<Json<Vec<Product>>, AppError> {
+    let limit = search_limit(&search)?;
+    Ok(Json(db.search(search.q, limit).await?))
+}
+
+fn search_limit(search: &Search) -> Result<u32, AppError> {
+    match search.limit.unwrap_or(10) {
+        limit @ 1..=50 => Ok(limit),
+        _ => Err(AppError::BadRequest("limit is 1 to 50".to_owned())),
+    }
+}
+
+/// `PUT /products/{id}`.
+async fn put_product(
+    State(db): State<Db>,
+    Path(id): Path<i64>,
+    Json(input): Json<ProductInput>,
+) -> Result<Json<Product>, AppError> {
+    update_product(&db, id, input).await.map(Json)
+}
+
+/// `PATCH /products/{id}`.
+async fn patch_product_handler(
+    State(db): State<Db>,
+    Path(id): Path<i64>,
+    Json(patch): Json<ProductPatch>,
+) -> Result<Json<Product>, AppError> {
+    patch_product(&db, id, patch).await.map(Json)
+}
+
+/// `DELETE /products/{id}`: 204.
+async fn delete_product_handler(
+    State(db): State<Db>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    delete_product(&db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /stats`.
+async fn stats(State(db): State<Db>) -> Json<ServiceStats> {
+    let cache = cache_runtime::global();
+    let stats = cache.stats();
+    Json(ServiceStats {
+        backend: cache.backend(),
+        db_reads: db.reads.load(Ordering::Relaxed),
+        cache_hits: stats.hits,
+        cache_misses: stats.misses,
+    })
+}
+
+/// What `GET /visits` answers.
+#[derive(Serialize)]
+struct Visits {
+    visits: u64,
+}
+
+/// `GET /visits`: how many times this visitor (its session cookie) came, counting this one.
+async fn visits(session: tower_sessions::Session) -> Result<axum::Json<Visits>, AppError> {
+    let failed = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
+    let visits = session
+        .get::<u64>("visits")
+        .await
+        .map_err(failed)?
+        .unwrap_or(0)
+        + 1;
+    session.insert("visits", visits).await.map_err(failed)?;
+    Ok(axum::Json(Visits { visits }))
+}
+
+/// The API, with the cache layer; the admin router is nested beside it. Sessions live on
+/// the global cache too (Redis when `REDIS_URL` is set: every process sees them).
+fn app(db: Db, admin: Router) -> Router {
+    let sessions = tower_sessions::SessionManagerLayer::new(CacheSessionStore::new(
+        cache_runtime::global().clone(),
+    ))
+    // The example serves plain HTTP on loopback.
+    .with_secure(false);
+    let visits = Router::new().route("/visits", get(visits)).layer(sessions);
+    let api = Router::new()
+        .route("/products", get(list_products))
+        .route(
+            "/products/{id}",
+            get(get_product)
+                .put(put_product)
+                .patch(patch_product_handler)
+                .delete(delete_product_handler),
+        )
+        .route("/search", get(search_get).post(search_post))
+        .route("/stats", get(stats))
+        .with_state(db)
+        // `?fresh=true` and `Cache-Control: no-cache` bypass every cached call of the
+        // request; `X-Cache` says how the request's cached calls were served.
+        .layer(CacheLayer::new().x_cache_header(true));
+    api.merge(visits).nest("/admin/cache", admin)
+}
+
+// ---- start-up ---------------------------------------------------------------------------
+
+/// The port: `--port N`, else `PORT`, else 3000.
+fn port() -> Result<u16, String> {
+    let mut args = std::env::args().skip(1);
+    let mut from_args = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => from_args = Some(args.next().ok_or("--port needs a value")?),
+            other => match other.strip_prefix("--port=") {
+                Some(value) => from_args = Some(value.to_owned()),
+                None => return Err(format!("unknown argument {other:?}; usage: [--port N]")),
+            },
+        }
+    }
+    match from_args.or_else(|| std::env::var("PORT").ok()) {
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("port {text:?} is not a number from 0 to 65535")),
+        None => Ok(3000),
+    }
+}
+
+/// The admin token: `CACHE_ADMIN_TOKEN`, else a random one (printed at start).
+fn admin_token() -> String {
+    match std::env::var("CACHE_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => token,
+        _ => {
+            use std::hash::{BuildHasher, Hasher};
+            // Two std `RandomState` hashers: 128 random bits without a dependency.
+            (0..2)
+                .map(|_| {
+                    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+                    hasher.write_u128(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_nanos()),
+                    );
+                    format!("{:016x}", hasher.finish())
+                })
+                .collect()
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let port = port()?;
+    // Memory, or Redis when REDIS_URL is set; a bad setting is reported here.
+    let cache = Cache::from_env().await.map_err(|e| e.to_string())?;
+    println!("cache backend: {}", cache.backend());
+    cache_runtime::init(cache.clone()).map_err(|e| e.to_string())?;
+    // Start cold, also against a Redis that holds a previous run's entries.
+    for namespace in NAMESPACES {
+        cache
+            .clear_namespace(namespace)
+            .await
+            .map_err(|e| format!("clearing {namespace}: {e}"))?;
+    }
+
+    let dir = tempfile::Builder::new()
+        .prefix("axum_service-")
+        .tempdir()
+        .map_err(|e| format!("temporary directory: {e}"))?;
+    let path = dir.path().join("shop.sqlite3");
+    let db = Db::create(&path).map_err(|e| format!("creating {}: {e:?}", path.display()))?;
+    println!(
+        "database: {} (30 products, {} ms per read)",
+        path.display(),
+        READ_DELAY.as_millis()
+    );
+
+    let token = admin_token();
+    let admin = admin::router(cache, AdminConfig::new().bearer_token(token.clone()))
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("admin: http://{addr}/admin/cache/ (bearer token {token})");
+    println!("try: curl -i http://{addr}/products/1");
+    // Tests wait for this line.
+    println!("listening on http://{addr}");
+    axum::serve(listener, app(db, admin))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    // Deletes the database file.
+    drop(dir);
+    println!("stopped");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
