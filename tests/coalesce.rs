@@ -1,6 +1,6 @@
-//! Concurrent GETs on one Redis node merged into MGETs. `CLIENT PAUSE` holds the first GET
-//! at the server, so every later caller is known to queue behind it: the counts of GET and
-//! MGET commands the server ran are then exact.
+//! Concurrent GETs on one Redis node merged into MGETs. `CLIENT PAUSE` holds the first GETs
+//! at the server (up to 4 are in flight at once), so every later caller is known to queue
+//! behind them: the counts of GET and MGET commands the server ran are then exact.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -9,12 +9,13 @@ use std::time::Duration;
 use cache_runtime::Cache;
 use cache_tests::fixture::Fixture;
 
-/// A cache on the fixture's server with `coalesce_reads(on)`, a deadline long enough to
-/// wait out the pause, and no L1 (every read reaches Redis).
+/// A cache on the fixture's server with `coalesce_reads(on)`, at most 4 reads in flight,
+/// a deadline long enough to wait out the pause, and no L1 (every read reaches Redis).
 async fn cache(fx: &Fixture, on: bool) -> Arc<Cache> {
     Arc::new(
         fx.another(|b| {
             b.coalesce_reads(on)
+                .max_reads_in_flight(4)
                 .l1(false)
                 .operation_timeout(Duration::from_secs(3))
         })
@@ -56,8 +57,8 @@ async fn read_all(fx: &Fixture, c: &Arc<Cache>, n: u64) -> Vec<Option<u64>> {
     values
 }
 
-/// 100 callers while one GET is held: 1 GET, then 1 MGET for the other 99; every caller
-/// gets its own value (the missing key, `None`).
+/// 100 callers while the first GETs are held: 4 GETs (the most in flight), then 1 MGET for
+/// the other 96; every caller gets its own value (the missing key, `None`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_behind_a_read_in_flight_become_one_mget() {
     let fx = Fixture::redis().await;
@@ -72,10 +73,28 @@ async fn reads_behind_a_read_in_flight_become_one_mget() {
     let values = read_all(&fx, &c, 100).await;
     let want: Vec<Option<u64>> = (0..100u64).map(|i| (i < 99).then_some(i * 7)).collect();
     assert_eq!(values, want);
-    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 1);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4);
     assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
     let stats = c.stats();
     assert_eq!((stats.hits, stats.misses, stats.errors), (99, 1, 0));
+}
+
+/// With the default of 16 reads in flight, 100 held callers are 16 GETs and one MGET.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_keeps_16_reads_in_flight() {
+    let fx = Fixture::redis().await;
+    let c = Arc::new(
+        fx.another(|b| b.l1(false).operation_timeout(Duration::from_secs(3)))
+            .await,
+    );
+    let (gets, mgets) = (
+        fx.command_calls("get").await.unwrap(),
+        fx.command_calls("mget").await.unwrap(),
+    );
+    let values = read_all(&fx, &c, 100).await;
+    assert_eq!(values, vec![None; 100]);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 16);
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
 }
 
 /// Turned off, every caller sends its own GET.
@@ -93,8 +112,9 @@ async fn coalescing_off_sends_one_get_per_call() {
     assert_eq!(fx.command_calls("mget").await.unwrap(), 0);
 }
 
-/// The caller holding the turn is cancelled while its GET is held: the queued callers
-/// still get their values, in one MGET sent by the next of them.
+/// A caller holding a turn is cancelled while its GET is held: the queued callers (k4..k9,
+/// behind the 4 GETs in flight) still get their values, in one MGET sent by the first of
+/// them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_reader_passes_the_turn_on() {
     let fx = Fixture::redis().await;

@@ -302,36 +302,19 @@ async fn login(session: tower_sessions::Session) -> String {
     logins.to_string()
 }
 
-/// One HTTP/1.1 GET over a fresh connection: the status, the `id` cookie the response sets
-/// (its `name=value` part), and the body.
+/// One HTTP/1.1 GET (`cache_tests::http`): the status, the `name=value` part of the
+/// cookie the response sets, and the body.
 async fn http_get(
     addr: std::net::SocketAddr,
     path: &str,
     cookie: Option<&str>,
 ) -> (u16, Option<String>, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n");
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let set_cookie = lines
-        .filter_map(|l| l.split_once(": "))
-        .find(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| value.split(';').next().unwrap().to_owned());
-    (status, set_cookie, body.to_owned())
+    let headers: Vec<(&str, &str)> = cookie.map(|c| ("Cookie", c)).into_iter().collect();
+    let response = cache_tests::http::get(addr, path, &headers).await;
+    let set_cookie = response
+        .header("set-cookie")
+        .map(|value| value.split(';').next().unwrap_or(value).to_owned());
+    (response.status, set_cookie, response.body)
 }
 
 /// axum + `SessionManagerLayer` on the store over real HTTP and real Redis: the counter

@@ -50,6 +50,8 @@ pub(crate) struct RedisOptions {
     pub(crate) circuit_threshold: u32,
     /// Whether concurrent GETs are merged into MGETs (single node).
     pub(crate) coalesce_reads: bool,
+    /// Reads in flight before further GETs queue for an MGET.
+    pub(crate) max_reads_in_flight: usize,
     pub(crate) circuit_cool_down: Duration,
     /// How long a fill lease holds (see [`lease`]).
     pub(crate) lease_time: Duration,
@@ -289,7 +291,9 @@ impl RedisStore {
             response_timeout: options.response_timeout,
             breakers,
             coalescer: match &conn_is_single {
-                true if options.coalesce_reads => Some(Arc::default()),
+                true if options.coalesce_reads => Some(Arc::new(coalesce::Coalescer::new(
+                    options.max_reads_in_flight,
+                ))),
                 _ => None,
             },
             counters,

@@ -1,8 +1,10 @@
 //! Concurrent GETs on one Redis node merged into MGETs, with no added latency when idle.
 //!
-//! At most one read is in flight per store. A GET that finds none in flight is sent at once,
-//! alone (an idle cache pays nothing). GETs that arrive while one is in flight queue up; when
-//! it completes, the whole queue (up to [`MAX_BATCH`]) is handed to the first queued caller,
+//! At most `max_in_flight` reads (default 16, `CacheBuilder::max_reads_in_flight`) are in
+//! flight per store. A GET that finds fewer in flight
+//! is sent at once, alone (an idle or lightly loaded cache pays nothing: its GETs pipeline on
+//! the connection as before). GETs that arrive while all are in flight queue up; when one
+//! completes, the whole queue (up to [`MAX_BATCH`]) is handed to the first queued caller,
 //! which sends one MGET for all of them and hands each its value. The callers wait anyway,
 //! so no task is spawned; the server parses one command instead of dozens, and the client
 //! arms one deadline and writes one frame per batch.
@@ -44,13 +46,19 @@ enum Handoff {
 
 #[derive(Default)]
 struct State {
-    busy: bool,
+    in_flight: usize,
     queue: Vec<Waiter>,
 }
 
 /// The read queue of one store.
-#[derive(Default)]
-pub(crate) struct Coalescer(Mutex<State>);
+pub(crate) struct Coalescer {
+    state: Mutex<State>,
+    /// The most reads (GETs or MGETs) in flight at once before GETs queue. Too few
+    /// serializes light loads (with 4 and 8 callers on a 70 µs round trip, hits fell to
+    /// 0.5-0.7 of per-call GETs); many lets light loads pipeline GETs as before and batches
+    /// only heavy ones.
+    max_in_flight: usize,
+}
 
 /// The turn to read; passed on when dropped, whether the read finished or was cancelled.
 /// When the read failed, the callers queued behind it get its error at once instead of the
@@ -84,8 +92,15 @@ impl Drop for Turn<'_> {
 }
 
 impl Coalescer {
+    pub(crate) fn new(max_in_flight: usize) -> Self {
+        Coalescer {
+            state: Mutex::default(),
+            max_in_flight: max_in_flight.max(1),
+        }
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        match self.0.lock() {
+        match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
         }
@@ -95,7 +110,7 @@ impl Coalescer {
     pub(crate) async fn get(&self, store: &RedisStore, key: &str) -> Reply {
         let waiting = {
             let mut state = self.state();
-            if state.busy {
+            if state.in_flight >= self.max_in_flight {
                 let (tx, rx) = oneshot::channel();
                 state.queue.push(Waiter {
                     key: key.into(),
@@ -103,7 +118,7 @@ impl Coalescer {
                 });
                 Some(rx)
             } else {
-                state.busy = true;
+                state.in_flight += 1;
                 None
             }
         };
@@ -133,7 +148,7 @@ impl Coalescer {
         }
         loop {
             if state.queue.is_empty() {
-                state.busy = false;
+                state.in_flight = state.in_flight.saturating_sub(1);
                 return;
             }
             let take = state.queue.len().min(MAX_BATCH);
