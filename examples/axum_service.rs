@@ -21,6 +21,7 @@
 //! | `PATCH /products/{id}` with any of those fields | `#[cache_put]`: the next read is a hit with the new value |
 //! | `DELETE /products/{id}` | `#[cache_invalidate]` |
 //! | `GET /stats` | database reads and cache counters |
+//! | `GET /metrics` | the cache's counters and latency histogram in the Prometheus text format (metrics-exporter-prometheus) |
 //! | `GET /visits` | a per-visitor counter in a tower-sessions session, stored on the same cache (`sessions::CacheSessionStore`) |
 //! | `/admin/cache/...` | the cache's admin API and dashboard (`CACHE_ADMIN_TOKEN`, else a token printed at start) |
 //!
@@ -42,6 +43,7 @@ use cache_runtime::admin::{self, AdminConfig};
 use cache_runtime::sessions::CacheSessionStore;
 use cache_runtime::web::{CacheLayer, Json};
 use cache_runtime::{cache_invalidate, cache_put, cached, Cache};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -532,9 +534,30 @@ async fn visits(session: tower_sessions::Session) -> Result<axum::Json<Visits>, 
     Ok(axum::Json(Visits { visits }))
 }
 
+/// The searches most users make, warmed at start-up.
+const POPULAR_SEARCHES: [&str; 3] = ["hammer", "drill", "saw"];
+
+/// Registers the warmer of the popular searches (run at start-up, and by `POST
+/// /admin/cache/warm`): it fills `search_products` for each, 2 at a time.
+fn register_warmers(cache: &Cache, db: &Db) {
+    let db = db.clone();
+    cache.register_warmer("popular_searches", move || {
+        let db = db.clone();
+        async move {
+            let queries = POPULAR_SEARCHES.map(String::from);
+            let filled = cache_runtime::warm_each(queries, 2, |q: String| {
+                let db = db.clone();
+                async move { search_products(&db, q, 10).await }
+            })
+            .await;
+            Ok::<u64, String>(filled)
+        }
+    });
+}
+
 /// The API, with the cache layer; the admin router is nested beside it. Sessions live on
 /// the global cache too (Redis when `REDIS_URL` is set: every process sees them).
-fn app(db: Db, admin: Router) -> Router {
+fn app(db: Db, admin: Router, metrics: PrometheusHandle) -> Router {
     let sessions = tower_sessions::SessionManagerLayer::new(CacheSessionStore::new(
         cache_runtime::global().clone(),
     ))
@@ -556,7 +579,10 @@ fn app(db: Db, admin: Router) -> Router {
         // `?fresh=true` and `Cache-Control: no-cache` bypass every cached call of the
         // request; `X-Cache` says how the request's cached calls were served.
         .layer(CacheLayer::new().x_cache_header(true));
-    api.merge(visits).nest("/admin/cache", admin)
+    let exposition = Router::new().route("/metrics", get(move || async move { metrics.render() }));
+    api.merge(visits)
+        .merge(exposition)
+        .nest("/admin/cache", admin)
 }
 
 // ---- start-up ---------------------------------------------------------------------------
@@ -628,6 +654,10 @@ async fn shutdown_signal() {
 
 async fn run() -> Result<(), String> {
     let port = port()?;
+    // The recorder behind the `metrics` facade, installed before the first cached call.
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("installing the Prometheus recorder: {e}"))?;
     // Memory, or Redis when REDIS_URL is set; a bad setting is reported here.
     let cache = Cache::from_env().await.map_err(|e| e.to_string())?;
     println!("cache backend: {}", cache.backend());
@@ -652,6 +682,20 @@ async fn run() -> Result<(), String> {
         READ_DELAY.as_millis()
     );
 
+    register_warmers(&cache, &db);
+    for report in cache.warm_all().await {
+        println!(
+            "warmed {}: {} entries in {} ms{}",
+            report.name,
+            report.count,
+            report.duration_ms,
+            report
+                .error
+                .map(|e| format!(" (failed: {e})"))
+                .unwrap_or_default()
+        );
+    }
+
     let token = admin_token();
     let admin = admin::router(cache, AdminConfig::new().bearer_token(token.clone()))
         .map_err(|e| e.to_string())?;
@@ -663,7 +707,7 @@ async fn run() -> Result<(), String> {
     println!("try: curl -i http://{addr}/products/1");
     // Tests wait for this line.
     println!("listening on http://{addr}");
-    axum::serve(listener, app(db, admin))
+    axum::serve(listener, app(db, admin, metrics))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -271,6 +271,20 @@ async fn stats_match(cache: Cache, backend: &str) {
         serde_json::to_value(&stats).unwrap()
     );
 
+    assert_eq!(body["warmers"], json!([]));
+    cache.register_warmer("noop", || async { Ok::<u64, String>(2) });
+    cache.warm_all().await;
+    let again = body_json(&http::get(addr, "/stats", &[AUTH]).await);
+    assert_eq!(
+        again["warmers"],
+        serde_json::to_value(cache.warmers()).unwrap()
+    );
+    assert_eq!(
+        (&again["warmers"][0]["name"], &again["warmers"][0]["runs"]),
+        (&json!("noop"), &json!(1))
+    );
+    assert_eq!(again["warmers"][0]["last"]["count"], 2);
+
     let namespaces = cache.namespace_stats();
     let listed = body["namespaces"].as_array().unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");

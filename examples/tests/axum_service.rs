@@ -516,10 +516,11 @@ async fn embedded_default_and_clean_shutdown() {
     check(&put, 200, None, &long);
     check(&s.get("/products/24").await, 200, Some("miss"), &long);
     check(&s.get("/products/24").await, 200, Some("hit"), &long);
+    // 3 of the reads and misses are the start-up warm-up of the popular searches.
     let stats = s.get("/stats").await;
     assert_eq!(
         stats.body,
-        r#"{"backend":"memory","db_reads":2,"cache_hits":2,"cache_misses":2}"#
+        r#"{"backend":"memory","db_reads":5,"cache_hits":2,"cache_misses":5}"#
     );
     let printed = s.stop();
     assert_eq!(printed, vec!["stopped".to_owned()]);
@@ -568,4 +569,29 @@ async fn visits_count_in_a_session_on_redis() {
     let stranger = s.get("/visits").await;
     assert_eq!(stranger.body, r#"{"visits":1}"#);
     assert_eq!(redis_keys(&server, "cache:sessions:").await, 2);
+}
+
+/// The popular searches are warmed at start-up (printed, and hits from the first request),
+/// and `GET /metrics` shows the cache's counters in the Prometheus text format.
+#[tokio::test]
+async fn warmed_at_start_and_metrics_exposed() {
+    let server = RedisServer::start();
+    let s = Service::start(Some(&server.url()));
+    let reads = s.db_reads().await;
+    let warm = s.get("/search?q=hammer&limit=10").await;
+    assert_eq!((warm.status, warm.header("x-cache")), (200, Some("hit")));
+    assert_eq!(s.db_reads().await, reads, "warmed: no database read");
+    s.get("/products/3").await;
+    s.get("/products/3").await;
+    let metrics = s.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let lines: Vec<&str> = metrics.body.lines().collect();
+    for want in [
+        r#"cache_misses_total{namespace="shop.search"} 3"#,
+        r#"cache_hits_total{namespace="shop.search",tier="l1"} 1"#,
+        r#"cache_misses_total{namespace="shop.product"} 1"#,
+        r#"cache_hits_total{namespace="shop.product",tier="l1"} 1"#,
+    ] {
+        assert!(lines.contains(&want), "no {want:?} in:\n{}", metrics.body);
+    }
 }

@@ -88,6 +88,8 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 struct StatsBody {
     total: Totals,
     namespaces: Vec<NamespaceBody>,
+    /// Each registered warmer's runs, failures and last report (its count and duration).
+    warmers: Vec<crate::WarmerStats>,
 }
 
 #[derive(Serialize)]
@@ -129,7 +131,16 @@ pub(crate) async fn stats(State(state): State<Arc<AdminState>>) -> Response {
         l1_active: cache.l1_active(),
         stats,
     };
-    (no_store(), Json(StatsBody { total, namespaces })).into_response()
+    let warmers = cache.warmers();
+    (
+        no_store(),
+        Json(StatsBody {
+            total,
+            namespaces,
+            warmers,
+        }),
+    )
+        .into_response()
 }
 
 /// `GET /health`: 200 when the store answers, 503 when not.
