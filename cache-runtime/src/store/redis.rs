@@ -8,7 +8,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, RedisWrite, ToRedisArgs, Value};
 
 use crate::error::{Error, Result};
-use crate::pattern;
+
 use crate::stats::{CircuitState, Counters};
 
 pub(crate) mod breakers;
@@ -18,6 +18,7 @@ pub(crate) mod cluster;
 mod coalesce;
 pub(crate) mod lease;
 mod redact;
+mod scan;
 mod tags;
 
 pub(crate) use redact::redact_url;
@@ -616,99 +617,6 @@ return 0
     }
 
     /// SCAN + UNLINK in batches of [`SCAN_BATCH`]; only `*` in `pattern` is a wildcard.
-    /// At most `limit` cache keys (without the prefix) matching `pattern`, by SCAN (every
-    /// master of a cluster), in batches of [`SCAN_BATCH`]; at most `limit / SCAN_BATCH + 64`
-    /// round trips per node, so a sparse match cannot scan forever.
-    pub(crate) async fn keys_matching(&self, pattern: &str, limit: usize) -> Result<Vec<String>> {
-        let glob = pattern::redis_pattern(&self.prefix, pattern);
-        let head = self.prefix.len() + 1;
-        let mut found = Vec::new();
-        #[cfg(feature = "cluster")]
-        if let Conn::Cluster(cluster) = &self.conn {
-            for (host, port) in self.cluster_masters(cluster).await? {
-                self.scan_into(&glob, limit, &mut found, |scan| {
-                    let (cluster, host) = (cluster.clone(), host.clone());
-                    async move { cluster.route_to(&scan, &host, port).await }
-                })
-                .await?;
-            }
-            return Ok(strip(found, head));
-        }
-        let conn = self.conn.clone();
-        self.scan_into(&glob, limit, &mut found, |scan| {
-            let mut conn = conn.clone();
-            async move { scan.query_async::<Value>(&mut conn).await }
-        })
-        .await?;
-        Ok(strip(found, head))
-    }
-
-    /// SCANs with `send` until the cursor ends, `found` holds `limit` keys, or the round
-    /// trip budget is spent.
-    async fn scan_into<F, Fut>(
-        &self,
-        glob: &str,
-        limit: usize,
-        found: &mut Vec<Vec<u8>>,
-        send: F,
-    ) -> Result<()>
-    where
-        F: Fn(Cmd) -> Fut,
-        Fut: Future<Output = redis::RedisResult<Value>>,
-    {
-        let mut cursor: u64 = 0;
-        for _ in 0..(limit / SCAN_BATCH + 64) {
-            if found.len() >= limit {
-                break;
-            }
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor)
-                .arg("MATCH")
-                .arg(glob)
-                .arg("COUNT")
-                .arg(SCAN_BATCH);
-            let reply = self.guard(send(scan)).await?;
-            let (next, keys): (u64, Vec<Vec<u8>>) =
-                redis::from_redis_value(reply).map_err(|e| Error::store(e.to_string()))?;
-            found.extend(keys.into_iter().take(limit - found.len()));
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn delete_matching(&self, pattern: &str) -> Result<u64> {
-        let glob = pattern::redis_pattern(&self.prefix, pattern);
-        #[cfg(feature = "cluster")]
-        if let Conn::Cluster(cluster) = &self.conn {
-            return self.delete_matching_cluster(cluster, &glob).await;
-        }
-        let mut cursor: u64 = 0;
-        let mut removed = 0;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self
-                .run(
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&glob)
-                        .arg("COUNT")
-                        .arg(SCAN_BATCH),
-                )
-                .await?;
-            if !keys.is_empty() {
-                let n: u64 = self.run(redis::cmd("UNLINK").arg(&keys)).await?;
-                removed += n;
-            }
-            if next == 0 {
-                return Ok(removed);
-            }
-            cursor = next;
-        }
-    }
-
     /// A client per node given, for opening the backplane's subscriber connection.
     pub(crate) fn clients(&self) -> Arc<[redis::Client]> {
         self.clients.clone()
@@ -807,11 +715,4 @@ impl Failure {
 
 fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-/// Raw keys as cache keys: `{prefix}:` (`head` bytes) removed, lossy UTF-8.
-fn strip(raw: Vec<Vec<u8>>, head: usize) -> Vec<String> {
-    raw.into_iter()
-        .map(|k| String::from_utf8_lossy(k.get(head..).unwrap_or_default()).into_owned())
-        .collect()
 }
