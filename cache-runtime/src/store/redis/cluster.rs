@@ -19,7 +19,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, RedisFuture, Value};
 
-use super::{RedisOptions, RedisStore, SCAN_BATCH};
+use super::{RedisOptions, RedisStore};
 use crate::error::{Error, Result};
 
 /// A cluster connection made on first use (connecting spawns a task, which needs the tokio
@@ -202,12 +202,7 @@ impl RedisStore {
         for (host, port) in &masters {
             let mut cursor: u64 = 0;
             loop {
-                let mut scan = redis::cmd("SCAN");
-                scan.arg(cursor)
-                    .arg("MATCH")
-                    .arg(glob)
-                    .arg("COUNT")
-                    .arg(SCAN_BATCH);
+                let scan = super::scan::scan_cmd(cursor, glob);
                 let (next, keys): (u64, Vec<Vec<u8>>) =
                     parse(self.guard(cluster.route_to(&scan, host, *port)).await?)?;
                 if !keys.is_empty() {

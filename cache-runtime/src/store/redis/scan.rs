@@ -58,13 +58,7 @@ impl RedisStore {
             if found.len() >= limit {
                 break;
             }
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor)
-                .arg("MATCH")
-                .arg(glob)
-                .arg("COUNT")
-                .arg(SCAN_BATCH);
-            let reply = self.guard(send(scan)).await?;
+            let reply = self.guard(send(scan_cmd(cursor, glob))).await?;
             let (next, keys): (u64, Vec<Vec<u8>>) =
                 redis::from_redis_value(reply).map_err(|e| Error::store(e.to_string()))?;
             found.extend(keys.into_iter().take(limit - found.len()));
@@ -85,16 +79,7 @@ impl RedisStore {
         let mut cursor: u64 = 0;
         let mut removed = 0;
         loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self
-                .run(
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&glob)
-                        .arg("COUNT")
-                        .arg(SCAN_BATCH),
-                )
-                .await?;
+            let (next, keys): (u64, Vec<Vec<u8>>) = self.run(&scan_cmd(cursor, &glob)).await?;
             if !keys.is_empty() {
                 let n: u64 = self.run(redis::cmd("UNLINK").arg(&keys)).await?;
                 removed += n;
@@ -105,6 +90,17 @@ impl RedisStore {
             cursor = next;
         }
     }
+}
+
+/// `SCAN {cursor} MATCH {glob} COUNT {SCAN_BATCH}`.
+pub(super) fn scan_cmd(cursor: u64, glob: &str) -> Cmd {
+    let mut scan = redis::cmd("SCAN");
+    scan.arg(cursor)
+        .arg("MATCH")
+        .arg(glob)
+        .arg("COUNT")
+        .arg(SCAN_BATCH);
+    scan
 }
 
 /// Raw keys as cache keys: `{prefix}:` (`head` bytes) removed, lossy UTF-8.
