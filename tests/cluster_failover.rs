@@ -92,17 +92,7 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
     assert_eq!(runs.load(SeqCst), KEYS as usize);
 
     // The victim: the first master; its replica must hold all of its keys before the kill.
-    let topology = cluster.topology();
-    let victim = topology
-        .iter()
-        .find(|n| n.addr == cluster.masters()[0])
-        .unwrap()
-        .clone();
-    let replica = topology
-        .iter()
-        .find(|n| n.master_id.as_deref() == Some(victim.id.as_str()))
-        .unwrap()
-        .clone();
+    let (victim, replica) = cluster.first_master_and_replica();
     let on_victim = dbsize(&victim.addr);
     assert!(on_victim > 0, "no key on the victim");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -243,12 +233,7 @@ async fn a_dead_master_opens_only_the_breakers_of_its_slots() {
     for id in 0..KEYS {
         assert_eq!(value(id, &cache, &runs).await, id * 3 + 1);
     }
-    let topology = cluster.topology();
-    let victim = topology
-        .iter()
-        .find(|n| n.addr == cluster.masters()[0])
-        .unwrap()
-        .clone();
+    let victim = cluster.first_master();
     let witness = cluster.masters()[1].clone();
     let slot_of = |id: u64| -> u16 {
         let key = cache_runtime::key_for::<u64>("fo.value", 1, &(id,)).unwrap();

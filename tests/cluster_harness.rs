@@ -132,17 +132,7 @@ async fn killed_master_fails_over_to_its_replica() {
     assert_eq!(cluster.nodes().len(), 6);
     assert_eq!(cluster.masters().len(), 3);
 
-    let topology = cluster.topology();
-    let victim = topology
-        .iter()
-        .find(|n| n.addr == cluster.masters()[0])
-        .unwrap()
-        .clone();
-    let replica = topology
-        .iter()
-        .find(|n| n.master_id.as_deref() == Some(victim.id.as_str()))
-        .unwrap()
-        .clone();
+    let (victim, replica) = cluster.first_master_and_replica();
 
     // A key in the victim's slots, written there and acknowledged by its replica.
     let mut direct = node_connection(&victim.addr).unwrap();

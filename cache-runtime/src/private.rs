@@ -232,7 +232,7 @@ where
 async fn run_detached<V, R, F>(
     cache: &Cache,
     site: &'static Site,
-    mut key: KeyBuilder,
+    key: KeyBuilder,
     body: F,
     shape: Shape<R, V>,
 ) -> R
@@ -241,15 +241,14 @@ where
     R: Send + 'static,
     F: Future<Output = R> + Send + 'static,
 {
-    let watch = Watch::start(cache);
-    let tags = key.take_tags();
-    let label = key.take_label();
-    let key = match key.build_for_site::<V>(&site.key) {
-        Ok(key) => key,
-        Err(e) => {
-            cache.failed("key", e);
-            return body.await;
-        }
+    let Some(Prepared {
+        watch,
+        tags,
+        label,
+        key,
+    }) = prepare::<V>(cache, site, key)
+    else {
+        return body.await;
     };
     let span = site.span();
     let call = async {
@@ -269,11 +268,41 @@ where
     result
 }
 
+/// What a `#[cached]` call needs before it runs: its watch, its key, and the tags and label
+/// taken out of the key builder.
+struct Prepared {
+    watch: Watch,
+    tags: Vec<String>,
+    label: Option<String>,
+    key: crate::CacheKey,
+}
+
+/// Starts watching the call and builds its key; `None` (counted and logged) when the
+/// arguments cannot be hashed: the body then runs without the cache.
+#[inline]
+fn prepare<V: 'static>(cache: &Cache, site: &Site, mut key: KeyBuilder) -> Option<Prepared> {
+    let watch = Watch::start(cache);
+    let tags = key.take_tags();
+    let label = key.take_label();
+    match key.build_for_site::<V>(&site.key) {
+        Ok(key) => Some(Prepared {
+            watch,
+            tags,
+            label,
+            key,
+        }),
+        Err(e) => {
+            cache.failed("key", e);
+            None
+        }
+    }
+}
+
 /// One `#[cached]` call: its key, then the shared call path.
 async fn run<V, R, F>(
     cache: &Cache,
     site: &'static Site,
-    mut key: KeyBuilder,
+    key: KeyBuilder,
     body: F,
     shape: Shape<R, V>,
 ) -> R
@@ -281,15 +310,14 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
-    let watch = Watch::start(cache);
-    let tags = key.take_tags();
-    let label = key.take_label();
-    let key = match key.build_for_site::<V>(&site.key) {
-        Ok(key) => key,
-        Err(e) => {
-            cache.failed("key", e);
-            return body.await;
-        }
+    let Some(Prepared {
+        watch,
+        tags,
+        label,
+        key,
+    }) = prepare::<V>(cache, site, key)
+    else {
+        return body.await;
     };
     // The common path (no debug logging, no bypass) awaits the call itself: no span, no
     // wrapper future to move.

@@ -317,6 +317,27 @@ impl RedisCluster {
             .collect()
     }
 
+    /// The first serving master, as `CLUSTER NODES` describes it (the node a failover test
+    /// kills).
+    pub fn first_master(&self) -> NodeInfo {
+        let first = self.masters().into_iter().next();
+        self.topology()
+            .into_iter()
+            .find(|n| Some(&n.addr) == first.as_ref())
+            .unwrap_or_else(|| panic!("no serving master in {:#?}", self.topology()))
+    }
+
+    /// The first serving master and its replica (a cluster started with replicas).
+    pub fn first_master_and_replica(&self) -> (NodeInfo, NodeInfo) {
+        let master = self.first_master();
+        let replica = self
+            .topology()
+            .into_iter()
+            .find(|n| n.master_id.as_deref() == Some(master.id.as_str()))
+            .unwrap_or_else(|| panic!("master {} has no replica", master.addr));
+        (master, replica)
+    }
+
     /// `FLUSHDB` on every current master (replicas follow by replication).
     pub fn flush_all(&self) {
         for addr in self.masters() {
