@@ -1,16 +1,17 @@
-//! Concurrent GETs on one Redis node merged into MGETs. `CLIENT PAUSE` holds the first GETs
-//! at the server (up to 4 are in flight at once), so every later caller is known to queue
-//! behind them: the counts of GET and MGET commands the server ran are then exact.
+//! Concurrent GETs on one Redis node merged into MGETs. The tests run on a current-thread
+//! runtime, where tasks spawned together first run one after the other in one turn of the
+//! scheduler: which of them are sent alone and which are gathered into a batch is then
+//! known, and the counts of GET and MGET commands the server ran are exact.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_runtime::Cache;
+use cache_runtime::{cached, Cache};
 use cache_tests::fixture::Fixture;
 
 /// A cache on the fixture's server with `coalesce_reads(on)`, at most 4 reads in flight,
-/// a deadline long enough to wait out the pause, and no L1 (every read reaches Redis).
+/// a deadline long enough to wait out a pause, and no L1 (every read reaches Redis).
 async fn cache(fx: &Fixture, on: bool) -> Arc<Cache> {
     Arc::new(
         fx.another(|b| {
@@ -35,21 +36,16 @@ async fn pause_server(fx: &Fixture, ms: u64) {
         .unwrap();
 }
 
-/// `n` concurrent reads of `k0..k{n}` with the server paused as the first is sent; returns
-/// each caller's value.
-async fn read_all(fx: &Fixture, c: &Arc<Cache>, n: u64) -> Vec<Option<u64>> {
-    pause_server(fx, 300).await;
-    let mut calls = Vec::new();
-    for i in 0..n {
-        let c = c.clone();
-        calls.push(tokio::spawn(async move {
-            c.get::<u64>(format!("k{i}")).await.unwrap()
-        }));
-        if i == 0 {
-            // Let the first GET reach the (paused) server before the others queue.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+/// `n` concurrent reads of `k0..k{n}`, all made in one instant: on this current-thread
+/// runtime the spawned tasks first run, one after the other, when the test task awaits the
+/// first of them. Returns each caller's value.
+async fn read_all(c: &Arc<Cache>, n: u64) -> Vec<Option<u64>> {
+    let calls: Vec<_> = (0..n)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get::<u64>(format!("k{i}")).await.unwrap() })
+        })
+        .collect();
     let mut values = Vec::new();
     for call in calls {
         values.push(call.await.unwrap());
@@ -57,10 +53,11 @@ async fn read_all(fx: &Fixture, c: &Arc<Cache>, n: u64) -> Vec<Option<u64>> {
     values
 }
 
-/// 100 callers while the first GETs are held: 4 GETs (the most in flight), then 1 MGET for
-/// the other 96; every caller gets its own value (the missing key, `None`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_behind_a_read_in_flight_become_one_mget() {
+/// 100 callers in one instant: the first 4 are sent at once (the most in flight), the 5th
+/// gathers the other 95 into its batch, and the batch goes out as one MGET of 96 keys; every
+/// caller gets its own value (the missing key, `None`).
+#[tokio::test(flavor = "current_thread")]
+async fn gets_made_while_reads_are_in_flight_become_one_mget() {
     let fx = Fixture::redis().await;
     let c = cache(&fx, true).await;
     for i in 0..99u64 {
@@ -70,7 +67,7 @@ async fn reads_behind_a_read_in_flight_become_one_mget() {
         fx.command_calls("get").await.unwrap(),
         fx.command_calls("mget").await.unwrap(),
     );
-    let values = read_all(&fx, &c, 100).await;
+    let values = read_all(&c, 100).await;
     let want: Vec<Option<u64>> = (0..100u64).map(|i| (i < 99).then_some(i * 7)).collect();
     assert_eq!(values, want);
     assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4);
@@ -79,9 +76,26 @@ async fn reads_behind_a_read_in_flight_become_one_mget() {
     assert_eq!((stats.hits, stats.misses, stats.errors), (99, 1, 0));
 }
 
-/// With the default of 16 reads in flight, 100 held callers are 16 GETs and one MGET.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_default_keeps_16_reads_in_flight() {
+/// A batch holds at most 128 keys: 300 callers in one instant are 4 GETs, one MGET of 128
+/// (its gatherer and 127 callers), and the other 168 sent alone as GETs once that batch is
+/// full.
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_batch_sends_later_gets_alone() {
+    let fx = Fixture::redis().await;
+    let c = cache(&fx, true).await;
+    let (gets, mgets) = (
+        fx.command_calls("get").await.unwrap(),
+        fx.command_calls("mget").await.unwrap(),
+    );
+    assert_eq!(read_all(&c, 300).await, vec![None; 300]);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4 + 168);
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
+}
+
+/// With the default of 2 reads in flight, 100 callers in one instant are 2 GETs and one
+/// MGET.
+#[tokio::test(flavor = "current_thread")]
+async fn the_default_keeps_2_reads_in_flight() {
     let fx = Fixture::redis().await;
     let c = Arc::new(
         fx.another(|b| b.l1(false).operation_timeout(Duration::from_secs(3)))
@@ -91,14 +105,30 @@ async fn the_default_keeps_16_reads_in_flight() {
         fx.command_calls("get").await.unwrap(),
         fx.command_calls("mget").await.unwrap(),
     );
-    let values = read_all(&fx, &c, 100).await;
-    assert_eq!(values, vec![None; 100]);
-    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 16);
+    assert_eq!(read_all(&c, 100).await, vec![None; 100]);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 2);
     assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
 }
 
+/// Reads made one after the other never wait for a batch: each is a GET of its own.
+#[tokio::test(flavor = "current_thread")]
+async fn sequential_reads_are_plain_gets() {
+    let fx = Fixture::redis().await;
+    let c = cache(&fx, true).await;
+    c.set("k0", &5u64, None).await.unwrap();
+    let (gets, mgets) = (
+        fx.command_calls("get").await.unwrap(),
+        fx.command_calls("mget").await.unwrap(),
+    );
+    for _ in 0..10 {
+        assert_eq!(c.get::<u64>("k0").await.unwrap(), Some(5));
+    }
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 10);
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 0);
+}
+
 /// Turned off, every caller sends its own GET.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn coalescing_off_sends_one_get_per_call() {
     let fx = Fixture::redis().await;
     let c = cache(&fx, false).await;
@@ -106,44 +136,45 @@ async fn coalescing_off_sends_one_get_per_call() {
         c.set(format!("k{i}"), &i, None).await.unwrap();
     }
     let gets = fx.command_calls("get").await.unwrap();
-    let values = read_all(&fx, &c, 20).await;
+    let values = read_all(&c, 20).await;
     assert_eq!(values, (0..20u64).map(Some).collect::<Vec<_>>());
     assert_eq!(fx.command_calls("get").await.unwrap() - gets, 20);
     assert_eq!(fx.command_calls("mget").await.unwrap(), 0);
 }
 
-/// A caller holding a turn is cancelled while its GET is held: the queued callers (k4..k9,
-/// behind the 4 GETs in flight) still get their values, in one MGET sent by the first of
-/// them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_reader_passes_the_turn_on() {
+/// The caller gathering a batch (k4, behind the 4 GETs in flight) is cancelled while it
+/// waits for the rest of its instant: the callers that joined it (k5..k9) still get their
+/// values, in one MGET sent by the first of them.
+#[tokio::test(flavor = "current_thread")]
+async fn a_cancelled_gatherer_hands_its_batch_on() {
     let fx = Fixture::redis().await;
     let c = cache(&fx, true).await;
     for i in 0..10u64 {
         c.set(format!("k{i}"), &i, None).await.unwrap();
     }
-    let mgets = fx.command_calls("mget").await.unwrap();
-    pause_server(&fx, 300).await;
-    let first = {
+    let (gets, mgets) = (
+        fx.command_calls("get").await.unwrap(),
+        fx.command_calls("mget").await.unwrap(),
+    );
+    let spawn = |i: u64| {
         let c = c.clone();
-        tokio::spawn(async move { c.get::<u64>("k0").await })
+        tokio::spawn(async move { c.get::<u64>(format!("k{i}")).await.unwrap() })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut rest = Vec::new();
-    for i in 1..10u64 {
-        let c = c.clone();
-        rest.push(tokio::spawn(async move {
-            c.get::<u64>(format!("k{i}")).await.unwrap()
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    first.abort();
-    assert!(first.await.unwrap_err().is_cancelled());
+    let ahead: Vec<_> = (0..4).map(spawn).collect();
+    let gatherer = spawn(4);
+    let joined: Vec<_> = (5..10).map(spawn).collect();
+    // Runs after the gatherer yielded and before it resumes (it resumes after the runtime
+    // has run every task ready now).
+    let abort = gatherer.abort_handle();
+    let canceller = tokio::spawn(async move { abort.abort() });
+    canceller.await.unwrap();
+    assert!(gatherer.await.unwrap_err().is_cancelled());
     let mut values = Vec::new();
-    for call in rest {
+    for call in ahead.into_iter().chain(joined) {
         values.push(call.await.unwrap());
     }
-    assert_eq!(values, (1..10u64).map(Some).collect::<Vec<_>>());
+    assert_eq!(values, [0, 1, 2, 3, 5, 6, 7, 8, 9].map(Some).to_vec());
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4);
     assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
 }
 
@@ -183,4 +214,59 @@ async fn a_failed_batch_fails_each_caller() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[cached(cache = cache, namespace = "coalesce.text")]
+async fn text(cache: &Cache, id: u64) -> String {
+    format!("text {id}")
+}
+
+/// A Redis list under a `#[cached]` key, read in a batch: MGET reads it as nil (GET would
+/// answer WRONGTYPE), and the fill lease then meets it. It is still a miss, deleted and
+/// counted once as unreadable, and the body's value replaces it.
+#[tokio::test(flavor = "current_thread")]
+async fn another_redis_type_read_in_a_batch_is_dropped_and_filled() {
+    let fx = Fixture::redis().await;
+    let c = cache(&fx, true).await;
+    let key = cache_runtime::key_for::<String>("coalesce.text", 1, &(1u64,)).unwrap();
+    let redis_key = fx.redis_key(key.as_str());
+    let mut raw = fx.raw().await.unwrap();
+    let _: u64 = redis::cmd("RPUSH")
+        .arg(&redis_key)
+        .arg("x")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let mgets = fx.command_calls("mget").await.unwrap();
+    // 4 reads in flight, then the cached call gathers a batch that one more read joins.
+    let spawn_get = |i: u64| {
+        let c = c.clone();
+        tokio::spawn(async move { c.get::<u64>(format!("k{i}")).await.unwrap() })
+    };
+    let ahead: Vec<_> = (0..4).map(spawn_get).collect();
+    let call = {
+        let c = c.clone();
+        tokio::spawn(async move { text(&c, 1).await })
+    };
+    let joined = spawn_get(4);
+    assert_eq!(call.await.unwrap(), "text 1");
+    for read in ahead.into_iter().chain([joined]) {
+        assert_eq!(read.await.unwrap(), None);
+    }
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
+    let stats = c.stats();
+    assert_eq!(
+        (
+            stats.misses,
+            stats.decode_errors,
+            stats.errors,
+            stats.writes
+        ),
+        (6, 1, 0, 1),
+        "{stats:?}"
+    );
+    assert_eq!(
+        c.get::<String>(&key).await.unwrap().as_deref(),
+        Some("text 1")
+    );
 }

@@ -337,7 +337,16 @@ impl Cache {
         site: &FillSite<'_>,
     ) -> Result<(Option<T>, Fill)> {
         let tags = site.tags;
-        match redis.read_or_lease(key).await {
+        let mut read = redis.read_or_lease(key).await;
+        if let Ok(redis_lease::Read::Value(bytes)) = &read {
+            match self.decode_or_drop::<T>(key, bytes).await {
+                Some(value) => return Ok((Some(value), Fill::Skip)),
+                // Unreadable (and now deleted): this miss may fill after all.
+                None => read = redis.read_or_lease(key).await,
+            }
+        }
+        match read {
+            // Unreadable again: written meanwhile by something else than this cache.
             Ok(redis_lease::Read::Value(bytes)) => {
                 Ok((self.decode_or_drop::<T>(key, &bytes).await, Fill::Skip))
             }

@@ -93,7 +93,15 @@ pub struct Ctx {
 impl Ctx {
     pub async fn connect(server: &RedisServer) -> Ctx {
         let url = server.url();
-        let redis_only = Cache::builder()
+        // `CACHE_BENCH_MAX_READS=N` measures another `max_reads_in_flight` than the default.
+        let mut redis_only = Cache::builder();
+        if let Some(n) = std::env::var("CACHE_BENCH_MAX_READS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            redis_only = redis_only.max_reads_in_flight(n);
+        }
+        let redis_only = redis_only
             .redis_url(url.clone())
             .l1(false)
             .require_redis(true)

@@ -138,6 +138,14 @@ fn rows(r: &Results) -> Vec<Row> {
             ratio: Some(us / raw),
             target: (mode == "pinned").then(|| ("<= 1.15".into(), us / raw <= 1.15)),
         });
+        let guarded = g(&format!("{mode}.miss.guarded.p50_us"));
+        rows.push(Row {
+            what: format!("miss + store p50, {mode}, against the same lease by hand"),
+            ours: format!("{us:.1} us"),
+            reference: format!("raw GET, SET NX PX GET, EVALSHA: {guarded:.1} us"),
+            ratio: Some(us / guarded),
+            target: None,
+        });
         let (us, raw) = (
             g(&format!("{mode}.batch.ours.p50_us")),
             g(&format!("{mode}.batch.raw.p50_us")),
@@ -245,6 +253,10 @@ pub fn ratios_line(r: &Results) -> String {
         (
             "miss",
             div("pinned.miss.ours.p50_us", "pinned.miss.raw.p50_us"),
+        ),
+        (
+            "miss_guarded",
+            div("pinned.miss.ours.p50_us", "pinned.miss.guarded.p50_us"),
         ),
         (
             "batch100",

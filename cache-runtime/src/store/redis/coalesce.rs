@@ -1,22 +1,23 @@
 //! Concurrent GETs on one Redis node merged into MGETs, with no added latency when idle.
 //!
-//! At most `max_in_flight` reads (default 16, `CacheBuilder::max_reads_in_flight`) are in
-//! flight per store. A GET that finds fewer in flight
-//! is sent at once, alone (an idle or lightly loaded cache pays nothing: its GETs pipeline on
-//! the connection as before). GETs that arrive while all are in flight queue up; when one
-//! completes, the whole queue (up to [`MAX_BATCH`]) is handed to the first queued caller,
-//! which sends one MGET for all of them and hands each its value. The callers wait anyway,
-//! so no task is spawned; the server parses one command instead of dozens, and the client
-//! arms one deadline and writes one frame per batch.
+//! A GET that finds fewer than `max_in_flight` reads in flight (default 2,
+//! `CacheBuilder::max_reads_in_flight`) is sent at once, alone: an idle or lightly loaded
+//! cache pays nothing, and its GETs pipeline on the connection as before. A GET that finds
+//! them all in flight *gathers* a batch: it yields to the runtime once, so that the other
+//! tasks ready in the same instant run, and every GET they make joins its batch; then it
+//! sends one MGET for all of them (up to [`MAX_BATCH`] keys) and hands each its value.
+//! Nobody waits for a read ahead of it to finish, so a batch costs its callers one turn of
+//! the scheduler (under a microsecond), never a round trip; the server parses one command
+//! instead of dozens, and the client arms one deadline and writes one frame per batch.
+//! Callers that wait for their value anyway do the work: no task is spawned.
 //!
-//! A caller that is dropped while it holds the turn passes it on (its guard's `Drop`); the
-//! callers of a batch whose leader was dropped are told so and read on their own. A read
-//! that fails (Redis down or hung past the deadline) fails the callers queued behind it with
-//! its error, so none waits longer than one operation deadline plus the wait for the read
-//! ahead of it. One
-//! difference from GET: MGET reads a key holding another Redis type as nil (GET answers
-//! WRONGTYPE), so such a key read in a batch is a miss whose fill then fails and is counted;
-//! read alone it is dropped as unreadable.
+//! A gathering caller that is dropped before it sends hands its batch to the first of its
+//! callers still waiting, which sends it; the callers of a batch whose MGET was dropped
+//! half-way are told so and read on their own. A batch that fails (Redis down or hung past
+//! the deadline) fails each of its callers with its error. One difference from GET: MGET
+//! reads a key holding another Redis type as nil (GET answers WRONGTYPE). For a `#[cached]`
+//! call that is still found out: its miss takes the fill lease, which meets the foreign
+//! key, so it is dropped as unreadable, as a GET would have it (`read_or_lease`).
 
 use std::sync::Mutex;
 
@@ -40,54 +41,83 @@ struct Waiter {
 enum Handoff {
     /// Its value (or the batch's error).
     Done(Reply),
-    /// The turn: it sends one MGET for its key and these callers', then passes the turn on.
+    /// The batch, whose gathering caller was dropped: it sends one MGET for its key and
+    /// these callers'.
     Lead(Vec<Waiter>),
 }
 
 #[derive(Default)]
 struct State {
+    /// Reads (GETs and MGETs) sent and not yet answered.
     in_flight: usize,
-    queue: Vec<Waiter>,
+    /// The callers that joined the batch being gathered, while one is.
+    open: Option<Vec<Waiter>>,
 }
 
 /// The read queue of one store.
 pub(crate) struct Coalescer {
     state: Mutex<State>,
-    /// The most reads (GETs or MGETs) in flight at once before GETs queue. Too few
-    /// serializes light loads (with 4 and 8 callers on a 70 µs round trip, hits fell to
-    /// 0.5-0.7 of per-call GETs); many lets light loads pipeline GETs as before and batches
-    /// only heavy ones.
+    /// How many reads may be in flight before GETs are gathered into MGETs.
     max_in_flight: usize,
 }
 
-/// The turn to read; passed on when dropped, whether the read finished or was cancelled.
-/// When the read failed, the callers queued behind it get its error at once instead of the
-/// turn: Redis just failed (or timed out), and each of them waiting out a deadline of its own
-/// after this one would double their wait.
-struct Turn<'a> {
-    queue: &'a Coalescer,
-    failed: Option<Error>,
+/// What a GET does, decided under the lock.
+enum Role {
+    /// Sent at once, alone.
+    Alone,
+    /// Joined the batch being gathered.
+    Join(oneshot::Receiver<Handoff>),
+    /// Gathers a new batch.
+    Gather,
 }
 
-impl<'a> Turn<'a> {
-    fn new(queue: &'a Coalescer) -> Self {
-        Turn {
-            queue,
-            failed: None,
-        }
-    }
+/// One read in flight; counted until dropped (answered or cancelled).
+struct InFlight<'a>(&'a Coalescer);
 
-    fn finish(mut self, reply: Reply) -> Reply {
-        if let Err(e) = &reply {
-            self.failed = Some(e.clone());
-        }
-        reply
+impl<'a> InFlight<'a> {
+    fn start(queue: &'a Coalescer) -> Self {
+        queue.state().in_flight += 1;
+        InFlight(queue)
     }
 }
 
-impl Drop for Turn<'_> {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.queue.pass_on(self.failed.take());
+        let mut state = self.0.state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+/// The open batch of a gathering caller. Dropped before [`close`](Gathering::close) (the
+/// caller was cancelled while it yielded), it hands the batch to a caller of it.
+struct Gathering<'a> {
+    queue: &'a Coalescer,
+    closed: bool,
+}
+
+impl Gathering<'_> {
+    /// Closes the batch: later GETs gather a new one.
+    fn close(mut self) -> Vec<Waiter> {
+        self.closed = true;
+        self.queue.state().open.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Gathering<'_> {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        let mut batch = self.queue.state().open.take().unwrap_or_default();
+        // The first caller still waiting sends it; callers already gone are skipped.
+        while !batch.is_empty() {
+            let first = batch.remove(0);
+            match first.tx.send(Handoff::Lead(batch)) {
+                Ok(()) => return,
+                Err(Handoff::Lead(rest)) => batch = rest,
+                Err(Handoff::Done(_)) => return,
+            }
+        }
     }
 }
 
@@ -108,61 +138,56 @@ impl Coalescer {
 
     /// GET `key` through the queue.
     pub(crate) async fn get(&self, store: &RedisStore, key: &str) -> Reply {
-        let waiting = {
+        let role = {
             let mut state = self.state();
-            if state.in_flight >= self.max_in_flight {
-                let (tx, rx) = oneshot::channel();
-                state.queue.push(Waiter {
-                    key: key.into(),
-                    tx,
-                });
-                Some(rx)
-            } else {
+            if state.in_flight < self.max_in_flight {
                 state.in_flight += 1;
-                None
-            }
-        };
-        let Some(rx) = waiting else {
-            let turn = Turn::new(self);
-            return turn.finish(store.get_one(key).await);
-        };
-        match rx.await {
-            Ok(Handoff::Done(reply)) => reply,
-            Ok(Handoff::Lead(batch)) => {
-                let turn = Turn::new(self);
-                turn.finish(lead(store, key, batch).await)
-            }
-            // The caller that had our batch was dropped before it answered: read alone.
-            Err(_) => store.get_one(key).await,
-        }
-    }
-
-    /// Hands the queue to its first caller still waiting, or marks the store idle; after a
-    /// failed read, fails every queued caller with its error.
-    fn pass_on(&self, failed: Option<Error>) {
-        let mut state = self.state();
-        if let Some(e) = failed {
-            for waiter in state.queue.drain(..) {
-                let _ = waiter.tx.send(Handoff::Done(Err(e.clone())));
-            }
-        }
-        loop {
-            if state.queue.is_empty() {
-                state.in_flight = state.in_flight.saturating_sub(1);
-                return;
-            }
-            let take = state.queue.len().min(MAX_BATCH);
-            let mut batch: Vec<Waiter> = state.queue.drain(..take).collect();
-            let first = batch.remove(0);
-            match first.tx.send(Handoff::Lead(batch)) {
-                Ok(()) => return,
-                // That caller is gone: its batch comes back, and the next one leads.
-                Err(Handoff::Lead(batch)) => {
-                    let rest = std::mem::take(&mut state.queue);
-                    state.queue = batch;
-                    state.queue.extend(rest);
+                Role::Alone
+            } else {
+                match &mut state.open {
+                    Some(batch) if batch.len() + 1 < MAX_BATCH => {
+                        let (tx, rx) = oneshot::channel();
+                        batch.push(Waiter {
+                            key: key.into(),
+                            tx,
+                        });
+                        Role::Join(rx)
+                    }
+                    // The batch is full: this one goes alone.
+                    Some(_) => {
+                        state.in_flight += 1;
+                        Role::Alone
+                    }
+                    None => {
+                        state.open = Some(Vec::new());
+                        Role::Gather
+                    }
                 }
-                Err(Handoff::Done(_)) => {}
+            }
+        };
+        match role {
+            Role::Alone => {
+                let _flight = InFlight(self);
+                store.get_one(key).await
+            }
+            Role::Join(rx) => match rx.await {
+                Ok(Handoff::Done(reply)) => reply,
+                Ok(Handoff::Lead(batch)) => {
+                    let _flight = InFlight::start(self);
+                    lead(store, key, batch).await
+                }
+                // The caller sending our batch was dropped before it answered: read alone.
+                Err(_) => store.get_one(key).await,
+            },
+            Role::Gather => {
+                let gathering = Gathering {
+                    queue: self,
+                    closed: false,
+                };
+                tokio::task::yield_now().await;
+                let batch = gathering.close();
+                let _flight = InFlight::start(self);
+                lead(store, key, batch).await
             }
         }
     }

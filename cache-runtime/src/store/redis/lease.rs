@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
 
-use super::{ttl_millis, RedisStore, TAG_TRIM_MARGIN_MS};
+use super::{ttl_millis, Failure, RedisStore, NOT_A_STRING, TAG_TRIM_MARGIN_MS};
 use crate::error::Result;
 
 /// First byte of a lease (an envelope starts with 0xCA).
@@ -129,21 +129,28 @@ return 0
 }
 
 impl RedisStore {
-    /// Reads `key`, leaving a lease in its place when it is missing.
+    /// Reads `key`, leaving a lease in its place when it is missing. A key holding another
+    /// Redis type (which an MGET batch reads as nil) reads as [`NOT_A_STRING`], as with
+    /// GET, so the caller drops it like any unreadable entry.
     pub(crate) async fn read_or_lease(&self, key: &str) -> Result<Read> {
         let lease = Lease::new();
-        let found: Option<Vec<u8>> = self
-            .run_at(
-                key,
-                redis::cmd("SET")
-                    .arg(self.key(key))
-                    .arg(&lease.bytes[..])
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl_millis(self.lease_time))
-                    .arg("GET"),
-            )
-            .await?;
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
+            .arg(&lease.bytes[..])
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_millis(self.lease_time))
+            .arg("GET");
+        let circuit = self.breakers.for_key(&self.prefix, key);
+        let found: Option<Vec<u8>> = match self.guard_on(circuit, cmd.query_async(&mut conn)).await
+        {
+            Ok(found) => found,
+            Err(Failure::Redis(e)) if e.code() == Some("WRONGTYPE") => {
+                return Ok(Read::Value(NOT_A_STRING.to_vec()))
+            }
+            Err(failure) => return Err(failure.into_error()),
+        };
         Ok(match found {
             None => Read::Leased(lease),
             Some(bytes) if bytes.first() == Some(&LEASE_MAGIC) => Read::Busy,
