@@ -3,12 +3,10 @@
 //! `cargo bench -p cache-bench --bench hit_path`
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-
+use cache_bench::key_args::{self, by_hand, ours};
 use cache_bench::{get_user, user, User};
-use cache_runtime::{Cache, KeyBuilder};
+use cache_runtime::Cache;
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde::Serialize;
 
 fn hits(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -32,44 +30,16 @@ fn hits(c: &mut Criterion) {
     group.finish();
 }
 
-#[derive(Serialize)]
-struct Five {
-    a: u64,
-    b: String,
-    c: bool,
-    d: f64,
-    e: Vec<u32>,
-}
-
 fn keys(c: &mut Criterion) {
-    let five = Five {
-        a: 7,
-        b: "hello".into(),
-        c: true,
-        d: 1.5,
-        e: vec![1, 2, 3],
-    };
-    let strings: Vec<String> = (0..20).map(|i| format!("item-{i}")).collect();
-    let map: HashMap<String, u64> = (0..20).map(|i| (format!("k{i}"), i)).collect();
+    let five = key_args::five();
+    let strings = key_args::strings();
+    let map = key_args::map();
     let mut group = c.benchmark_group("key");
     macro_rules! pair {
         ($name:literal, $value:expr) => {
-            group.bench_function(concat!("ours_", $name), |b| {
-                b.iter(|| {
-                    let mut kb = KeyBuilder::new();
-                    kb.arg(std::hint::black_box($value));
-                    kb.build::<u64>("bench", 1).unwrap()
-                })
-            });
+            group.bench_function(concat!("ours_", $name), |b| b.iter(|| ours($value)));
             group.bench_function(concat!("bincode_blake3_", $name), |b| {
-                b.iter(|| {
-                    let bytes = bincode::serde::encode_to_vec(
-                        std::hint::black_box($value),
-                        bincode::config::standard(),
-                    )
-                    .unwrap();
-                    blake3::hash(&bytes)
-                })
+                b.iter(|| by_hand($value))
             });
         };
     }

@@ -13,13 +13,15 @@
 //!   type (a field added to `User`): bump `version` for that (a layout change that no longer
 //!   decodes is a miss anyway, but a compatible-looking one would decode wrong values);
 //! * `digest` is 32 hex digits (128 bits) of a blake3 hash of the arguments, serialized with
-//!   serde straight into the hasher (no buffer): length-prefixed, order-independent for maps and
-//!   sets, floats canonicalized. Raw argument text never appears in a key.
+//!   serde into the hasher through a stack buffer (no allocation): length-prefixed,
+//!   order-independent for maps and sets, floats canonicalized. Raw argument text never
+//!   appears in a key.
 //!
 //! These layouts are pinned by golden tests: changing them is a breaking change.
 
 mod serializer;
 mod sink;
+mod unordered;
 
 use std::any::TypeId;
 use std::fmt;
@@ -156,8 +158,9 @@ impl KeyBuilder {
         self.label.take()
     }
 
-    fn digest(self) -> Result<[u8; 32]> {
-        match self.error {
+    /// The digest of the arguments fed so far; the builder is spent afterwards.
+    fn digest(&mut self) -> Result<[u8; 32]> {
+        match self.error.take() {
             Some(e) => Err(Error::codec(format_args!(
                 "an argument could not be serialized for the key: {e}"
             ))),
@@ -168,31 +171,32 @@ impl KeyBuilder {
     /// The key for values of type `V` in `namespace` at `version`.
     ///
     /// Fails only if an argument's own `Serialize` impl fails.
-    pub fn build<V: ?Sized + 'static>(self, namespace: &str, version: u32) -> Result<CacheKey> {
+    pub fn build<V: ?Sized + 'static>(mut self, namespace: &str, version: u32) -> Result<CacheKey> {
         let digest = self.digest()?;
-        let mut out = SmallVec::<[u8; 128]>::new();
-        write_head::<V>(&mut out, namespace, version);
-        push_hex(&mut out, &digest[..16]);
-        Ok(CacheKey(out))
+        Ok(match plain_head::<V>(namespace, version) {
+            Some((buf, len)) => inline_key(buf, len, &digest),
+            None => Head::render::<V>(namespace, version).key(&digest),
+        })
     }
 
-    /// The key for a `#[cached]` call site, reusing its rendered head.
-    pub(crate) fn build_for_site<V: ?Sized + 'static>(self, site: &SiteKey) -> Result<CacheKey> {
+    /// The key for a `#[cached]` call site, reusing its rendered head. The builder is spent
+    /// afterwards (it takes `&mut self` so the builder, a few hundred bytes, is not moved).
+    pub(crate) fn build_for_site<V: ?Sized + 'static>(
+        &mut self,
+        site: &SiteKey,
+    ) -> Result<CacheKey> {
         let digest = self.digest()?;
         let id = TypeId::of::<V>();
         match site.head.get() {
-            Some((cached_id, head)) if *cached_id == id => Ok(with_digest(head, &digest)),
-            Some(_) => {
-                // A generic fn called with another value type than the first call's.
-                let mut head = SmallVec::<[u8; 128]>::new();
-                write_head::<V>(&mut head, site.namespace, site.version);
-                Ok(with_digest(&head, &digest))
-            }
-            None => {
-                let mut head = SmallVec::<[u8; 128]>::new();
-                write_head::<V>(&mut head, site.namespace, site.version);
-                let key = with_digest(&head, &digest);
-                let _ = site.head.set((id, head.into_vec().into_boxed_slice()));
+            Some((cached_id, head)) if *cached_id == id => Ok(head.key(&digest)),
+            cached => {
+                // The first call, or a generic fn called with another value type than the
+                // first call's (then the head is rendered on every call).
+                let head = Head::render::<V>(site.namespace, site.version);
+                let key = head.key(&digest);
+                if cached.is_none() {
+                    let _ = site.head.set((id, head));
+                }
                 Ok(key)
             }
         }
@@ -203,7 +207,7 @@ impl KeyBuilder {
 pub(crate) struct SiteKey {
     pub(crate) namespace: &'static str,
     pub(crate) version: u32,
-    head: OnceLock<(TypeId, Box<[u8]>)>,
+    head: OnceLock<(TypeId, Head)>,
 }
 
 impl SiteKey {
@@ -263,30 +267,124 @@ pub fn key_for<V: ?Sized + 'static>(
     kb.build::<V>(namespace, version)
 }
 
-fn with_digest(head: &[u8], digest: &[u8; 32]) -> CacheKey {
-    let mut out = SmallVec::<[u8; 128]>::new();
-    out.extend_from_slice(head);
-    push_hex(&mut out, &digest[..16]);
-    CacheKey(out)
+/// Hex digits in a key's digest: 16 bytes of blake3.
+const DIGEST_DIGITS: usize = 32;
+/// The longest head that fits in a [`CacheKey`]'s inline buffer with the digest.
+const INLINE_HEAD: usize = 128 - DIGEST_DIGITS;
+
+/// A rendered `{namespace}:v{version}.{type}:` head.
+enum Head {
+    /// Short enough to share a `CacheKey`'s inline buffer with the digest (the usual case):
+    /// the buffer with the head in front, so a key is one copy of it plus the digits.
+    Inline {
+        buf: [u8; 128],
+        /// At most [`INLINE_HEAD`].
+        len: usize,
+    },
+    /// Too long for that (a namespace escaped to nearly 128 bytes).
+    Long(Box<[u8]>),
 }
 
-/// Appends `bytes` (at most 16) as lower-case hex: rendered on the stack, then one append
-/// (a push per digit cost about 30 instructions each, checking the capacity every time).
-fn push_hex(out: &mut SmallVec<[u8; 128]>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = [0u8; 32];
-    let bytes = &bytes[..bytes.len().min(16)];
-    for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
+impl Head {
+    fn render<V: ?Sized + 'static>(namespace: &str, version: u32) -> Head {
+        if let Some((buf, len)) = plain_head::<V>(namespace, version) {
+            return Head::Inline { buf, len };
+        }
+        let mut text = SmallVec::<[u8; 128]>::new();
+        write_head::<V>(&mut text, namespace, version);
+        let mut buf = [0u8; 128];
+        match buf.get_mut(..text.len()) {
+            Some(head) if text.len() <= INLINE_HEAD => {
+                head.copy_from_slice(&text);
+                Head::Inline {
+                    buf,
+                    len: text.len(),
+                }
+            }
+            _ => Head::Long(text.into_vec().into_boxed_slice()),
+        }
     }
-    out.extend_from_slice(&text[..bytes.len() * 2]);
+
+    /// The key of this head and `digest`.
+    fn key(&self, digest: &[u8; 32]) -> CacheKey {
+        match self {
+            Head::Inline { buf, len } => inline_key(*buf, *len, digest),
+            Head::Long(head) => {
+                let mut key = SmallVec::<[u8; 128]>::with_capacity(head.len() + DIGEST_DIGITS);
+                key.extend_from_slice(head);
+                key.extend_from_slice(&[0; DIGEST_DIGITS]);
+                hex_into(&mut key[head.len()..], digest);
+                CacheKey(key)
+            }
+        }
+    }
+}
+
+/// The key of the head in front of `buf` (`len` bytes, at most [`INLINE_HEAD`]) and
+/// `digest`: the digits are written straight into the key's inline buffer.
+fn inline_key(buf: [u8; 128], len: usize, digest: &[u8; 32]) -> CacheKey {
+    // Always `len` already; the bound lets the compiler drop the checks below.
+    let len = len.min(INLINE_HEAD);
+    let mut key = SmallVec::from_buf_and_len(buf, len + DIGEST_DIGITS);
+    hex_into(&mut key[len..], digest);
+    CacheKey(key)
+}
+
+/// The head for a namespace that is kept as is (no byte to escape, no `::`) and short:
+/// most are. Rendered in a key buffer with a few copies, where [`write_head`] escapes byte
+/// runs and appends piece by piece. `None` for any other namespace.
+fn plain_head<V: ?Sized + 'static>(namespace: &str, version: u32) -> Option<([u8; 128], usize)> {
+    let name = namespace.as_bytes();
+    if name.len() > INLINE_HEAD - HEAD_TAIL || !name.iter().all(|&b| is_kept(b)) {
+        return None;
+    }
+    let (tail, tail_len) = head_tail::<V>(version);
+    let mut buf = [0u8; 128];
+    buf[..name.len()].copy_from_slice(name);
+    buf[name.len()..][..HEAD_TAIL].copy_from_slice(&tail);
+    Some((buf, name.len() + tail_len))
+}
+
+/// Every byte's two lower-case hex digits, so a byte is one table read.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
+/// Writes the 32 hex digits of a key's digest (its first 16 bytes) into `out` (32 bytes).
+fn hex_into(out: &mut [u8], digest: &[u8; 32]) {
+    for (pair, &b) in out.chunks_exact_mut(2).zip(&digest[..16]) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+    }
+}
+
+/// The 8 lower-case hex digits of 4 bytes, in order.
+fn hex4(bytes: [u8; 4]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+    }
+    out
 }
 
 /// Writes `{namespace}:v{version}.{type}:`.
 fn write_head<V: ?Sized + 'static>(out: &mut SmallVec<[u8; 128]>, namespace: &str, version: u32) {
     escape_namespace_into(namespace, out);
-    out.extend_from_slice(b":v");
+    let (tail, len) = head_tail::<V>(version);
+    out.extend_from_slice(&tail[..len]);
+}
+
+/// The longest `:v{version}.{type}:`.
+const HEAD_TAIL: usize = 2 + 10 + 1 + 8 + 1;
+
+/// `:v{version}.{type}:` and its length, gathered on the stack to be appended at once.
+fn head_tail<V: ?Sized + 'static>(version: u32) -> ([u8; HEAD_TAIL], usize) {
     let mut digits = [0u8; 10];
     let mut n = version;
     let mut i = digits.len();
@@ -298,10 +396,15 @@ fn write_head<V: ?Sized + 'static>(out: &mut SmallVec<[u8; 128]>, namespace: &st
             break;
         }
     }
-    out.extend_from_slice(&digits[i..]);
-    out.push(b'.');
-    push_hex(out, &type_fingerprint::<V>().to_be_bytes());
-    out.push(b':');
+    let digits = &digits[i..];
+    let mut tail = [0u8; HEAD_TAIL];
+    tail[..2].copy_from_slice(b":v");
+    tail[2..2 + digits.len()].copy_from_slice(digits);
+    let rest = &mut tail[2 + digits.len()..][..10];
+    rest[0] = b'.';
+    rest[1..9].copy_from_slice(&hex4(type_fingerprint::<V>().to_be_bytes()));
+    rest[9] = b':';
+    (tail, 2 + digits.len() + 10)
 }
 
 /// 32 bits of a hash (FNV-1a) of `V`'s type name.
@@ -359,7 +462,9 @@ fn shorten(out: &mut SmallVec<[u8; 128]>) {
     }
     out.truncate(cut);
     out.push(b'~');
-    push_hex(out, &digest.as_bytes()[..16]);
+    let start = out.len();
+    out.extend_from_slice(&[0; DIGEST_DIGITS]);
+    hex_into(&mut out[start..], digest.as_bytes());
 }
 
 fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
@@ -373,22 +478,30 @@ fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
     }
 }
 
+/// Whether `b` is kept as is in an escaped name.
+fn is_kept(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
 fn escape_text(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // Kept bytes are appended a run at a time (most names are one run).
+        let run = bytes[i..].iter().take_while(|&&b| is_kept(b)).count();
+        if run > 0 {
+            out.extend_from_slice(&bytes[i..i + run]);
+            i += run;
+            continue;
+        }
         let b = bytes[i];
         if fold_paths && b == b':' && bytes.get(i + 1) == Some(&b':') {
             out.push(b'.');
             i += 2;
             continue;
         }
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
-            out.push(b);
-        } else {
-            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
-        }
+        out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
         i += 1;
     }
 }
@@ -431,6 +544,25 @@ mod tests {
         );
         assert_eq!(escape_namespace("é"), "%C3%A9");
         assert_eq!(escape_namespace("100%"), "100%25");
+    }
+
+    #[test]
+    fn hex_digits() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1000 {
+            let mut digest = [0u8; 32];
+            for b in &mut digest {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                *b = (state >> 56) as u8;
+            }
+            let expected: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            let mut text = [0u8; 32];
+            hex_into(&mut text, &digest);
+            assert_eq!(std::str::from_utf8(&text).ok(), Some(expected.as_str()));
+        }
+        assert_eq!(&hex4([0x01, 0x9a, 0xf0, 0xff]), b"019af0ff");
     }
 
     #[test]

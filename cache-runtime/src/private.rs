@@ -437,9 +437,10 @@ impl<V: 'static> KeyTarget<V> {
 pub use crate::invalidate::Plan;
 
 /// Adds the target's key to `plan` (a key that cannot be computed is counted and logged).
-pub fn plan_key<V: 'static>(cache: &Cache, plan: &mut Plan, target: KeyTarget<V>) {
-    match target.resolve() {
-        Ok((key, _, _)) => {
+pub fn plan_key<V: 'static>(cache: &Cache, plan: &mut Plan, mut target: KeyTarget<V>) {
+    // Not through `resolve`: the tags are not needed, and the builder stays where it is.
+    match target.key.build_for_site::<V>(&target.site.key) {
+        Ok(key) => {
             plan.key(key);
         }
         Err(e) => {

@@ -1,16 +1,23 @@
-//! A `serde::Serializer` that streams a value straight into a blake3 hasher.
+//! A `serde::Serializer` that streams a value into a blake3 hasher (through the [`Sink`]'s
+//! stack buffer).
 //!
 //! The encoding is prefix-free: every value starts with a tag byte, strings and byte slices
 //! are length-prefixed, and sequences end with an end tag, so `("ab", "c")` and `("a", "bc")`
 //! hash differently. Maps and sets hash independently of iteration order: each entry is
 //! encoded on its own into a scratch buffer, the encodings are sorted, and the sorted list is
-//! hashed (one allocation per map or set; none for anything else). Floats are
-//! canonicalized (`-0.0` hashes as `0.0`, every NaN as one NaN). Struct and enum *type* names
-//! are not hashed (renaming a type keeps its keys); field and variant names are.
+//! hashed (see [`unordered`](super::unordered): the buffers are reused per thread, so once a
+//! thread has hashed a map, maps cost no allocation either). Floats are canonicalized
+//! (`-0.0` hashes as `0.0`, every NaN as one NaN). Struct and enum *type* names are not
+//! hashed (renaming a type keeps its keys); field and variant names are.
+//!
+//! Writes are few and fixed-size where possible: a tag and its fixed-size value, or a tag and
+//! a length, are one write (one capacity check), and short byte strings are copied without a
+//! `memcpy` call.
 
 use serde::ser::{self, Serialize};
 
 use super::sink::Sink;
+use super::unordered::Entries;
 
 mod tag {
     pub(super) const BOOL: u8 = 0x01;
@@ -64,6 +71,11 @@ impl ser::Error for KeyError {
 /// map or set (which are sorted before they reach the hasher).
 pub(crate) trait Out {
     fn put(&mut self, bytes: &[u8]);
+
+    /// `tag`, then `bytes`: one capacity check, and stored straight from registers (an
+    /// array gathered on the stack first and then copied would be read back before its
+    /// stores complete, which stalls the copy).
+    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]);
 }
 
 impl Out for Sink {
@@ -71,12 +83,10 @@ impl Out for Sink {
     fn put(&mut self, bytes: &[u8]) {
         self.write(bytes);
     }
-}
 
-impl Out for Vec<u8> {
     #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
+    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        self.write_tagged(tag, bytes);
     }
 }
 
@@ -136,118 +146,93 @@ impl<O: Out> KeySerializer<'_, O> {
         self.out.put(&[b]);
     }
 
+    #[inline]
+    fn tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        self.out.put_tagged(tag, bytes);
+    }
+
+    #[inline]
     fn str_bytes(&mut self, tag: u8, bytes: &[u8]) {
-        self.byte(tag);
-        self.out.put(&(bytes.len() as u64).to_le_bytes());
+        self.tagged(tag, (bytes.len() as u64).to_le_bytes());
         self.out.put(bytes);
     }
 }
 
-/// State of one compound value being serialized.
-enum Compound<'s, 'a, O: Out> {
-    /// Elements encoded in order into the parent, closed by an END tag.
-    Ordered(&'s mut KeySerializer<'a, O>),
-    /// Entries encoded one by one into `scratch`; on `end` they are sorted by their bytes and
-    /// written to the parent, so iteration order does not matter. Every encoding is
-    /// prefix-free, so the sorted concatenation is unambiguous.
-    Unordered {
-        parent: &'s mut KeySerializer<'a, O>,
-        scratch: Vec<u8>,
-        entries: Vec<(usize, usize)>,
-        /// Where the current map entry (key, then value) started.
-        entry_start: usize,
-    },
+/// A struct, tuple, enum variant's fields, or a sequence that is not a set: elements are
+/// encoded in order into the parent, closed by an END tag.
+struct Ordered<'s, 'a, O: Out>(&'s mut KeySerializer<'a, O>);
+
+impl<O: Out> Ordered<'_, '_, O> {
+    #[inline]
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        self.0.nested(value)
+    }
+
+    #[inline]
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), KeyError> {
+        self.0.str_bytes(tag::STR, name.as_bytes());
+        self.0.nested(value)
+    }
+
+    fn finish(self) -> Result<(), KeyError> {
+        self.0.byte(tag::END);
+        Ok(())
+    }
 }
 
-impl<'s, 'a, O: Out> Compound<'s, 'a, O> {
-    fn unordered(parent: &'s mut KeySerializer<'a, O>) -> Self {
-        Compound::Unordered {
+/// A map or set: entries are encoded one by one into `entries`; on `end` they are sorted by
+/// their bytes and written to the parent, so iteration order does not matter. Every encoding
+/// is prefix-free, so the sorted concatenation is unambiguous.
+struct Unordered<'s, 'a, O: Out> {
+    parent: &'s mut KeySerializer<'a, O>,
+    entries: Entries,
+    /// Where the current map entry (key, then value) started.
+    entry_start: usize,
+}
+
+impl<'s, 'a, O: Out> Unordered<'s, 'a, O> {
+    fn new(parent: &'s mut KeySerializer<'a, O>) -> Self {
+        Unordered {
             parent,
-            scratch: Vec::new(),
-            entries: Vec::new(),
+            entries: Entries::take(),
             entry_start: 0,
         }
     }
 
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        match self {
-            Compound::Ordered(ser) => ser.nested(value),
-            Compound::Unordered {
-                scratch, entries, ..
-            } => {
-                let start = scratch.len();
-                encode_into(scratch, value)?;
-                entries.push((start, scratch.len()));
-                Ok(())
-            }
-        }
-    }
-
-    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), KeyError> {
-        if let Compound::Ordered(ser) = self {
-            ser.str_bytes(tag::STR, name.as_bytes());
-        }
-        self.element(value)
+        let start = self.entries.bytes.len();
+        encode_into(&mut self.entries.bytes, value)?;
+        self.entries.push(start);
+        Ok(())
     }
 
     fn map_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
-        match self {
-            Compound::Ordered(ser) => ser.nested(key),
-            Compound::Unordered {
-                scratch,
-                entry_start,
-                ..
-            } => {
-                *entry_start = scratch.len();
-                encode_into(scratch, key)
-            }
-        }
+        self.entry_start = self.entries.bytes.len();
+        encode_into(&mut self.entries.bytes, key)
     }
 
     fn map_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        match self {
-            Compound::Ordered(ser) => ser.nested(value),
-            Compound::Unordered {
-                scratch,
-                entries,
-                entry_start,
-                ..
-            } => {
-                encode_into(scratch, value)?;
-                entries.push((*entry_start, scratch.len()));
-                Ok(())
-            }
-        }
+        encode_into(&mut self.entries.bytes, value)?;
+        self.entries.push(self.entry_start);
+        Ok(())
     }
 
     fn finish(self) -> Result<(), KeyError> {
-        match self {
-            Compound::Ordered(ser) => {
-                ser.byte(tag::END);
-                Ok(())
-            }
-            Compound::Unordered {
-                parent,
-                scratch,
-                mut entries,
-                ..
-            } => {
-                entries.sort_unstable_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
-                parent.out.put(&(entries.len() as u64).to_le_bytes());
-                for (start, end) in entries {
-                    parent.out.put(&scratch[start..end]);
-                }
-                Ok(())
-            }
-        }
+        self.entries.write_sorted(self.parent.out);
+        Ok(())
     }
+}
+
+/// A sequence: a set (see [`is_unordered_set`]) is unordered, anything else ordered.
+enum Seq<'s, 'a, O: Out> {
+    Ordered(Ordered<'s, 'a, O>),
+    Unordered(Unordered<'s, 'a, O>),
 }
 
 macro_rules! fixed {
     ($($method:ident($ty:ty) => $tag:expr;)*) => {$(
         fn $method(self, v: $ty) -> Result<(), KeyError> {
-            self.byte($tag);
-            self.out.put(&v.to_le_bytes());
+            self.tagged($tag, v.to_le_bytes());
             Ok(())
         }
     )*};
@@ -256,13 +241,13 @@ macro_rules! fixed {
 impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
     type Ok = ();
     type Error = KeyError;
-    type SerializeSeq = Compound<'s, 'a, O>;
-    type SerializeTuple = Compound<'s, 'a, O>;
-    type SerializeTupleStruct = Compound<'s, 'a, O>;
-    type SerializeTupleVariant = Compound<'s, 'a, O>;
-    type SerializeMap = Compound<'s, 'a, O>;
-    type SerializeStruct = Compound<'s, 'a, O>;
-    type SerializeStructVariant = Compound<'s, 'a, O>;
+    type SerializeSeq = Seq<'s, 'a, O>;
+    type SerializeTuple = Ordered<'s, 'a, O>;
+    type SerializeTupleStruct = Ordered<'s, 'a, O>;
+    type SerializeTupleVariant = Ordered<'s, 'a, O>;
+    type SerializeMap = Unordered<'s, 'a, O>;
+    type SerializeStruct = Ordered<'s, 'a, O>;
+    type SerializeStructVariant = Ordered<'s, 'a, O>;
 
     fixed! {
         serialize_i8(i8) => tag::I8;
@@ -290,8 +275,7 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
         } else {
             v.to_bits()
         };
-        self.byte(tag::F32);
-        self.out.put(&canonical.to_le_bytes());
+        self.tagged(tag::F32, canonical.to_le_bytes());
         Ok(())
     }
 
@@ -303,14 +287,12 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
         } else {
             v.to_bits()
         };
-        self.byte(tag::F64);
-        self.out.put(&canonical.to_le_bytes());
+        self.tagged(tag::F64, canonical.to_le_bytes());
         Ok(())
     }
 
     fn serialize_char(self, v: char) -> Result<(), KeyError> {
-        self.byte(tag::CHAR);
-        self.out.put(&u32::from(v).to_le_bytes());
+        self.tagged(tag::CHAR, u32::from(v).to_le_bytes());
         Ok(())
     }
 
@@ -372,26 +354,26 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
         self.nested(value)
     }
 
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'s, 'a, O>, KeyError> {
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'s, 'a, O>, KeyError> {
         if std::mem::take(&mut self.unordered_next) {
             self.byte(tag::SET);
-            Ok(Compound::unordered(self))
+            Ok(Seq::Unordered(Unordered::new(self)))
         } else {
             self.byte(tag::SEQ);
-            Ok(Compound::Ordered(self))
+            Ok(Seq::Ordered(Ordered(self)))
         }
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<Compound<'s, 'a, O>, KeyError> {
+    fn serialize_tuple(self, _len: usize) -> Result<Ordered<'s, 'a, O>, KeyError> {
         self.byte(tag::TUPLE);
-        Ok(Compound::Ordered(self))
+        Ok(Ordered(self))
     }
 
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<Compound<'s, 'a, O>, KeyError> {
+    ) -> Result<Ordered<'s, 'a, O>, KeyError> {
         self.serialize_tuple(len)
     }
 
@@ -401,23 +383,23 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a, O>, KeyError> {
+    ) -> Result<Ordered<'s, 'a, O>, KeyError> {
         self.str_bytes(tag::TUPLE_VARIANT, variant.as_bytes());
-        Ok(Compound::Ordered(self))
+        Ok(Ordered(self))
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a, O>, KeyError> {
+    fn serialize_map(self, _len: Option<usize>) -> Result<Unordered<'s, 'a, O>, KeyError> {
         self.byte(tag::MAP);
-        Ok(Compound::unordered(self))
+        Ok(Unordered::new(self))
     }
 
     fn serialize_struct(
         self,
         _name: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a, O>, KeyError> {
+    ) -> Result<Ordered<'s, 'a, O>, KeyError> {
         self.byte(tag::STRUCT);
-        Ok(Compound::Ordered(self))
+        Ok(Ordered(self))
     }
 
     fn serialize_struct_variant(
@@ -426,15 +408,32 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Compound<'s, 'a, O>, KeyError> {
+    ) -> Result<Ordered<'s, 'a, O>, KeyError> {
         self.str_bytes(tag::STRUCT_VARIANT, variant.as_bytes());
-        Ok(Compound::Ordered(self))
+        Ok(Ordered(self))
     }
 }
 
-macro_rules! compound_impls {
+impl<O: Out> ser::SerializeSeq for Seq<'_, '_, O> {
+    type Ok = ();
+    type Error = KeyError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        match self {
+            Seq::Ordered(seq) => seq.element(value),
+            Seq::Unordered(set) => set.element(value),
+        }
+    }
+    fn end(self) -> Result<(), KeyError> {
+        match self {
+            Seq::Ordered(seq) => seq.finish(),
+            Seq::Unordered(set) => set.finish(),
+        }
+    }
+}
+
+macro_rules! tuple_impls {
     ($($trait:ident { $method:ident }),*) => {$(
-        impl<O: Out> ser::$trait for Compound<'_, '_, O> {
+        impl<O: Out> ser::$trait for Ordered<'_, '_, O> {
             type Ok = ();
             type Error = KeyError;
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
@@ -447,14 +446,13 @@ macro_rules! compound_impls {
     )*};
 }
 
-compound_impls! {
-    SerializeSeq { serialize_element },
+tuple_impls! {
     SerializeTuple { serialize_element },
     SerializeTupleStruct { serialize_field },
     SerializeTupleVariant { serialize_field }
 }
 
-impl<O: Out> ser::SerializeMap for Compound<'_, '_, O> {
+impl<O: Out> ser::SerializeMap for Unordered<'_, '_, O> {
     type Ok = ();
     type Error = KeyError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
@@ -470,9 +468,10 @@ impl<O: Out> ser::SerializeMap for Compound<'_, '_, O> {
 
 macro_rules! struct_impls {
     ($($trait:ident),*) => {$(
-        impl<O: Out> ser::$trait for Compound<'_, '_, O> {
+        impl<O: Out> ser::$trait for Ordered<'_, '_, O> {
             type Ok = ();
             type Error = KeyError;
+            #[inline]
             fn serialize_field<T: Serialize + ?Sized>(
                 &mut self,
                 name: &'static str,

@@ -9,63 +9,22 @@
 //! `plan_key` builds the key exactly as the call does and pushes it into a `Plan`; the cost
 //! of that push (measured with a precomputed key) is subtracted.
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use cache_bench::User;
+use cache_bench::key_args::{self, by_hand, ours};
+use cache_bench::key_args::{
+    __cache_key_k_hashmap20, __cache_key_k_struct5, __cache_key_k_u64, __cache_key_k_vec_string20,
+};
 use cache_runtime::__private::plan_key;
-use cache_runtime::{cached, Cache, KeyBuilder, Plan};
-use serde::Serialize;
+use cache_runtime::{Cache, Plan};
 use stats_alloc::Region;
 
 use crate::env::Env;
 use crate::measure::{line, Hist, Results};
 
-/// A struct of 5 fields, as an argument.
-#[derive(Serialize)]
-struct Five {
-    a: u64,
-    b: String,
-    c: bool,
-    d: f64,
-    e: Vec<u32>,
-}
-
-#[cached(cache = cache, namespace = "bench.keys")]
-async fn k_u64(cache: &Cache, a: u64) -> u64 {
-    a
-}
-
-#[cached(cache = cache, namespace = "bench.keys")]
-async fn k_struct5(cache: &Cache, a: Five) -> u64 {
-    a.a
-}
-
-#[cached(cache = cache, namespace = "bench.keys")]
-async fn k_vec_string20(cache: &Cache, a: Vec<String>) -> u64 {
-    a.len() as u64
-}
-
-#[cached(cache = cache, namespace = "bench.keys")]
-async fn k_hashmap20(cache: &Cache, a: HashMap<String, u64>) -> u64 {
-    a.len() as u64
-}
-
 /// Keys per timed sample: one key takes well under a microsecond.
 const BATCH: u32 = 256;
-
-fn ours<T: Serialize + ?Sized>(value: &T) -> cache_runtime::CacheKey {
-    let mut kb = KeyBuilder::new();
-    kb.arg(black_box(value));
-    kb.build::<User>("bench.user", 1).expect("a key")
-}
-
-fn by_hand<T: Serialize + ?Sized>(value: &T) -> blake3::Hash {
-    let bytes = bincode::serde::encode_to_vec(black_box(value), bincode::config::standard())
-        .expect("bincode");
-    blake3::hash(&bytes)
-}
 
 /// Median ns per key of `f`, interleaved with `g` (rounds alternate, so drift hits both).
 fn pair(env: &Env, mut f: impl FnMut(), mut g: impl FnMut()) -> (f64, f64) {
@@ -103,15 +62,9 @@ fn allocations(mut f: impl FnMut()) -> f64 {
 
 pub fn run(env: &Env, out: &mut Results) {
     println!("key derivation (ns per key, median; allocations per key)");
-    let five = Five {
-        a: 7,
-        b: "hello".into(),
-        c: true,
-        d: 1.5,
-        e: vec![1, 2, 3],
-    };
-    let strings: Vec<String> = (0..20).map(|i| format!("item-{i}")).collect();
-    let map: HashMap<String, u64> = (0..20).map(|i| (format!("k{i}"), i)).collect();
+    let five = key_args::five();
+    let strings = key_args::strings();
+    let map = key_args::map();
     let cache = Cache::memory();
     macro_rules! case {
         ($name:literal, $value:expr, $key_fn:path) => {{
