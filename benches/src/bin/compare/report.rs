@@ -163,10 +163,15 @@ fn rows(r: &Results) -> Vec<Row> {
             g(&format!("{mode}.stampede.cached_crate.wall_ms")),
             g(&format!("{mode}.stampede.cached_crate.bodies")),
         );
+        let floor = g(&format!("{mode}.stampede.floor.wall_ms"));
         rows.push(Row {
             what: format!("stampede of 1,000 on a 50 ms body, {mode}"),
             ours: format!("{wall:.1} ms, {bodies:.0} body"),
-            reference: format!("cached crate: {peer_wall:.1} ms, {peer_bodies:.0} bodies"),
+            reference: format!(
+                "cached crate: {peer_wall:.1} ms, {peer_bodies:.0} bodies; floor (1,000 tasks \
+                 on one OnceCell): {floor:.1} ms, ours x{:.2}",
+                wall / floor
+            ),
             ratio: Some(wall / 50.0),
             target: (mode == "pinned").then(|| {
                 (
@@ -263,6 +268,13 @@ pub fn ratios_line(r: &Results) -> String {
             div("pinned.batch.ours.p50_us", "pinned.batch.raw.p50_us"),
         ),
         ("stampede_wall", g("pinned.stampede.ours.wall_ms") / 50.0),
+        (
+            "stampede_floor",
+            div(
+                "pinned.stampede.ours.wall_ms",
+                "pinned.stampede.floor.wall_ms",
+            ),
+        ),
         ("stampede_bodies", g("pinned.stampede.ours.bodies")),
         (
             "hit_seq_spread",
