@@ -19,18 +19,21 @@ static URL: OnceLock<String> = OnceLock::new();
 #[derive(Debug, Clone)]
 pub struct PeerError(#[allow(dead_code)] String);
 
+/// A `cached` crate Redis store under `prefix`, with a 10 minute TTL, on the harness's server.
+async fn redis_store(prefix: &str) -> AsyncRedisCache<u64, User> {
+    AsyncRedisCache::builder(prefix)
+        .ttl(Duration::from_secs(600))
+        .connection_string(URL.get().expect("peers::init first"))
+        .build()
+        .await
+        .expect("the cached crate's Redis cache")
+}
+
 /// The `cached` crate's Redis-backed memoized fn: the same row, a 10 minute TTL.
 #[concurrent_cached(
     map_error = r##"|e| PeerError(format!("{e:?}"))"##,
     ty = "AsyncRedisCache<u64, User>",
-    create = r##" {
-        AsyncRedisCache::builder("bench_user")
-            .ttl(Duration::from_secs(600))
-            .connection_string(URL.get().expect("peers::init first"))
-            .build()
-            .await
-            .expect("the cached crate's Redis cache")
-    } "##
+    create = r##"{ redis_store("bench_user").await }"##
 )]
 pub async fn cached_crate_user(id: u64) -> Result<User, PeerError> {
     Ok(user(id))
@@ -43,18 +46,11 @@ pub static CACHED_CRATE_SLOW_RUNS: AtomicU64 = AtomicU64::new(0);
 #[concurrent_cached(
     map_error = r##"|e| PeerError(format!("{e:?}"))"##,
     ty = "AsyncRedisCache<u64, User>",
-    create = r##" {
-        AsyncRedisCache::builder("bench_slow")
-            .ttl(Duration::from_secs(600))
-            .connection_string(URL.get().expect("peers::init first"))
-            .build()
-            .await
-            .expect("the cached crate's Redis cache")
-    } "##
+    create = r##"{ redis_store("bench_slow").await }"##
 )]
 pub async fn cached_crate_slow(id: u64) -> Result<User, PeerError> {
     CACHED_CRATE_SLOW_RUNS.fetch_add(1, Relaxed);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(crate::stampede::BODY).await;
     Ok(user(id))
 }
 
