@@ -24,18 +24,6 @@ async fn cache(fx: &Fixture, on: bool) -> Arc<Cache> {
     )
 }
 
-/// Pauses every client of the server for `ms` (the pausing connection is not paused).
-async fn pause_server(fx: &Fixture, ms: u64) {
-    let mut raw = fx.raw().await.unwrap();
-    let () = redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(ms)
-        .arg("ALL")
-        .query_async(&mut raw)
-        .await
-        .unwrap();
-}
-
 /// `n` concurrent reads of `k0..k{n}`, all made in one instant: on this current-thread
 /// runtime the spawned tasks first run, one after the other, when the test task awaits the
 /// first of them. Returns each caller's value.
@@ -185,7 +173,7 @@ async fn a_failed_batch_fails_each_caller() {
     let mut fx = Fixture::redis().await;
     let c = cache(&fx, true).await;
     c.set("k0", &1u64, None).await.unwrap();
-    pause_server(&fx, 300).await;
+    fx.pause_clients(300).await;
     let mut calls = Vec::new();
     for i in 0..10u64 {
         let c = c.clone();

@@ -643,6 +643,7 @@ impl CacheBuilder {
             inner: Arc::new(Inner {
                 l1,
                 flights: crate::flight::Flights::new(),
+                reads: crate::early::Reads::new(),
                 marks,
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,

@@ -33,6 +33,8 @@ pub(crate) struct Inner {
     pub(crate) l1: Option<crate::tier::L1>,
     /// Misses in progress, so concurrent callers of one key share one body.
     pub(crate) flights: crate::flight::Flights,
+    /// Reads before single flight in progress, per key slot (see [`early`](crate::early)).
+    pub(crate) reads: crate::early::Reads,
     /// What was invalidated through this cache or heard on the backplane (see
     /// [`marks`](crate::marks)).
     pub(crate) marks: Arc<crate::marks::Marks>,

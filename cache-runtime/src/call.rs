@@ -128,30 +128,65 @@ where
         lock: policy.lock.then(|| cache.lock_wait()),
         compress: policy.compress,
     };
-    // On Redis, one GET before any flight bookkeeping: a hit returns from it.
-    let peeked = match cache.peek::<V>(key, &fill_site).await {
-        Peek::Hit(value) => return (from_value(value), Served::Store),
+    // On Redis, one GET before any flight bookkeeping: a hit returns from it. The GET is
+    // counted in its key's slot, and a caller that finds another read of its slot in
+    // progress joins the flight *before* reading: as a waiter, or as a leader that reads
+    // for the callers arriving in the same instant (see `early`).
+    let mut reading = Some(cache.inner.reads.begin(key));
+    let mut early = None;
+    if reading.as_ref().is_some_and(crate::early::Reading::busy) && cache.reads_before_flight() {
+        // Boxed, so that the hit path's future stays as small as before.
+        match Box::pin(join_early::<V>(cache, key, &mut reading)).await {
+            Early::Coalesced(value) => return (from_value(value), Served::Coalesced),
+            Early::Lead(leader, takeover) => early = Some((leader, takeover)),
+            Early::Read => {}
+        }
+    }
+    // A value shared through the flight is only taken by a waiter if no invalidation came
+    // since its source was read (see `Shared`). An early leader, which may share what its
+    // GET finds, takes that mark before the GET, and closes its flight to callers that have
+    // not read.
+    let early_mark = early.as_ref().map(|(leader, _)| {
+        leader.close_early();
+        cache.invalidation_mark(key)
+    });
+    let peeked = match early {
+        // Taking over from a dropped leader: the miss path reads again (and may adopt its
+        // lease).
+        Some((_, true)) => Peek::Skipped,
+        _ => cache.peek::<V>(key, &fill_site).await,
+    };
+    drop(reading);
+    let peeked = match peeked {
+        Peek::Hit(value) => {
+            if let (Some((leader, _)), Some(mark)) = (early, early_mark) {
+                share(Some(leader), &value, mark);
+            }
+            return (from_value(value), Served::Store);
+        }
         peeked => peeked,
     };
-    // A value shared through the flight is only taken by a waiter if no invalidation came
-    // since its source was read (see `Shared`). Taken after the GET, and off the hit path:
-    // what the miss path reuses of that GET holds no value (nothing, or unreadable bytes),
-    // so every value it shares is read or computed after this.
-    let start_mark = cache.invalidation_mark(key);
+    // Otherwise taken after the GET, and off the hit path: what the miss path reuses of
+    // that GET holds no value (nothing, or unreadable bytes), so every value it shares is
+    // read or computed after this.
+    let start_mark = early_mark.unwrap_or_else(|| cache.invalidation_mark(key));
     // Concurrent misses of this key in this process share one body. A leader that is
     // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
-    let (leader, takeover) = match cache.inner.flights.join::<Shared<V>>(key) {
-        Joined::Leader(leader) => (Some(leader), false),
-        Joined::Waiter(waiter) => match waiter.wait().await {
-            Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
-                cache.count_coalesced();
-                return (from_value(shared.value), Served::Coalesced);
-            }
-            // An invalidation came after the leader read or computed its value: this caller
-            // may have started after it, so it reads again, without a flight.
-            Waited::Value(_) => (None, false),
-            Waited::Lead(leader) => (Some(leader), true),
-            Waited::RunYourself => (None, false),
+    let (leader, takeover) = match early {
+        Some((leader, takeover)) => (Some(leader), takeover),
+        None => match cache.inner.flights.join::<Shared<V>>(key) {
+            Joined::Leader(leader) => (Some(leader), false),
+            Joined::Waiter(waiter) => match waiter.wait().await {
+                Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
+                    cache.count_coalesced();
+                    return (from_value(shared.value), Served::Coalesced);
+                }
+                // An invalidation came after the leader read or computed its value: this
+                // caller may have started after it, so it reads again, without a flight.
+                Waited::Value(_) => (None, false),
+                Waited::Lead(leader) => (Some(leader), true),
+                Waited::RunYourself => (None, false),
+            },
         },
     };
     fill_site.ttl =
@@ -216,6 +251,46 @@ where
         None => fail(leader),
     }
     (result, Served::Miss)
+}
+
+/// What joining the flight before reading made of a caller.
+enum Early<V> {
+    /// It waited, and takes the value of the flight's leader.
+    Coalesced(V),
+    /// It leads the flight (`true`: taken over from a dropped leader).
+    Lead(Leader<Shared<V>>, bool),
+    /// It reads for itself, as if no flight were running.
+    Read,
+}
+
+/// Joins the flight of `key` before reading it (see [`early`](crate::early)). A new leader
+/// yields once, so that the callers arriving in this instant join before its read goes out;
+/// a waiter stops counting as a read of its slot (`reading`) while it waits.
+async fn join_early<V: CacheValue>(
+    cache: &Cache,
+    key: &str,
+    reading: &mut Option<crate::early::Reading<'_>>,
+) -> Early<V> {
+    match cache.inner.flights.join_early::<Shared<V>>(key) {
+        Some(Joined::Leader(leader)) => {
+            tokio::task::yield_now().await;
+            Early::Lead(leader, false)
+        }
+        Some(Joined::Waiter(waiter)) => {
+            *reading = None;
+            match waiter.wait().await {
+                Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
+                    cache.count_coalesced();
+                    Early::Coalesced(shared.value)
+                }
+                Waited::Lead(leader) => Early::Lead(leader, true),
+                // Nothing this caller may take: it reads for itself, as if it had not
+                // waited.
+                Waited::Value(_) | Waited::RunYourself => Early::Read,
+            }
+        }
+        None => Early::Read,
+    }
 }
 
 /// A value handed to the callers waiting on a miss, with the [invalidation

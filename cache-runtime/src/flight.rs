@@ -12,6 +12,10 @@
 //!   flight: exactly one waiter gets [`Waited::Lead`] and runs the body, the others keep
 //!   waiting for it. With no waiter left, the key is removed.
 //!
+//! Callers usually join after their own read of the key missed; a caller that found that
+//! key being read joins before reading, with [`Flights::join_early`] (see
+//! [`early`](crate::early)), while the flight's leader has not sent its read yet.
+//!
 //! Modelled on moka's `future/value_initializer.rs`, whose waiter states cover a panicking
 //! init future (moka-rs/moka#43) and an aborted enclosing future (moka-rs/moka#59). Unlike
 //! moka, no lock is held while the body runs (moka's leader holds a write lock on its
@@ -50,6 +54,9 @@ struct State {
     phase: Phase,
     /// Live [`Waiter`]s of this flight (not yet dropped nor answered).
     waiters: usize,
+    /// Whether callers that have not read the key yet may still wait for this flight (see
+    /// [`Flights::join_early`]): only until its leader sends its own first read.
+    early: bool,
 }
 
 enum Phase {
@@ -148,11 +155,54 @@ impl Flights {
                 Phase::Done(_) => {}
             }
         }
+        self.start(&mut map, key, false)
+    }
+
+    /// Joins the flight of `key` *before* reading it, for a caller that found another read
+    /// of its key in progress (see [`early`](crate::early)): it waits for a flight whose
+    /// leader has not sent its first read yet, or starts one (open to such callers until
+    /// [`Leader::close_early`]). `None`: a flight is running that it may not join this way
+    /// (its leader has read already, or left it); the caller reads for itself.
+    ///
+    /// A caller that waits here takes a value read or computed after it joined, so it never
+    /// gets a value from before an invalidation that finished before it started.
+    pub(crate) fn join_early<V: Clone + Send + Sync + 'static>(
+        &self,
+        key: &str,
+    ) -> Option<Joined<V>> {
+        let mut map = lock(&self.map);
+        let Some((key_arc, slot)) = map.get_key_value(key) else {
+            return Some(self.start(&mut map, key, true));
+        };
+        let mut state = lock(&slot.state);
+        if !(state.early && matches!(state.phase, Phase::Running)) {
+            return None;
+        }
+        state.waiters += 1;
+        drop(state);
+        Some(Joined::Waiter(Waiter {
+            flight: Some(Flight {
+                map: Arc::clone(&self.map),
+                key: Arc::clone(key_arc),
+                slot: Arc::clone(slot),
+            }),
+            _value: PhantomData,
+        }))
+    }
+
+    /// A new flight of `key`, led by the caller; `early`: open to [`Flights::join_early`].
+    fn start<V>(
+        &self,
+        map: &mut HashMap<Arc<str>, Arc<Slot>>,
+        key: &str,
+        early: bool,
+    ) -> Joined<V> {
         let key: Arc<str> = Arc::from(key);
         let slot = Arc::new(Slot {
             state: Mutex::new(State {
                 phase: Phase::Running,
                 waiters: 0,
+                early,
             }),
             changed: Notify::new(),
         });
@@ -221,6 +271,14 @@ impl<V> Leader<V> {
         Leader {
             flight: Some(flight),
             _value: PhantomData,
+        }
+    }
+
+    /// Closes the flight to callers that have not read the key yet: called by a leader
+    /// just before it sends its first read, so every early waiter joined before it.
+    pub(crate) fn close_early(&self) {
+        if let Some(flight) = &self.flight {
+            lock(&flight.slot.state).early = false;
         }
     }
 
@@ -374,6 +432,58 @@ mod tests {
 
     fn count(roles: &[Role], role: Role) -> usize {
         roles.iter().filter(|r| **r == role).count()
+    }
+
+    /// Callers that have not read may wait for a flight only until its leader closes it to
+    /// them (when it sends its read); callers that read and missed may still join it, and
+    /// all of them get its value.
+    #[tokio::test(flavor = "current_thread")]
+    async fn early_joins_end_when_the_leader_sends_its_read() {
+        let flights = Flights::new();
+        let Some(Joined::Leader(leader)) = flights.join_early::<u64>("k") else {
+            unreachable!("the first early caller leads")
+        };
+        let Some(Joined::Waiter(early)) = flights.join_early::<u64>("k") else {
+            unreachable!("a second early caller waits")
+        };
+        leader.close_early();
+        assert!(flights.join_early::<u64>("k").is_none());
+        let Joined::Waiter(late) = flights.join::<u64>("k") else {
+            unreachable!("a caller that read and missed still waits")
+        };
+        // A flight started by a caller that read first is never open to early joins.
+        let Joined::Leader(other) = flights.join::<u64>("other") else {
+            unreachable!("no flight of this key yet")
+        };
+        assert!(flights.join_early::<u64>("other").is_none());
+        other.fail();
+        leader.finish(&7);
+        assert!(matches!(early.wait().await, Waited::Value(7)));
+        assert!(matches!(late.wait().await, Waited::Value(7)));
+        assert_eq!(flights.len(), 0);
+    }
+
+    /// An early leader dropped before it sent its read hands the flight to a waiter, which
+    /// closes it to early joins in turn.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_early_flight_abandoned_before_its_read_is_taken_over() {
+        let flights = Flights::new();
+        let Some(Joined::Leader(leader)) = flights.join_early::<u64>("k") else {
+            unreachable!("the first early caller leads")
+        };
+        let Some(Joined::Waiter(waiter)) = flights.join_early::<u64>("k") else {
+            unreachable!("a second early caller waits")
+        };
+        drop(leader);
+        // Abandoned: neither open to early joins nor answered yet.
+        assert!(flights.join_early::<u64>("k").is_none());
+        let Waited::Lead(heir) = waiter.wait().await else {
+            unreachable!("the only waiter takes over")
+        };
+        heir.close_early();
+        assert!(flights.join_early::<u64>("k").is_none());
+        heir.finish(&3);
+        assert_eq!(flights.len(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

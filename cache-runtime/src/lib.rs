@@ -58,6 +58,7 @@ mod codec;
 mod compute;
 mod config;
 mod defer;
+mod early;
 mod error;
 mod fill;
 mod flight;

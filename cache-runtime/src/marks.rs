@@ -29,16 +29,8 @@ impl Marks {
         }
     }
 
-    /// A key's slot, from its last 8 bytes: for `#[cached]` keys those are hex digits of the
-    /// argument digest, for manual keys usually the part that differs.
     fn slot(&self, key: &str) -> &AtomicU64 {
-        let bytes = key.as_bytes();
-        let tail = &bytes[bytes.len().saturating_sub(8)..];
-        let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ bytes.len() as u64;
-        for &b in tail {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        &self.slots[(h as usize) % SLOTS]
+        &self.slots[(tail_hash(key) as usize) % SLOTS]
     }
 
     /// The current mark of `key`: it changes iff something that may cover `key` changed.
@@ -58,6 +50,19 @@ impl Marks {
     pub(crate) fn everything(&self) {
         self.all.fetch_add(1, SeqCst);
     }
+}
+
+/// A hash of a key for picking its slot, from its length and last 8 bytes: for `#[cached]`
+/// keys those are hex digits of the argument digest, for manual keys usually the part that
+/// differs. The slot is taken from the high bits (a multiplicative hash).
+#[inline]
+pub(crate) fn tail_hash(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut tail = [0u8; 8];
+    let n = bytes.len().min(8);
+    tail[..n].copy_from_slice(&bytes[bytes.len() - n..]);
+    let x = u64::from_le_bytes(tail) ^ (bytes.len() as u64).rotate_left(56);
+    x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
 }
 
 #[cfg(test)]

@@ -28,6 +28,16 @@ pub(crate) struct Got {
 }
 
 impl Cache {
+    /// Whether a miss reads the store before single flight ([`Cache::peek`] does I/O).
+    #[inline]
+    pub(crate) fn reads_before_flight(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if let crate::store::Backend::Redis(_) = &self.inner.backend {
+            return true;
+        }
+        false
+    }
+
     /// The GET before single flight (Redis only).
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]

@@ -209,6 +209,19 @@ impl Fixture {
         conns
     }
 
+    /// Pauses every client of the server for `ms` with `CLIENT PAUSE .. ALL` (the pausing
+    /// connection is not paused): commands sent meanwhile wait in the server.
+    pub async fn pause_clients(&self, ms: u64) {
+        let mut raw = self.raw().await.expect("a Redis fixture");
+        let () = redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(ms)
+            .arg("ALL")
+            .query_async(&mut raw)
+            .await
+            .unwrap_or_else(|e| panic!("CLIENT PAUSE: {e}"));
+    }
+
     /// How many commands `name` (lower case, e.g. `"mget"`) every node has run so far, from
     /// `INFO commandstats` (summed over the masters of a cluster); `None` for memory.
     pub async fn command_calls(&self, name: &str) -> Option<u64> {
