@@ -28,7 +28,7 @@ pub fn write(results: &Results) -> Result<PathBuf, Box<dyn std::error::Error>> {
             .iter()
             .filter_map(|&n| {
                 results
-                    .get(&format!("{mode}.conc.{n}.{lib}"))
+                    .get(&format!("{mode}.conc_distinct.{n}.{lib}"))
                     .map(|ops| (n as f64, ops / 1000.0))
             })
             .collect()
@@ -52,7 +52,7 @@ fn draw(
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Redis hits per second vs concurrent tasks (one connection each)",
+            "Redis hits per second vs concurrent tasks, a key per task",
             ("sans-serif", 20),
         )
         .margin(15)

@@ -77,6 +77,10 @@ impl Env {
 /// The namespace and version of `cache_bench::get_user`, and so the stored key of its id 42.
 pub const HOT_ID: u64 = 42;
 
+/// The first of the ids read by the tasks of the distinct-key concurrency runs (task `i`
+/// reads id `DISTINCT_ID + i`).
+pub const DISTINCT_ID: u64 = 1_000;
+
 /// The caches and raw connections of one child, all against the same server.
 pub struct Ctx {
     pub url: String,
@@ -88,6 +92,14 @@ pub struct Ctx {
     pub raw: ConnectionManager,
     /// The Redis key (with the cache's `cache:` prefix) under which `get_user(42)` is stored.
     pub hot_key: String,
+    /// The Redis keys of `get_user(DISTINCT_ID + i)`, one per task of the largest level.
+    pub distinct_keys: Vec<String>,
+}
+
+/// The Redis key (with the cache's `cache:` prefix) under which `get_user(id)` is stored.
+fn stored_key(id: u64) -> String {
+    let key = cache_runtime::key_for::<User>("bench.user", 1, &(id,)).expect("a key");
+    format!("cache:{key}")
 }
 
 impl Ctx {
@@ -118,17 +130,27 @@ impl Ctx {
         let raw = ConnectionManager::new(server.client())
             .await
             .expect("a raw ConnectionManager");
-        let key = cache_runtime::key_for::<User>("bench.user", 1, &(HOT_ID,)).expect("a key");
+        let tasks = crate::concurrency::LEVELS
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0) as u64;
         let ctx = Ctx {
             url,
             redis_only,
             tiered,
             raw,
-            hot_key: format!("cache:{key}"),
+            hot_key: stored_key(HOT_ID),
+            distinct_keys: (0..tasks).map(|i| stored_key(DISTINCT_ID + i)).collect(),
         };
         // Store the hot value (a miss, then a hit that must not run the body).
         cache_bench::get_user(&ctx.redis_only, HOT_ID).await;
         crate::peers::init(&ctx.url).await;
+        // And the distinct ones, for ours (and so raw) and the cached crate.
+        for i in 0..tasks {
+            cache_bench::get_user(&ctx.redis_only, DISTINCT_ID + i).await;
+            let _ = crate::peers::cached_crate_user(DISTINCT_ID + i).await;
+        }
         ctx
     }
 }
