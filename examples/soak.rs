@@ -21,7 +21,9 @@
 //!
 //! At the end it prints the counts, the latency distribution, the cache's counters and the
 //! peak RSS, and exits non-zero if any call surfaced an error or any read was wrong.
-//! Settings: `--secs`, `--tasks`, `--keys` (or `SOAK_SECS`, `SOAK_TASKS`, `SOAK_KEYS`).
+//! Settings: `--secs`, `--tasks`, `--keys`, `--l1 on|off` (or `SOAK_SECS`, `SOAK_TASKS`,
+//! `SOAK_KEYS`, `SOAK_L1`). With `--l1 off` every read reaches Redis, so single flight's
+//! early join (callers of a key being read wait for that read) is exercised on every hot key.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
@@ -37,6 +39,8 @@ struct Settings {
     secs: f64,
     tasks: u64,
     keys: u64,
+    /// Whether the cache has its in-process tier; without it every read reaches Redis.
+    l1: bool,
 }
 
 impl Settings {
@@ -45,12 +49,14 @@ impl Settings {
             secs: 60.0,
             tasks: 64,
             keys: 10_000,
+            l1: true,
         };
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let mut given: Vec<(String, String)> = [
             ("--secs", "SOAK_SECS"),
             ("--tasks", "SOAK_TASKS"),
             ("--keys", "SOAK_KEYS"),
+            ("--l1", "SOAK_L1"),
         ]
         .iter()
         .filter_map(|(flag, var)| env(var).map(|v| ((*flag).to_owned(), v)))
@@ -66,9 +72,16 @@ impl Settings {
                 "--secs" => settings.secs = value.parse().map_err(|e| bad(&e))?,
                 "--tasks" => settings.tasks = value.parse().map_err(|e| bad(&e))?,
                 "--keys" => settings.keys = value.parse().map_err(|e| bad(&e))?,
+                "--l1" => {
+                    settings.l1 = match value.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        _ => return Err(bad(&"expected on or off")),
+                    }
+                }
                 _ => {
                     return Err(format!(
-                        "unknown argument {flag}; use --secs, --tasks, --keys"
+                        "unknown argument {flag}; use --secs, --tasks, --keys, --l1"
                     ))
                 }
             }
@@ -324,16 +337,20 @@ async fn soak(settings: Settings) -> Result<bool, String> {
     let cache = Cache::builder()
         .redis_url(server.url())
         .prefix("soak")
+        .l1(settings.l1)
         .build()
         .await
         .map_err(|e| e.to_string())?;
-    cache.wait_for_backplane(Duration::from_secs(5)).await;
+    if settings.l1 {
+        cache.wait_for_backplane(Duration::from_secs(5)).await;
+    }
     let duration = Duration::from_secs_f64(settings.secs);
     let down = (duration / 15).clamp(Duration::from_millis(250), Duration::from_secs(2));
     println!(
-        "soak: {} tasks, {} keys, {:.1} s on redis-server port {}; Redis killed at 1/3 and 2/3, down {:?} each time",
+        "soak: {} tasks, {} keys, L1 {}, {:.1} s on redis-server port {}; Redis killed at 1/3 and 2/3, down {:?} each time",
         settings.tasks,
         settings.keys,
+        if settings.l1 { "on" } else { "off" },
         settings.secs,
         server.port(),
         down
