@@ -10,8 +10,8 @@ pub struct Stats {
     pub hits: u64,
     /// Of the hits, those served from the in-process tier (L1) in front of Redis.
     pub l1_hits: u64,
-    /// Of the hits, callers that waited for another caller's body (single flight) instead
-    /// of running their own.
+    /// Of the hits, callers that waited for another caller (single flight) instead of
+    /// running their own body, or, when they found their key being read, their own read.
     pub coalesced: u64,
     /// Reads that found nothing (including entries that could not be decoded).
     pub misses: u64,
