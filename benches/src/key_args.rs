@@ -75,6 +75,18 @@ pub fn ours<T: Serialize + ?Sized>(value: &T) -> CacheKey {
     kb.build::<User>("bench.user", 1).expect("a key")
 }
 
+/// The map reference made order-independent, as a key must be (a `HashMap` iterates in a
+/// different order in every process): the entries sorted by key, then bincode to a `Vec`,
+/// then `blake3::hash`.
+#[allow(clippy::expect_used)] // and always encode
+pub fn by_hand_sorted(map: &HashMap<String, u64>) -> blake3::Hash {
+    let mut entries: Vec<(&String, &u64)> = black_box(map).iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let bytes =
+        bincode::serde::encode_to_vec(&entries, bincode::config::standard()).expect("bincode");
+    blake3::hash(&bytes)
+}
+
 /// The reference: bincode to a `Vec`, then `blake3::hash`.
 #[allow(clippy::expect_used)] // and always encode
 pub fn by_hand<T: Serialize + ?Sized>(value: &T) -> blake3::Hash {

@@ -12,7 +12,9 @@
 //! `struct5`, `vec20`, `map20`. Paths: `ours` (`KeyBuilder::build`, which renders the head),
 //! `site` (the `#[cached]` path: the hidden key fn, then `plan_key`), `push` (the `Plan`
 //! push that `site` includes, with a precomputed key: subtract it), `hand` (bincode to a
-//! `Vec`, then `blake3::hash`). Not a criterion bench: it runs once and exits.
+//! `Vec`, then `blake3::hash`), and for `map20` also `hand_sorted` (the entries sorted by
+//! key first, as an order-independent key needs). Not a criterion bench: it runs once and
+//! exits.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -32,6 +34,13 @@ fn main() {
     let five = key_args::five();
     let strings = key_args::strings();
     let map = key_args::map();
+    if path == "hand_sorted" {
+        assert_eq!(case, "map20", "hand_sorted is for map20");
+        for _ in 0..n {
+            black_box(key_args::by_hand_sorted(&map));
+        }
+        return;
+    }
     macro_rules! run {
         ($value:expr, $key_fn:path) => {{
             let value = $value;
@@ -50,7 +59,7 @@ fn main() {
                         plan.key(black_box(&precomputed).clone());
                         black_box(&plan);
                     }
-                    _ => panic!("path: ours, site, push or hand"),
+                    _ => panic!("path: ours, site, push, hand or (map20) hand_sorted"),
                 }
             }
         }};
