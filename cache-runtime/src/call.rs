@@ -146,20 +146,20 @@ where
     // since its source was read (see `Shared`). An early leader, which may share what its
     // GET finds, takes that mark before the GET, and closes its flight to callers that have
     // not read.
-    let early_mark = early.as_ref().map(|(leader, _)| {
+    let early = early.map(|(leader, takeover)| {
         leader.close_early();
-        cache.invalidation_mark(key)
+        (leader, takeover, cache.invalidation_mark(key))
     });
     let peeked = match early {
         // Taking over from a dropped leader: the miss path reads again (and may adopt its
         // lease).
-        Some((_, true)) => Peek::Skipped,
+        Some((_, true, _)) => Peek::Skipped,
         _ => cache.peek::<V>(key, &fill_site).await,
     };
     drop(reading);
     let peeked = match peeked {
         Peek::Hit(value) => {
-            if let (Some((leader, _)), Some(mark)) = (early, early_mark) {
+            if let Some((leader, _, mark)) = early {
                 share(Some(leader), &value, mark);
             }
             return (from_value(value), Served::Store);
@@ -169,11 +169,14 @@ where
     // Otherwise taken after the GET, and off the hit path: what the miss path reuses of
     // that GET holds no value (nothing, or unreadable bytes), so every value it shares is
     // read or computed after this.
-    let start_mark = early_mark.unwrap_or_else(|| cache.invalidation_mark(key));
+    let start_mark = match &early {
+        Some((_, _, mark)) => *mark,
+        None => cache.invalidation_mark(key),
+    };
     // Concurrent misses of this key in this process share one body. A leader that is
     // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
     let (leader, takeover) = match early {
-        Some((leader, takeover)) => (Some(leader), takeover),
+        Some((leader, takeover, _)) => (Some(leader), takeover),
         None => match cache.inner.flights.join::<Shared<V>>(key) {
             Joined::Leader(leader) => (Some(leader), false),
             Joined::Waiter(waiter) => match waiter.wait().await {

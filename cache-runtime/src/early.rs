@@ -50,12 +50,6 @@ impl Reads {
     }
 }
 
-impl Default for Reads {
-    fn default() -> Self {
-        Reads::new()
-    }
-}
-
 impl Reading<'_> {
     /// Whether another read of a key of this slot was in progress when this one began.
     pub(crate) fn busy(&self) -> bool {

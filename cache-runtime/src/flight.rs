@@ -131,20 +131,13 @@ impl Flights {
     pub(crate) fn join<V: Clone + Send + Sync + 'static>(&self, key: &str) -> Joined<V> {
         let mut map = lock(&self.map);
         if let Some((key, slot)) = map.get_key_value(key) {
-            let flight = Flight {
-                map: Arc::clone(&self.map),
-                key: Arc::clone(key),
-                slot: Arc::clone(slot),
-            };
+            let flight = self.handle(key, slot);
             let mut state = lock(&flight.slot.state);
             match state.phase {
                 Phase::Running => {
                     state.waiters += 1;
                     drop(state);
-                    return Joined::Waiter(Waiter {
-                        flight: Some(flight),
-                        _value: PhantomData,
-                    });
+                    return Joined::Waiter(Waiter::new(flight));
                 }
                 Phase::Abandoned => {
                     state.phase = Phase::Running;
@@ -180,14 +173,16 @@ impl Flights {
         }
         state.waiters += 1;
         drop(state);
-        Some(Joined::Waiter(Waiter {
-            flight: Some(Flight {
-                map: Arc::clone(&self.map),
-                key: Arc::clone(key_arc),
-                slot: Arc::clone(slot),
-            }),
-            _value: PhantomData,
-        }))
+        Some(Joined::Waiter(Waiter::new(self.handle(key_arc, slot))))
+    }
+
+    /// A handle on the flight of `key` in `slot`, for its leader or one of its waiters.
+    fn handle(&self, key: &Arc<str>, slot: &Arc<Slot>) -> Flight {
+        Flight {
+            map: Arc::clone(&self.map),
+            key: Arc::clone(key),
+            slot: Arc::clone(slot),
+        }
     }
 
     /// A new flight of `key`, led by the caller; `early`: open to [`Flights::join_early`].
@@ -206,12 +201,9 @@ impl Flights {
             }),
             changed: Notify::new(),
         });
-        map.insert(Arc::clone(&key), Arc::clone(&slot));
-        Joined::Leader(Leader::new(Flight {
-            map: Arc::clone(&self.map),
-            key,
-            slot,
-        }))
+        let flight = self.handle(&key, &slot);
+        map.insert(key, slot);
+        Joined::Leader(Leader::new(flight))
     }
 
     /// Keys with a flight in progress.
@@ -304,6 +296,15 @@ impl<V> Drop for Leader<V> {
     fn drop(&mut self) {
         if let Some(flight) = self.flight.take() {
             flight.end(Phase::Abandoned);
+        }
+    }
+}
+
+impl<V> Waiter<V> {
+    fn new(flight: Flight) -> Self {
+        Waiter {
+            flight: Some(flight),
+            _value: PhantomData,
         }
     }
 }
