@@ -87,11 +87,14 @@ impl<R, V> Clone for Shape<R, V> {
 }
 impl<R, V> Copy for Shape<R, V> {}
 
-/// Runs one cached call of `key`; returns its result and how it was served.
+/// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
+/// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
+/// first (see [`read_mode`](crate::read_mode)).
 pub(crate) async fn run<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: &Policy,
+    lease_first: impl FnOnce() -> bool,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -116,7 +119,11 @@ where
     if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
         return (from_value(value), Served::Store);
     }
+    // A namespace whose calls keep missing sends the fill lease as its first read: no GET
+    // before it, no read shared before the flight.
+    let lease_first = cache.reads_before_flight() && lease_first() && !cache.writes_refused();
     let mut fill_site = FillSite {
+        lease_first,
         // The jittered TTL is only computed for a miss (below).
         ttl: fresh_ttl,
         fresh_ttl,
@@ -132,7 +139,7 @@ where
     // counted in its key's slot, and a caller that finds another read of its slot in
     // progress joins the flight *before* reading: as a waiter, or as a leader that reads
     // for the callers arriving in the same instant (see `early`).
-    let mut reading = Some(cache.inner.reads.begin(key));
+    let mut reading = (!lease_first).then(|| cache.inner.reads.begin(key));
     let mut early = None;
     if reading.as_ref().is_some_and(crate::early::Reading::busy) && cache.reads_before_flight() {
         // Boxed, so that the hit path's future stays as small as before.
@@ -154,6 +161,8 @@ where
         // Taking over from a dropped leader: the miss path reads again (and may adopt its
         // lease).
         Some((_, true, _)) => Peek::Skipped,
+        // Read after joining the flight, with the lease command.
+        _ if lease_first => Peek::Skipped,
         _ => cache.peek::<V>(key, &fill_site).await,
     };
     drop(reading);
@@ -308,12 +317,16 @@ struct Shared<V> {
     mark: u64,
 }
 
+/// Ends the flight of `leader` with `value`. With nobody waiting, nothing is copied: a
+/// caller joining after the check is told to run its own body, and reads the key again.
 fn share<V: CacheValue>(leader: Option<Leader<Shared<V>>>, value: &V, mark: u64) {
-    if let Some(leader) = leader {
-        leader.finish(&Shared {
+    match leader {
+        Some(leader) if leader.waited_on() => leader.finish(Shared {
             value: value.clone(),
             mark,
-        });
+        }),
+        Some(leader) => leader.fail(),
+        None => {}
     }
 }
 
@@ -330,6 +343,7 @@ pub(crate) async fn run_detached<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: Policy,
+    lease_first: impl FnOnce() -> bool,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -377,8 +391,19 @@ where
         None => None,
     };
     let (owned, owned_key) = (cache.clone(), key.to_owned());
-    let mut task =
-        tokio::spawn(async move { run(&owned, &owned_key, &policy, tags, body, shape).await });
+    let lease_first = lease_first();
+    let mut task = tokio::spawn(async move {
+        run(
+            &owned,
+            &owned_key,
+            &policy,
+            || lease_first,
+            tags,
+            body,
+            shape,
+        )
+        .await
+    });
     let joined = match stale {
         Some((soft, stale)) => match tokio::time::timeout(soft, &mut task).await {
             Ok(joined) => joined,

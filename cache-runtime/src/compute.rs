@@ -149,6 +149,8 @@ impl Cache {
             self,
             key.as_ref(),
             &options.policy,
+            // Keys of every kind share this path: no streak of misses to go by.
+            || false,
             options.tags.clone(),
             async move { compute().await },
             Shape::plain(),
@@ -174,6 +176,8 @@ impl Cache {
             self,
             key.as_ref(),
             &options.policy,
+            // Keys of every kind share this path: no streak of misses to go by.
+            || false,
             options.tags.clone(),
             async move { compute().await },
             Shape::result(),
@@ -204,6 +208,7 @@ impl Cache {
             self,
             key.as_ref(),
             options.policy,
+            || false,
             options.tags.clone(),
             async move { compute().await },
             Shape::plain(),
@@ -231,6 +236,7 @@ impl Cache {
             self,
             key.as_ref(),
             options.policy,
+            || false,
             options.tags.clone(),
             async move { compute().await },
             Shape::result(),

@@ -1,7 +1,9 @@
 //! The `#[cached]` miss path: read-or-lease, then fill, with no stale writes.
 //!
 //! A miss takes a *fill lease* on its key before the body runs (on Redis, a
-//! `SET key lease NX PX .. GET` after the plain GET missed, so hits stay one GET). The value the body computes is stored only while that lease
+//! `SET key lease NX PX .. GET` after the plain GET missed, so hits stay one GET; or at once,
+//! as the read itself, in a namespace that keeps missing: see
+//! [`read_mode`](crate::read_mode)). The value the body computes is stored only while that lease
 //! still holds: invalidating the key, its namespace or a pattern ends the lease, and
 //! invalidating one of its tags marks the tag, so a value computed from data read before an
 //! invalidation is never stored after it (the race every "check, else query, then store"
@@ -101,6 +103,9 @@ impl Drop for Pending {
 
 /// What the fill path needs to know about the `#[cached]` fn.
 pub(crate) struct FillSite<'a> {
+    /// Read Redis with the fill lease command rather than a GET first (see
+    /// [`read_mode`](crate::read_mode)).
+    pub(crate) lease_first: bool,
     /// How long the entry is kept (its TTL, jittered, plus any `stale_if_error` window).
     pub(crate) ttl: Duration,
     /// How long the entry is fresh (the function's TTL).
@@ -255,9 +260,22 @@ impl Cache {
         got: Option<Got>,
     ) -> Result<(Option<T>, Fill)> {
         // Hits are a plain GET: the lease is only taken once the GET missed (or found
-        // an unreadable entry, which `decode_or_drop` deletes).
+        // an unreadable entry, which `decode_or_drop` deletes). A namespace that keeps
+        // missing sends the lease command at once: what it finds is read as a GET's result.
+        // A caller taking over a dropped leader reads with a GET, to adopt its lease.
         let (found, epoch) = match got {
             Some(got) => (Ok(got.bytes), got.epoch),
+            None if site.lease_first && !site.takeover => {
+                let epoch = self.l1_epoch();
+                match redis.read_or_lease(key).await {
+                    Ok(redis_lease::Read::Value(bytes)) => (Ok(Some(bytes)), epoch),
+                    // The server takes no writes (`maxmemory` with `noeviction`, say): it
+                    // still answers a GET.
+                    Ok(redis_lease::Read::Refused(_)) => (redis.get(key).await, epoch),
+                    Err(e) => (Err(e), epoch),
+                    leased => return self.leased(redis, key, site, leased).await,
+                }
+            }
             None => {
                 let epoch = self.l1_epoch();
                 (redis.get(key).await, epoch)
@@ -336,7 +354,6 @@ impl Cache {
         key: &str,
         site: &FillSite<'_>,
     ) -> Result<(Option<T>, Fill)> {
-        let tags = site.tags;
         let mut read = redis.read_or_lease(key).await;
         if let Ok(redis_lease::Read::Value(bytes)) = &read {
             match self.decode_or_drop::<T>(key, bytes).await {
@@ -345,6 +362,21 @@ impl Cache {
                 None => read = redis.read_or_lease(key).await,
             }
         }
+        self.leased(redis, key, site, read).await
+    }
+
+    /// What a fill lease command found, once a value it returned was unreadable or none was
+    /// there: the lease (recorded in the tag indexes first, for a tagged fn), another
+    /// caller's lease, or a failure.
+    #[cfg(feature = "redis")]
+    async fn leased<T: CacheValue>(
+        &self,
+        redis: &crate::store::redis::RedisStore,
+        key: &str,
+        site: &FillSite<'_>,
+        read: Result<redis_lease::Read>,
+    ) -> Result<(Option<T>, Fill)> {
+        let tags = site.tags;
         match read {
             // Unreadable again: written meanwhile by something else than this cache.
             Ok(redis_lease::Read::Value(bytes)) => {
@@ -365,7 +397,7 @@ impl Cache {
             Ok(redis_lease::Read::Busy) => Ok((None, Fill::Busy)),
             // The GET missed: a miss whose value is not stored (e.g. `OOM` with `maxmemory`
             // and `noeviction`, or a timeout), counted as a failed write.
-            Err(e) => {
+            Ok(redis_lease::Read::Refused(e)) | Err(e) => {
                 self.failed("lease", e);
                 Ok((None, Fill::Skip))
             }

@@ -285,10 +285,18 @@ impl<V> Leader<V> {
 
 impl<V: Clone + Send + Sync + 'static> Leader<V> {
     /// Shares the value with every waiter (and ends the flight).
-    pub(crate) fn finish(mut self, value: &V) {
+    pub(crate) fn finish(mut self, value: V) {
         if let Some(flight) = self.flight.take() {
-            flight.end(Phase::Done(Some(Arc::new(value.clone()))));
+            flight.end(Phase::Done(Some(Arc::new(value))));
         }
+    }
+
+    /// Whether any caller waits for this flight now. A caller may still join until the
+    /// flight ends: one told to [run its own body](Waited::RunYourself) then reads again.
+    pub(crate) fn waited_on(&self) -> bool {
+        self.flight
+            .as_ref()
+            .is_some_and(|flight| lock(&flight.slot.state).waiters > 0)
     }
 }
 
@@ -404,7 +412,7 @@ mod tests {
             },
         };
         let value = body().await;
-        leader.finish(&value);
+        leader.finish(value);
         (value, role)
     }
 
@@ -458,7 +466,7 @@ mod tests {
         };
         assert!(flights.join_early::<u64>("other").is_none());
         other.fail();
-        leader.finish(&7);
+        leader.finish(7);
         assert!(matches!(early.wait().await, Waited::Value(7)));
         assert!(matches!(late.wait().await, Waited::Value(7)));
         assert_eq!(flights.len(), 0);
@@ -483,7 +491,7 @@ mod tests {
         };
         heir.close_early();
         assert!(flights.join_early::<u64>("k").is_none());
-        heir.finish(&3);
+        heir.finish(3);
         assert_eq!(flights.len(), 0);
     }
 
@@ -646,9 +654,9 @@ mod tests {
             unreachable!("another key leads too")
         };
         assert_eq!(flights.len(), 2);
-        b.finish(&2);
+        b.finish(2);
         assert_eq!(flights.len(), 1);
-        a.finish(&1);
+        a.finish(1);
         assert_eq!(flights.len(), 0);
 
         // Many flights of many keys at once.
@@ -711,7 +719,7 @@ mod tests {
         let Joined::Leader(next) = flights.join::<u64>("k") else {
             unreachable!("an abandoned flight is led by the next caller")
         };
-        next.finish(&5);
+        next.finish(5);
         let Joined::Waiter(waiter) = waiter else {
             unreachable!("the second caller waits")
         };
@@ -728,7 +736,7 @@ mod tests {
         let Joined::Waiter(waiter) = flights.join::<String>("k") else {
             unreachable!("later callers wait")
         };
-        leader.finish(&1);
+        leader.finish(1);
         assert!(matches!(waiter.wait().await, Waited::RunYourself));
         assert_eq!(flights.len(), 0);
     }

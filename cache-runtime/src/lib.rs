@@ -70,6 +70,7 @@ mod marks;
 mod observe;
 mod pattern;
 mod peek;
+mod read_mode;
 mod refresh;
 pub mod scope;
 /// A tower-sessions `SessionStore` on the cache, for axum (feature `sessions`).

@@ -23,6 +23,7 @@ use topk::TopK;
 pub use topk::TopKey;
 
 use crate::cache::Cache;
+use crate::read_mode::MissStreak;
 
 /// How many keys each namespace's sketch tracks, and how many [`NamespaceStats::top_keys`]
 /// reports.
@@ -125,6 +126,8 @@ pub(crate) struct NsStats {
     errors: AtomicU64,
     latency: Histogram,
     top: Mutex<TopK>,
+    /// Whether this namespace's calls read Redis with the fill lease first.
+    reads: MissStreak,
     #[cfg(feature = "metrics")]
     metrics: metered::Handles,
 }
@@ -142,6 +145,7 @@ impl NsStats {
             errors: AtomicU64::new(0),
             latency: Histogram::default(),
             top: Mutex::new(TopK::new(TOP_TRACKED)),
+            reads: MissStreak::new(),
             #[cfg(feature = "metrics")]
             metrics: metered::Handles::new(namespace),
         }
@@ -151,9 +155,15 @@ impl NsStats {
     fn count(&self, served: Served) {
         let counter = match served {
             Served::L1 => &self.l1_hits,
-            Served::Store => &self.store_hits,
+            Served::Store => {
+                self.reads.hit();
+                &self.store_hits
+            }
             Served::Coalesced => &self.coalesced,
-            Served::Miss => &self.misses,
+            Served::Miss => {
+                self.reads.miss();
+                &self.misses
+            }
             Served::Stale => &self.stale,
             Served::Bypass => &self.bypassed,
             Served::Failed => {
@@ -266,6 +276,13 @@ impl SiteStats {
         let ns = namespaces.get_or_add(namespace);
         let _ = self.first.set((namespaces.id, ns.clone()));
         ns
+    }
+
+    /// Whether this site's next call in `cache` should read Redis with the fill lease first
+    /// (see [`read_mode`](crate::read_mode)).
+    #[inline]
+    pub(crate) fn lease_first(&self, cache: &Cache, namespace: &'static str) -> bool {
+        self.with(cache, namespace, |ns| ns.reads.lease_first())
     }
 
     #[inline]

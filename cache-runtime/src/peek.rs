@@ -38,6 +38,17 @@ impl Cache {
         false
     }
 
+    /// Whether the Redis server refused the last fill lease because it takes no writes
+    /// now: then no read is sent as the lease command.
+    #[inline]
+    pub(crate) fn writes_refused(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if let crate::store::Backend::Redis(redis) = &self.inner.backend {
+            return redis.writes_refused();
+        }
+        false
+    }
+
     /// The GET before single flight (Redis only).
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]

@@ -256,7 +256,17 @@ where
             let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
-            crate::call::run_detached(cache, key.as_str(), site.policy, tags, body, shape).await
+            let lease_first = || site.lease_first(cache);
+            crate::call::run_detached(
+                cache,
+                key.as_str(),
+                site.policy,
+                lease_first,
+                tags,
+                body,
+                shape,
+            )
+            .await
         }
     };
     let (result, served) = if span.is_disabled() {
@@ -323,7 +333,9 @@ where
     // wrapper future to move.
     if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::scope::bypassing() {
         let key = key.as_str();
-        let (result, served) = crate::call::run(cache, key, &site.policy, tags, body, shape).await;
+        let lease_first = || site.lease_first(cache);
+        let (result, served) =
+            crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await;
         site.finish(
             cache,
             watch,
@@ -340,7 +352,17 @@ where
             let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
-            crate::call::run(cache, key.as_str(), &site.policy, tags, body, shape).await
+            let lease_first = || site.lease_first(cache);
+            crate::call::run(
+                cache,
+                key.as_str(),
+                &site.policy,
+                lease_first,
+                tags,
+                body,
+                shape,
+            )
+            .await
         }
     };
     let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
@@ -386,6 +408,12 @@ impl Site {
             namespace = self.key.namespace,
             served = tracing::field::Empty
         )
+    }
+
+    /// Whether this fn's next call in `cache` reads Redis with the fill lease first.
+    #[inline]
+    fn lease_first(&self, cache: &Cache) -> bool {
+        self.stats.lease_first(cache, self.key.namespace)
     }
 
     fn finish(

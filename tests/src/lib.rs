@@ -111,6 +111,7 @@ macro_rules! backend_suite {
                 tag_invalidation_during_fill,
                 put_during_fill_wins,
                 unrelated_invalidation_keeps_the_fill,
+                invalidations_during_a_lease_first_fill,
             }
             stale_if_error {
                 stale_value_stands_in_for_errors,

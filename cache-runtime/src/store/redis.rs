@@ -126,6 +126,10 @@ pub(crate) struct RedisStore {
     /// Concurrent GETs merged into MGETs (single node, unless turned off).
     coalescer: Option<Arc<coalesce::Coalescer>>,
     counters: Arc<Counters>,
+    /// The server refused the last fill lease it was sent because it takes no writes now
+    /// (`maxmemory` with `noeviction`, a read-only replica): reads are plain GETs until a
+    /// lease is granted again (see [`read_mode`](crate::read_mode)).
+    writes_refused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// `{prefix}:{key}` written as one Redis argument without building a `String`.
@@ -298,7 +302,15 @@ impl RedisStore {
                 _ => None,
             },
             counters,
+            writes_refused: Arc::default(),
         }
+    }
+
+    /// Whether the server refused the last fill lease because it takes no writes now.
+    #[inline]
+    pub(crate) fn writes_refused(&self) -> bool {
+        self.writes_refused
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether this store is on a Redis Cluster.

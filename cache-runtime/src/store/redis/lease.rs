@@ -30,7 +30,13 @@ pub(crate) enum Read {
     Leased(Lease),
     /// Another caller is filling; compute, but do not store.
     Busy,
+    /// The server takes no writes now (`OOM`, `READONLY`, `MISCONF`, `NOREPLICAS`): nothing
+    /// was read, and this miss may not fill.
+    Refused(crate::error::Error),
 }
+
+/// Error replies of a server that answers reads but refuses writes.
+const WRITES_REFUSED: [&str; 4] = ["OOM", "READONLY", "MISCONF", "NOREPLICAS"];
 
 /// The lease a filler holds.
 #[derive(Clone, Copy)]
@@ -149,8 +155,15 @@ impl RedisStore {
             Err(Failure::Redis(e)) if e.code() == Some("WRONGTYPE") => {
                 return Ok(Read::Value(NOT_A_STRING.to_vec()))
             }
+            Err(Failure::Redis(e)) if e.code().is_some_and(|c| WRITES_REFUSED.contains(&c)) => {
+                self.writes_refused.store(true, Relaxed);
+                return Ok(Read::Refused(Failure::Redis(e).into_error()));
+            }
             Err(failure) => return Err(failure.into_error()),
         };
+        if self.writes_refused.load(Relaxed) {
+            self.writes_refused.store(false, Relaxed);
+        }
         Ok(match found {
             None => Read::Leased(lease),
             Some(bytes) if bytes.first() == Some(&LEASE_MAGIC) => Read::Busy,
