@@ -128,7 +128,15 @@ pub async fn cancelled_leader_hands_over(fx: &Fixture) {
 pub async fn panicking_leader_hands_over(fx: &Fixture) {
     let started = Arc::new(AtomicUsize::new(0));
     let leader = tokio::spawn(panics_first(1, fx.cache.clone(), started.clone()));
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The waiters come once the leader's body runs (a fixed sleep was shorter than a
+    // cluster's read now and then: a waiter then led, and the leader waited).
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while started.load(SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the leader's body never started");
     let waiters: Vec<_> = (0..10)
         .map(|_| tokio::spawn(panics_first(1, fx.cache.clone(), started.clone())))
         .collect();
