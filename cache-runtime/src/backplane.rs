@@ -22,6 +22,7 @@ use crate::marks::Marks;
 use crate::store::memory::MemoryStore;
 
 /// What to drop from every process's L1.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Forget<'a> {
     Key(&'a str),
@@ -30,6 +31,7 @@ pub(crate) enum Forget<'a> {
 }
 
 impl Forget<'_> {
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, text) = match self {
             Forget::Key(k) => (b'K', k),

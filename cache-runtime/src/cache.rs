@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "redis")]
 use crate::backplane::Forget;
 use crate::builder::CacheBuilder;
 use crate::error::Result;
@@ -430,6 +431,7 @@ impl Cache {
         ttl.unwrap_or(self.inner.default_ttl)
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn count_read(&self, hit: bool) {
         Counters::bump(if hit {
             &self.inner.counters.hits

@@ -102,6 +102,7 @@ impl Drop for Pending {
 }
 
 /// What the fill path needs to know about the `#[cached]` fn.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct FillSite<'a> {
     /// Read Redis with the fill lease command rather than a GET first (see
     /// [`read_mode`](crate::read_mode)).

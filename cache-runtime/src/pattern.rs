@@ -5,6 +5,7 @@
 //! nothing else, and the memory store matches with the same rule.
 
 /// Escapes every glob metacharacter of `text` (including `*`) for a Redis pattern.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn escape_literal(text: &str, out: &mut String) {
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
@@ -15,6 +16,7 @@ pub(crate) fn escape_literal(text: &str, out: &mut String) {
 }
 
 /// A Redis MATCH pattern for `{prefix}:{pattern}` where only `*` in `pattern` is a wildcard.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn redis_pattern(prefix: &str, pattern: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + pattern.len() + 8);
     escape_literal(prefix, &mut out);

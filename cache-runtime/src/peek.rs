@@ -8,6 +8,7 @@ use crate::fill::FillSite;
 use crate::CacheValue;
 
 /// What the first read found.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Peek<T> {
     /// A fresh value (counted as a hit, copied into L1).
     Hit(T),
@@ -22,6 +23,7 @@ pub(crate) enum Peek<T> {
 }
 
 /// What one GET returned, with the L1 epoch taken before it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Got {
     pub(crate) bytes: Option<Vec<u8>>,
     pub(crate) epoch: u64,

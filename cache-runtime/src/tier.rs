@@ -26,6 +26,7 @@ use crate::store::Backend;
 use crate::CacheValue;
 
 /// The in-process tier of a Redis-backed cache.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct L1 {
     pub(crate) store: MemoryStore,
     pub(crate) ttl: Duration,
@@ -62,6 +63,7 @@ impl Cache {
         if let Backend::Redis(redis) = &self.inner.backend {
             return redis.circuit_open_for(key);
         }
+        let _ = key;
         false
     }
 
@@ -103,6 +105,7 @@ impl Cache {
     }
 
     /// The invalidation count, taken before a Redis read or write whose value may go to L1.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn l1_epoch(&self) -> u64 {
         self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.load(SeqCst))
     }
@@ -110,6 +113,7 @@ impl Cache {
     /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
     /// function's L1 TTL, if it set one), unless an invalidation arrived since `epoch`.
     #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn l1_put<T: CacheValue>(
         &self,
         key: &str,

@@ -282,6 +282,7 @@ impl MemoryStore {
     }
 
     /// Drops every entry.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn clear(&self) {
         self.cache.invalidate_all();
     }
