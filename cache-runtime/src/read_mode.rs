@@ -18,7 +18,7 @@
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// The misses from Redis in a row of one namespace (see the [module](self)).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct MissStreak(AtomicU8);
 
 impl MissStreak {
