@@ -23,6 +23,17 @@ async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
         .unwrap_or_else(|_| panic!("{what} did not finish within {NO_HANG:?}"))
 }
 
+/// A builder whose time limits leave room for a TLS handshake in a debug build on a busy
+/// 2-core machine (a few hundred ms): with the defaults (250 ms to connect, 250 ms per
+/// operation) an operation can run out of time before the handshake fails, and then only
+/// names the certificate error second-hand (see `faults::outage`). What these tests check is
+/// the certificate handling, not the time limits.
+fn builder() -> CacheBuilder {
+    Cache::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(3))
+}
+
 async fn build(what: &str, builder: CacheBuilder) -> cache_runtime::Result<Cache> {
     bounded(what, builder.build()).await
 }
@@ -53,7 +64,7 @@ async fn trusted_ca_caches() {
     for (x, (what, url, l1)) in urls.into_iter().enumerate() {
         let x = x as u64 + 2;
         let builder = || {
-            Cache::builder()
+            builder()
                 .redis_url(&url)
                 .tls_root_cert(pki.ca_pem.clone())
                 .require_redis(true)
@@ -89,11 +100,11 @@ async fn untrusted_certificate_fails_a_required_build() {
     let cases = [
         (
             "unrelated CA",
-            Cache::builder()
+            builder()
                 .redis_url(server.url())
                 .tls_root_cert(pki.other_ca_pem.clone()),
         ),
-        ("system roots", Cache::builder().redis_url(server.url())),
+        ("system roots", builder().redis_url(server.url())),
     ];
     for (what, builder) in cases {
         let started = Instant::now();
@@ -122,7 +133,7 @@ async fn untrusted_certificate_fails_open() {
     let server = TlsRedisServer::start(&pki);
     let cache = build(
         "unrelated CA, fail-open",
-        Cache::builder()
+        builder()
             .redis_url(server.url())
             .tls_root_cert(pki.other_ca_pem.clone())
             .l1(false),
@@ -174,7 +185,7 @@ async fn plain_text_to_a_tls_port_fails() {
     let started = Instant::now();
     let err = build(
         "plain text",
-        Cache::builder()
+        builder()
             .redis_url(format!("redis://127.0.0.1:{}", server.port()))
             .require_redis(true),
     )

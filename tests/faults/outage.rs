@@ -238,3 +238,77 @@ async fn redis_host_does_not_resolve() {
     assert_eq!(end.hits, end.coalesced, "{end:?}");
     assert!(end.errors > 0 && end.circuit_opened > 0);
 }
+
+/// An operation that runs out of its timeout while the connection cannot be made names the
+/// last connection error the store saw (here the refused port of a killed server, then a
+/// stopped one that accepts but never answers), and stops naming it once Redis answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_names_the_last_connection_error() {
+    const REFUSED: &str = "Connection refused (os error 111)";
+    let mut server = RedisServer::start();
+    let cache = Cache::builder()
+        .redis_url(server.url())
+        .prefix("faults.last_error")
+        .operation_timeout(OP_TIMEOUT)
+        // The operation timeout is what runs out, not a reconnection's own limits.
+        .connect_timeout(Duration::from_secs(5))
+        .response_timeout(Duration::from_secs(5))
+        .circuit_threshold(0)
+        .l1(false)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(cache.get::<u64>("k").await.unwrap(), None);
+
+    tokio::task::block_in_place(|| server.kill());
+    // The first operations see the connection drop, then the refused reconnection.
+    let seen = errors_until(&cache, |e| e.ends_with(REFUSED)).await;
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some(format!("cache store error: {REFUSED}").as_str()),
+        "{seen:#?}"
+    );
+
+    // A server on the port that accepts connections and answers nothing: the reconnection
+    // waits, and the operation's error says why the connection was down before.
+    tokio::task::block_in_place(|| server.restart());
+    server.pause();
+    let timed_out = "cache store error: Redis did not answer within 250 ms (operation_timeout)";
+    let seen = errors_until(&cache, |e| e.starts_with(timed_out)).await;
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some(format!("{timed_out}; the last connection error was: {REFUSED}").as_str()),
+        "{seen:#?}"
+    );
+
+    // Redis answers again: the old error is forgotten, and a later timeout names none.
+    server.resume();
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(v) = cache.get::<u64>("k").await {
+                return v;
+            }
+        }
+    })
+    .await
+    .expect("no answer within 10 s of SIGCONT");
+    assert_eq!(answered, None);
+    server.pause();
+    let err = cache.get::<u64>("k").await.unwrap_err();
+    server.resume();
+    assert_eq!(err.to_string(), timed_out);
+}
+
+/// The errors of up to five failing `get`s in a row, up to the first that `last` accepts.
+async fn errors_until(cache: &Cache, last: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        let err = cache.get::<u64>("k").await.unwrap_err().to_string();
+        let done = last(&err);
+        seen.push(err);
+        if done {
+            break;
+        }
+    }
+    seen
+}

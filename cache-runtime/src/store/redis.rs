@@ -16,6 +16,7 @@ pub(crate) mod circuit;
 #[cfg(feature = "cluster")]
 pub(crate) mod cluster;
 mod coalesce;
+mod last_error;
 pub(crate) mod lease;
 mod redact;
 mod scan;
@@ -130,6 +131,8 @@ pub(crate) struct RedisStore {
     /// (`maxmemory` with `noeviction`, a read-only replica): reads are plain GETs until a
     /// lease is granted again (see [`read_mode`](crate::read_mode)).
     writes_refused: Arc<std::sync::atomic::AtomicBool>,
+    /// The last transport error since Redis last answered: a timed-out operation names it.
+    last_error: Arc<last_error::LastError>,
 }
 
 /// `{prefix}:{key}` written as one Redis argument without building a `String`.
@@ -303,6 +306,7 @@ impl RedisStore {
             },
             counters,
             writes_refused: Arc::default(),
+            last_error: Arc::default(),
         }
     }
 
@@ -365,22 +369,29 @@ impl RedisStore {
         match tokio::time::timeout(self.operation_timeout, op).await {
             Ok(Ok(value)) => {
                 pass.answered();
+                self.last_error.clear();
                 Ok(value)
             }
             Ok(Err(e)) => {
                 if e.is_connection_refusal() || e.is_connection_dropped() {
                     pass.refused();
+                    self.last_error.record(&e);
                 } else if is_transport(&e) {
                     pass.failed();
+                    self.last_error.record(&e);
                 } else {
                     pass.answered();
+                    self.last_error.clear();
                 }
                 Err(Failure::Redis(e))
             }
             Err(_) => {
                 pass.failed();
                 Counters::bump(&self.counters.timeouts);
-                Err(Failure::Deadline(self.operation_timeout))
+                Err(Failure::Deadline {
+                    after: self.operation_timeout,
+                    last: self.last_error.get(),
+                })
             }
         }
     }
@@ -708,8 +719,12 @@ enum Failure {
     Skipped(Error),
     /// Redis (or the connection to it) returned an error.
     Redis(redis::RedisError),
-    /// No answer within the operation timeout.
-    Deadline(Duration),
+    /// No answer within the operation timeout; `last` is the last transport error since
+    /// Redis last answered.
+    Deadline {
+        after: Duration,
+        last: Option<Arc<str>>,
+    },
 }
 
 impl Failure {
@@ -717,8 +732,16 @@ impl Failure {
         match self {
             Failure::Skipped(e) => e,
             Failure::Redis(e) => store_err(e),
-            Failure::Deadline(after) => Error::store(format_args!(
+            Failure::Deadline { after, last: None } => Error::store(format_args!(
                 "Redis did not answer within {} ms (operation_timeout)",
+                after.as_millis()
+            )),
+            Failure::Deadline {
+                after,
+                last: Some(last),
+            } => Error::store(format_args!(
+                "Redis did not answer within {} ms (operation_timeout); the last connection \
+                 error was: {last}",
                 after.as_millis()
             )),
         }
