@@ -88,6 +88,8 @@ impl Lease {
     }
 }
 
+/// [`cas_script`], and then `KEYS[1]` recorded in each tag index `KEYS[2..]` (member
+/// `ARGV[6]`, scored by its expiry `ARGV[4]`, members expired before `ARGV[5]` trimmed).
 fn fill_script() -> &'static Script {
     static SCRIPT: OnceLock<Script> = OnceLock::new();
     SCRIPT.get_or_init(|| {
@@ -107,7 +109,12 @@ return 1
     })
 }
 
-fn adopt_script() -> &'static Script {
+/// Stores `ARGV[2]` for `ARGV[3]` ms if `KEYS[1]` holds exactly `ARGV[1]`: the fill of an
+/// entry without tags, and the adoption of a dropped caller's lease. Kept apart from
+/// [`fill_script`]: Redis copies every argument into Lua, and a script with the tag loop
+/// and its three extra arguments took 8.3 µs of server time per call against 6.0 µs for
+/// this one (`INFO commandstats`, 20,000 fills).
+fn cas_script() -> &'static Script {
     static SCRIPT: OnceLock<Script> = OnceLock::new();
     SCRIPT.get_or_init(|| {
         Script::new(
@@ -251,7 +258,8 @@ impl RedisStore {
     }
 
     /// The fill script: `value` under `key` if it holds exactly `expected`, and `key`
-    /// recorded under `tags` (all keys of the script: one slot on a cluster).
+    /// recorded under `tags` (all keys of the script: one slot on a cluster). Without tags,
+    /// the shorter [`cas_script`].
     async fn replace_script(
         &self,
         key: &str,
@@ -261,6 +269,12 @@ impl RedisStore {
         tags: &[String],
     ) -> Result<bool> {
         let ttl_ms = ttl_millis(ttl);
+        if tags.is_empty() {
+            let mut invocation = cas_script().key(self.key(key));
+            invocation.arg(expected).arg(value).arg(ttl_ms);
+            let stored: u64 = self.run_script_at(key, &invocation).await?;
+            return Ok(stored == 1);
+        }
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));
         let indexes: Vec<String> = tags
@@ -286,7 +300,7 @@ impl RedisStore {
     /// new one, so the late release of the old one cannot end it.
     pub(crate) async fn adopt(&self, key: &str, stored: &[u8]) -> Result<Option<Lease>> {
         let lease = Lease::new();
-        let mut invocation = adopt_script().key(self.key(key));
+        let mut invocation = cas_script().key(self.key(key));
         invocation
             .arg(stored)
             .arg(&lease.bytes[..])
