@@ -168,52 +168,64 @@ where
 }
 
 /// A `#[cached]` fn returning a plain value.
-pub async fn cached_plain<V, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> V
+///
+/// This and the other `cached_*` entry points are plain fns returning the call's future, not
+/// `async fn`s: an `async fn` wrapper would be one more state machine around the call's
+/// ~4 KB future, which is moved into it (a `memcpy`) on every call.
+pub fn cached_plain<'a, V, F>(
+    cache: &'a Cache,
+    site: &'static Site,
+    key: KeyBuilder,
+    body: F,
+) -> impl Future<Output = V> + 'a
 where
     V: CacheValue,
-    F: Future<Output = V>,
+    F: Future<Output = V> + 'a,
 {
-    let shape = Shape::plain();
-    run(cache, site, key, body, shape).await
+    run(cache, site, key, body, Shape::plain())
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
-pub async fn cached_outcome<O, F>(cache: &Cache, site: &'static Site, key: KeyBuilder, body: F) -> O
+pub fn cached_outcome<'a, O, F>(
+    cache: &'a Cache,
+    site: &'static Site,
+    key: KeyBuilder,
+    body: F,
+) -> impl Future<Output = O> + 'a
 where
-    O: Outcome,
+    O: Outcome + 'a,
     O::Value: CacheValue,
-    F: Future<Output = O>,
+    F: Future<Output = O> + 'a,
 {
     let shape = Shape {
         cacheable: |outcome: &O| outcome.cacheable(),
         from_value: O::from_value,
         failed: |outcome: &O| outcome.is_error(),
     };
-    run(cache, site, key, body, shape).await
+    run(cache, site, key, body, shape)
 }
 
 /// A `#[cached(detach = true)]` fn returning a plain value: the body runs on a spawned task.
-pub async fn cached_plain_detached<V, F>(
-    cache: &Cache,
+pub fn cached_plain_detached<'a, V, F>(
+    cache: &'a Cache,
     site: &'static Site,
     key: KeyBuilder,
     body: F,
-) -> V
+) -> impl Future<Output = V> + 'a
 where
     V: CacheValue,
     F: Future<Output = V> + Send + 'static,
 {
-    let shape = Shape::plain();
-    run_detached(cache, site, key, body, shape).await
+    run_detached(cache, site, key, body, Shape::plain())
 }
 
 /// A `#[cached(detach = true)]` fn returning `Result` or `Option`.
-pub async fn cached_outcome_detached<O, F>(
-    cache: &Cache,
+pub fn cached_outcome_detached<'a, O, F>(
+    cache: &'a Cache,
     site: &'static Site,
     key: KeyBuilder,
     body: F,
-) -> O
+) -> impl Future<Output = O> + 'a
 where
     O: Outcome + Send + 'static,
     O::Value: CacheValue,
@@ -224,7 +236,7 @@ where
         from_value: O::from_value,
         failed: |outcome: &O| outcome.is_error(),
     };
-    run_detached(cache, site, key, body, shape).await
+    run_detached(cache, site, key, body, shape)
 }
 
 /// The detached call: hits inline, a miss on a spawned task that owns everything it needs,
