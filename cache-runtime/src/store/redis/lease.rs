@@ -270,10 +270,7 @@ impl RedisStore {
     ) -> Result<bool> {
         let ttl_ms = ttl_millis(ttl);
         if tags.is_empty() {
-            let mut invocation = cas_script().key(self.key(key));
-            invocation.arg(expected).arg(value).arg(ttl_ms);
-            let stored: u64 = self.run_script_at(key, &invocation).await?;
-            return Ok(stored == 1);
+            return self.compare_and_set(key, expected, value, ttl_ms).await;
         }
         let now = now_ms();
         let mut invocation = fill_script().key(self.key(key));
@@ -300,13 +297,25 @@ impl RedisStore {
     /// new one, so the late release of the old one cannot end it.
     pub(crate) async fn adopt(&self, key: &str, stored: &[u8]) -> Result<Option<Lease>> {
         let lease = Lease::new();
+        let adopted = self
+            .compare_and_set(key, stored, &lease.bytes, ttl_millis(self.lease_time))
+            .await?;
+        Ok(adopted.then_some(lease))
+    }
+
+    /// [`cas_script`]: `value` under `key` for `ttl_ms` if it holds exactly `expected`.
+    /// Returns whether it stored.
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl_ms: u64,
+    ) -> Result<bool> {
         let mut invocation = cas_script().key(self.key(key));
-        invocation
-            .arg(stored)
-            .arg(&lease.bytes[..])
-            .arg(ttl_millis(self.lease_time));
-        let adopted: u64 = self.run_script_at(key, &invocation).await?;
-        Ok((adopted == 1).then_some(lease))
+        invocation.arg(expected).arg(value).arg(ttl_ms);
+        let stored: u64 = self.run_script_at(key, &invocation).await?;
+        Ok(stored == 1)
     }
 
     /// Gives `lease` back without storing (the body failed or its value is not cached).
