@@ -459,3 +459,34 @@ async fn a_fill_in_progress_is_not_an_entry() {
     fx.cache.set("filled", &1u64, None).await.unwrap();
     assert!(fx.cache.exists("filled").await.unwrap());
 }
+
+/// A server that forgot the scripts (`SCRIPT FLUSH`, as after a restart or a failover) gets
+/// each one loaded again by the first call that needs it: the fill is stored, `exists`
+/// answers, and nothing counts as an error.
+#[tokio::test]
+async fn scripts_are_loaded_again_after_script_flush() {
+    let fx = Fixture::redis().await;
+    let cache = fx.another(|b| b.l1(false)).await;
+    assert_eq!(user_name(1, &cache).await, "user 1");
+    let mut raw = fx.raw().await.unwrap();
+    let () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let loads = fx.command_calls("script|load").await.unwrap();
+    let before = Counts::of(&cache.stats());
+
+    assert_eq!(user_name(2, &cache).await, "user 2");
+    let key = key_for::<String>("users", 3, &(2u64,)).unwrap();
+    fx.assert_stored(key.as_str()).await;
+    assert!(cache.exists(&key).await.unwrap());
+    assert_eq!(user_name(2, &cache).await, "user 2");
+
+    assert_eq!(
+        Counts::of(&cache.stats()).since(before),
+        Counts::calls(1, 1, 1)
+    );
+    // The fill's compare-and-set and the `exists` script, once each.
+    assert_eq!(fx.command_calls("script|load").await.unwrap(), loads + 2);
+}

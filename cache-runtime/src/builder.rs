@@ -227,7 +227,9 @@ impl CacheBuilder {
         self
     }
 
-    /// How long a Redis command may wait for its reply (default 500 ms).
+    /// How long a Redis command may wait for its reply (default 500 ms). Every command also
+    /// runs under the [operation timeout](CacheBuilder::operation_timeout) (default 250 ms),
+    /// which covers the reply as well: this limit only matters when it is the shorter one.
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self

@@ -16,6 +16,7 @@ pub(crate) mod circuit;
 #[cfg(feature = "cluster")]
 pub(crate) mod cluster;
 mod coalesce;
+mod eval;
 mod last_error;
 pub(crate) mod lease;
 mod redact;
@@ -220,6 +221,13 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client> {
     redis::Client::open(info).map_err(invalid)
 }
 
+/// The reply deadline redis-rs should keep itself: none when the operation deadline (which
+/// every command runs under, and which starts first) is not longer, since then redis-rs's
+/// would never fire and each command would only pay for a second timer.
+fn reply_timeout(options: &RedisOptions) -> Option<Duration> {
+    (options.response_timeout < options.operation_timeout).then_some(options.response_timeout)
+}
+
 impl RedisStore {
     /// Opens a lazily connecting store: nothing is sent until the first command.
     pub(crate) fn open(
@@ -231,7 +239,7 @@ impl RedisStore {
         let client = client_for(url, options)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(Some(options.response_timeout))
+            .set_response_timeout(reply_timeout(options))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
         let conn =
@@ -330,6 +338,15 @@ impl RedisStore {
         Prefixed(&self.prefix, key)
     }
 
+    /// The command `name` on the cache key `key`, allocated once for `more` arguments of
+    /// `more_bytes` in all after the key (a command grown argument by argument reallocates).
+    fn key_cmd(&self, name: &str, key: &str, more: usize, more_bytes: usize) -> Cmd {
+        let bytes = name.len() + self.prefix.len() + 1 + key.len() + more_bytes;
+        let mut cmd = Cmd::with_capacity(2 + more, bytes);
+        cmd.arg(name).arg(self.key(key));
+        cmd
+    }
+
     /// The circuit breakers' state (the worst of a cluster's).
     pub(crate) fn circuit_state(&self) -> CircuitState {
         self.breakers.state()
@@ -423,15 +440,14 @@ impl RedisStore {
             .map_err(|e| e.into_error())
     }
 
-    /// Invokes a script whose keys are all in the slot of the cache key `key`.
-    async fn run_script_at<T: redis::FromRedisValue>(
+    /// Runs a script whose keys are all in the slot of the cache key `key`.
+    async fn run_eval_at<T: redis::FromRedisValue>(
         &self,
         key: &str,
-        invocation: &redis::ScriptInvocation<'_>,
+        eval: &eval::Eval,
     ) -> Result<T> {
         let mut conn = self.conn.clone();
-        self.guard_key(key, invocation.invoke_async(&mut conn))
-            .await
+        self.guard_key(key, eval.query(&mut conn)).await
     }
 
     /// GET. A key holding another Redis type (a list, a hash: written by someone else) reads
@@ -447,8 +463,7 @@ impl RedisStore {
     /// One GET, on its own.
     pub(crate) async fn get_one(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(self.key(key));
+        let cmd = self.key_cmd("GET", key, 0, 0);
         let circuit = self.breakers.for_key(&self.prefix, key);
         match self.guard_on(circuit, cmd.query_async(&mut conn)).await {
             Ok(found) => Ok(found),
@@ -558,9 +573,9 @@ return 0
 ",
             )
         });
-        let mut invocation = script.key(self.key(key));
-        invocation.arg(lease::LEASE_MAGIC);
-        let n: u64 = self.run_script_at(key, &invocation).await?;
+        let mut eval = eval::Eval::new(script, 1, self.prefix.len() + key.len());
+        eval.arg(self.key(key)).arg(lease::LEASE_MAGIC);
+        let n: u64 = self.run_eval_at(key, &eval).await?;
         Ok(n > 0)
     }
 

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
 
+use super::eval::Eval;
 use super::{ttl_millis, Failure, RedisStore, NOT_A_STRING, TAG_TRIM_MARGIN_MS};
 use crate::error::Result;
 
@@ -148,9 +149,9 @@ impl RedisStore {
     pub(crate) async fn read_or_lease(&self, key: &str) -> Result<Read> {
         let lease = Lease::new();
         let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key))
-            .arg(&lease.bytes[..])
+        // The lease, NX, PX, its time in ms (up to 20 digits) and GET.
+        let mut cmd = self.key_cmd("SET", key, 5, lease.bytes.len() + 28);
+        cmd.arg(&lease.bytes[..])
             .arg("NX")
             .arg("PX")
             .arg(ttl_millis(self.lease_time))
@@ -273,22 +274,27 @@ impl RedisStore {
             return self.compare_and_set(key, expected, value, ttl_ms).await;
         }
         let now = now_ms();
-        let mut invocation = fill_script().key(self.key(key));
         let indexes: Vec<String> = tags
             .iter()
             .map(|t| super::tag_index(&self.prefix, t))
             .collect();
+        let bytes = indexes.iter().map(String::len).sum::<usize>()
+            + self.prefix.len()
+            + 2 * key.len()
+            + expected.len()
+            + value.len();
+        let mut eval = Eval::new(fill_script(), 1 + indexes.len(), bytes);
+        eval.arg(self.key(key));
         for index in &indexes {
-            invocation.key(index);
+            eval.arg(index);
         }
-        invocation
-            .arg(expected)
+        eval.arg(expected)
             .arg(value)
             .arg(ttl_ms)
             .arg(now.saturating_add(ttl_ms))
             .arg(now.saturating_sub(TAG_TRIM_MARGIN_MS))
             .arg(key);
-        let stored: u64 = self.run_script_at(key, &invocation).await?;
+        let stored: u64 = self.run_eval_at(key, &eval).await?;
         Ok(stored == 1)
     }
 
@@ -312,17 +318,19 @@ impl RedisStore {
         value: &[u8],
         ttl_ms: u64,
     ) -> Result<bool> {
-        let mut invocation = cas_script().key(self.key(key));
-        invocation.arg(expected).arg(value).arg(ttl_ms);
-        let stored: u64 = self.run_script_at(key, &invocation).await?;
+        let bytes = self.prefix.len() + key.len() + expected.len() + value.len();
+        let mut eval = Eval::new(cas_script(), 1, bytes);
+        eval.arg(self.key(key)).arg(expected).arg(value).arg(ttl_ms);
+        let stored: u64 = self.run_eval_at(key, &eval).await?;
         Ok(stored == 1)
     }
 
     /// Gives `lease` back without storing (the body failed or its value is not cached).
     pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
-        let mut invocation = release_script().key(self.key(key));
-        invocation.arg(&lease.bytes[..]);
-        self.run_script_at::<u64>(key, &invocation).await?;
+        let bytes = self.prefix.len() + key.len() + lease.bytes.len();
+        let mut eval = Eval::new(release_script(), 1, bytes);
+        eval.arg(self.key(key)).arg(&lease.bytes[..]);
+        self.run_eval_at::<u64>(key, &eval).await?;
         Ok(())
     }
 }
