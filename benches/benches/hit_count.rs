@@ -1,5 +1,5 @@
-//! What N Redis hits through `#[cached]` cost in instructions, counted by callgrind, which
-//! unlike a timer gives the same number on a busy machine:
+//! What N Redis hits (or misses) through `#[cached]` cost in instructions, counted by
+//! callgrind, which unlike a timer gives the same number on a busy machine:
 //!
 //! ```text
 //! cargo bench -p cache-bench --bench hit_count --no-run
@@ -8,18 +8,38 @@
 //! ```
 //!
 //! The difference of the two totals over 10,000 is the cost of one hit (`l1(false)`, so
-//! each hit is a GET and a decode). Not a criterion bench: it runs once and exits.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! each hit is a GET and a decode). A second argument counts misses instead, each of a key
+//! never seen (the body returns at once), done three ways:
+//!
+//! - `miss`: through `#[cached]` (misses in a row: the lease command, then the fill);
+//! - `guard`: the same guard by hand with redis-rs (`SET key lease NX PX .. GET`, then a
+//!   compare-and-set script: [`cache_bench::by_hand::guarded_miss`], the `compare`
+//!   harness's guarded side);
+//! - `raw`: a GET that finds nothing, then `SET key value EX ttl` (`by_hand::raw_miss`).
+//!
+//! Not a criterion bench: it runs once and exits.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use cache_bench::get_user;
+use std::hint::black_box;
+
+use cache_bench::by_hand::{guarded_miss, raw_miss, CAS};
+use cache_bench::{get_user, user};
 use cache_runtime::Cache;
 use cache_tests::redis_server::RedisServer;
 
+/// The row the by-hand sides store: the envelope head `#[cached]` writes, then bincode.
+fn encode(id: u64) -> Vec<u8> {
+    let mut bytes = vec![0xCA, 1, 0, 0];
+    bytes.extend_from_slice(&0u64.to_le_bytes());
+    bincode::serde::encode_into_std_write(user(id), &mut bytes, bincode::config::standard())
+        .unwrap();
+    bytes
+}
+
 fn main() {
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let side = args.next().unwrap_or_else(|| "hit".to_owned());
     let server = RedisServer::start();
     let url = server.url();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -28,15 +48,44 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let cache = Cache::builder()
-            .redis_url(url)
+            .redis_url(url.clone())
             .l1(false)
             .build()
             .await
             .unwrap();
-        get_user(&cache, 42).await;
-        for _ in 0..n {
-            std::hint::black_box(get_user(&cache, std::hint::black_box(42)).await);
+        let mut conn = redis::Client::open(url)
+            .unwrap()
+            .get_connection_manager()
+            .await
+            .unwrap();
+        let cas = redis::Script::new(CAS);
+        // One call of each kind first, so the counted ones find their script loaded and
+        // `#[cached]` reading misses in a row with the lease command.
+        match side.as_str() {
+            "hit" => {
+                get_user(&cache, 42).await;
+                for _ in 0..n {
+                    black_box(get_user(&cache, black_box(42)).await);
+                }
+                assert_eq!(cache.stats().hits, n);
+            }
+            "miss" => {
+                for id in 0..n + 2 {
+                    black_box(get_user(&cache, black_box(id)).await);
+                }
+                assert_eq!(cache.stats().misses, n + 2);
+            }
+            "guard" => {
+                for id in 0..n + 2 {
+                    guarded_miss(&mut conn, &cas, black_box(id), || encode(id)).await;
+                }
+            }
+            "raw" => {
+                for id in 0..n + 2 {
+                    raw_miss(&mut conn, black_box(id), || encode(id)).await;
+                }
+            }
+            other => panic!("unknown side {other:?}: hit, miss, guard or raw"),
         }
-        assert_eq!(cache.stats().hits, n);
     });
 }

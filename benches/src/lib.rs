@@ -1,6 +1,7 @@
 //! What the benchmarks share: the cached row they read (a 5-field struct) and its
 //! `#[cached]` function, so every bench measures the same value and the same key.
 
+pub mod by_hand;
 pub mod key_args;
 
 use cache_runtime::{cached, Cache};

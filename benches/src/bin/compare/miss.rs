@@ -11,6 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use cache_bench::by_hand::{guarded_miss, raw_miss, CAS};
 use cache_bench::{get_user, user};
 
 use crate::env::{Ctx, Env};
@@ -19,40 +20,6 @@ use crate::peers;
 
 /// Calls of one side before the other takes over.
 const ROUND: u64 = 100;
-
-/// The by-hand guarded fill: store `ARGV[2]` only if the key still holds the lease `ARGV[1]`.
-const CAS: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-";
-
-/// One miss filled under a lease, by hand with redis-rs: the lease command is the read.
-async fn guarded_miss(conn: &mut redis::aio::ConnectionManager, cas: &redis::Script, id: u64) {
-    let key = format!("cache:bench.guardedmiss:{id}");
-    let lease = id.to_le_bytes();
-    let held: Option<Vec<u8>> = redis::cmd("SET")
-        .arg(&key)
-        .arg(&lease[..])
-        .arg("NX")
-        .arg("PX")
-        .arg(30_000)
-        .arg("GET")
-        .query_async(conn)
-        .await
-        .expect("SET NX PX GET");
-    assert!(held.is_none());
-    let bytes = peers::encode(&user(id));
-    let stored: u64 = cas
-        .key(&key)
-        .arg(&lease[..])
-        .arg(bytes)
-        .arg(300_000)
-        .invoke_async(conn)
-        .await
-        .expect("EVALSHA");
-    assert_eq!(stored, 1);
-}
 
 /// Calls per command name, from `INFO commandstats`.
 async fn command_counts(conn: &mut redis::aio::ConnectionManager) -> Vec<(String, u64)> {
@@ -123,23 +90,8 @@ pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
         }
         for _ in 0..ROUND {
             id += 1;
-            let key = format!("cache:bench.rawmiss:{id}");
             let start = Instant::now();
-            let found: Option<Vec<u8>> = redis::cmd("GET")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .expect("GET");
-            assert!(found.is_none());
-            let bytes = peers::encode(&user(id));
-            let () = redis::cmd("SET")
-                .arg(&key)
-                .arg(bytes)
-                .arg("EX")
-                .arg(300)
-                .query_async(&mut conn)
-                .await
-                .expect("SET EX");
+            raw_miss(&mut conn, black_box(id), || peers::encode(&user(id))).await;
             if !warm {
                 raw.since(start);
             }
@@ -147,7 +99,7 @@ pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
         for _ in 0..ROUND {
             id += 1;
             let start = Instant::now();
-            guarded_miss(&mut conn, &cas, black_box(id)).await;
+            guarded_miss(&mut conn, &cas, black_box(id), || peers::encode(&user(id))).await;
             if !warm {
                 guarded.since(start);
             }
