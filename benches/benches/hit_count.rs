@@ -22,19 +22,10 @@
 
 use std::hint::black_box;
 
-use cache_bench::by_hand::{guarded_miss, raw_miss, CAS};
+use cache_bench::by_hand::{encode, guarded_miss, raw_miss, CAS};
 use cache_bench::{get_user, user};
 use cache_runtime::Cache;
 use cache_tests::redis_server::RedisServer;
-
-/// The row the by-hand sides store: the envelope head `#[cached]` writes, then bincode.
-fn encode(id: u64) -> Vec<u8> {
-    let mut bytes = vec![0xCA, 1, 0, 0];
-    bytes.extend_from_slice(&0u64.to_le_bytes());
-    bincode::serde::encode_into_std_write(user(id), &mut bytes, bincode::config::standard())
-        .unwrap();
-    bytes
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -77,12 +68,12 @@ fn main() {
             }
             "guard" => {
                 for id in 0..n + 2 {
-                    guarded_miss(&mut conn, &cas, black_box(id), || encode(id)).await;
+                    guarded_miss(&mut conn, &cas, black_box(id), || encode(&user(id))).await;
                 }
             }
             "raw" => {
                 for id in 0..n + 2 {
-                    raw_miss(&mut conn, black_box(id), || encode(id)).await;
+                    raw_miss(&mut conn, black_box(id), || encode(&user(id))).await;
                 }
             }
             other => panic!("unknown side {other:?}: hit, miss, guard or raw"),

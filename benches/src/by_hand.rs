@@ -5,6 +5,20 @@
 
 use redis::aio::ConnectionManager;
 
+use crate::User;
+
+/// Encodes a value as the cache would store it: a 12-byte header, then bincode.
+pub fn encode(value: &User) -> Vec<u8> {
+    let mut bytes = vec![0xCA, 1, 0, 0];
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    bytes.extend_from_slice(&now_ms.to_le_bytes());
+    bincode::serde::encode_into_std_write(value, &mut bytes, bincode::config::standard())
+        .expect("bincode");
+    bytes
+}
+
 /// The by-hand guarded fill: store `ARGV[2]` only if the key still holds the lease `ARGV[1]`.
 pub const CAS: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end

@@ -347,6 +347,21 @@ impl RedisStore {
         cmd
     }
 
+    /// An `EVALSHA` of `script` whose first key is the cache key `key`, sized for
+    /// `more_bytes` of further keys and arguments.
+    fn eval_on(
+        &self,
+        script: &'static redis::Script,
+        keys: usize,
+        key: &str,
+        more_bytes: usize,
+    ) -> eval::Eval {
+        let mut eval =
+            eval::Eval::new(script, keys, self.prefix.len() + 1 + key.len() + more_bytes);
+        eval.arg(self.key(key));
+        eval
+    }
+
     /// The circuit breakers' state (the worst of a cluster's).
     pub(crate) fn circuit_state(&self) -> CircuitState {
         self.breakers.state()
@@ -573,8 +588,8 @@ return 0
 ",
             )
         });
-        let mut eval = eval::Eval::new(script, 1, self.prefix.len() + key.len());
-        eval.arg(self.key(key)).arg(lease::LEASE_MAGIC);
+        let mut eval = self.eval_on(script, 1, key, 4);
+        eval.arg(lease::LEASE_MAGIC);
         let n: u64 = self.run_eval_at(key, &eval).await?;
         Ok(n > 0)
     }

@@ -11,12 +11,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use cache_bench::by_hand::{guarded_miss, raw_miss, CAS};
+use cache_bench::by_hand::{self, guarded_miss, raw_miss, CAS};
 use cache_bench::{get_user, user};
 
 use crate::env::{Ctx, Env};
 use crate::measure::{line, Hist, Results};
-use crate::peers;
 
 /// Calls of one side before the other takes over.
 const ROUND: u64 = 100;
@@ -91,7 +90,7 @@ pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
         for _ in 0..ROUND {
             id += 1;
             let start = Instant::now();
-            raw_miss(&mut conn, black_box(id), || peers::encode(&user(id))).await;
+            raw_miss(&mut conn, black_box(id), || by_hand::encode(&user(id))).await;
             if !warm {
                 raw.since(start);
             }
@@ -99,7 +98,10 @@ pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
         for _ in 0..ROUND {
             id += 1;
             let start = Instant::now();
-            guarded_miss(&mut conn, &cas, black_box(id), || peers::encode(&user(id))).await;
+            guarded_miss(&mut conn, &cas, black_box(id), || {
+                by_hand::encode(&user(id))
+            })
+            .await;
             if !warm {
                 guarded.since(start);
             }

@@ -73,18 +73,6 @@ pub fn decode(bytes: &[u8]) -> User {
     user
 }
 
-/// Encodes a value as the cache would store it: a 12-byte header, then bincode.
-pub fn encode(value: &User) -> Vec<u8> {
-    let mut bytes = vec![0xCA, 1, 0, 0];
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    bytes.extend_from_slice(&now_ms.to_le_bytes());
-    bincode::serde::encode_into_std_write(value, &mut bytes, bincode::config::standard())
-        .expect("bincode");
-    bytes
-}
-
 /// A raw GET of `key` plus the decode.
 pub async fn raw_get(conn: &mut ConnectionManager, key: &str) -> User {
     let bytes: Vec<u8> = redis::cmd("GET")

@@ -5,12 +5,11 @@
 
 use std::process::Command;
 
-use cache_bench::user;
+use cache_bench::{by_hand, user};
 use cache_tests::redis_server::RedisServer;
 
 use crate::env::{Env, HOT_ID};
 use crate::measure::{line, Results};
-use crate::peers;
 
 /// Runs redis-benchmark; returns (requests per second, p50 in ms) from its CSV output.
 fn bench(server: &RedisServer, requests: u64, pipeline: u32) -> (f64, f64) {
@@ -38,7 +37,7 @@ pub fn run(env: &Env, server: &RedisServer, out: &mut Results) {
     // redis-benchmark reads the literal key `key:__rand_int__` (no -r): give it a value of
     // the size the cache stores for the hot row.
     let mut conn = server.client().get_connection().expect("a connection");
-    let bytes = peers::encode(&user(HOT_ID));
+    let bytes = by_hand::encode(&user(HOT_ID));
     let () = redis::cmd("SET")
         .arg("key:__rand_int__")
         .arg(&bytes)

@@ -16,7 +16,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
 
-use super::eval::Eval;
 use super::{ttl_millis, Failure, RedisStore, NOT_A_STRING, TAG_TRIM_MARGIN_MS};
 use crate::error::Result;
 
@@ -278,13 +277,11 @@ impl RedisStore {
             .iter()
             .map(|t| super::tag_index(&self.prefix, t))
             .collect();
-        let bytes = indexes.iter().map(String::len).sum::<usize>()
-            + self.prefix.len()
-            + 2 * key.len()
+        let more = indexes.iter().map(String::len).sum::<usize>()
+            + key.len()
             + expected.len()
             + value.len();
-        let mut eval = Eval::new(fill_script(), 1 + indexes.len(), bytes);
-        eval.arg(self.key(key));
+        let mut eval = self.eval_on(fill_script(), 1 + indexes.len(), key, more);
         for index in &indexes {
             eval.arg(index);
         }
@@ -318,18 +315,16 @@ impl RedisStore {
         value: &[u8],
         ttl_ms: u64,
     ) -> Result<bool> {
-        let bytes = self.prefix.len() + key.len() + expected.len() + value.len();
-        let mut eval = Eval::new(cas_script(), 1, bytes);
-        eval.arg(self.key(key)).arg(expected).arg(value).arg(ttl_ms);
+        let mut eval = self.eval_on(cas_script(), 1, key, expected.len() + value.len());
+        eval.arg(expected).arg(value).arg(ttl_ms);
         let stored: u64 = self.run_eval_at(key, &eval).await?;
         Ok(stored == 1)
     }
 
     /// Gives `lease` back without storing (the body failed or its value is not cached).
     pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
-        let bytes = self.prefix.len() + key.len() + lease.bytes.len();
-        let mut eval = Eval::new(release_script(), 1, bytes);
-        eval.arg(self.key(key)).arg(&lease.bytes[..]);
+        let mut eval = self.eval_on(release_script(), 1, key, lease.bytes.len());
+        eval.arg(&lease.bytes[..]);
         self.run_eval_at::<u64>(key, &eval).await?;
         Ok(())
     }
