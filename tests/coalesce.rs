@@ -64,11 +64,11 @@ async fn gets_made_while_reads_are_in_flight_become_one_mget() {
     assert_eq!((stats.hits, stats.misses, stats.errors), (99, 1, 0));
 }
 
-/// A batch holds at most 128 keys: 300 callers in one instant are 4 GETs, one MGET of 128
-/// (its gatherer and 127 callers), and the other 168 sent alone as GETs once that batch is
-/// full.
+/// A batch holds at most 128 keys: of 300 callers in one instant, the first 4 are sent
+/// alone, the 5th gathers 127 more, the 133rd finds that batch full, seals it and gathers
+/// the next 127, and the 261st gathers the last 39: 4 GETs and MGETs of 128, 128 and 40.
 #[tokio::test(flavor = "current_thread")]
-async fn a_full_batch_sends_later_gets_alone() {
+async fn a_full_batch_is_sealed_and_the_next_caller_gathers_another() {
     let fx = Fixture::redis().await;
     let c = cache(&fx, true).await;
     let (gets, mgets) = (
@@ -76,7 +76,62 @@ async fn a_full_batch_sends_later_gets_alone() {
         fx.command_calls("mget").await.unwrap(),
     );
     assert_eq!(read_all(&c, 300).await, vec![None; 300]);
-    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4 + 168);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4);
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 3);
+}
+
+/// Once a batch was gathered the cache is busy: the next instant's 100 callers send no GET
+/// alone, all 100 go in one MGET (so the MGET is not written after GETs the yield let
+/// through). A caller that then reads on its own gathers nobody and makes the cache quiet
+/// again: the instant after it sends its first 4 GETs alone, as a fresh cache does.
+#[tokio::test(flavor = "current_thread")]
+async fn a_busy_cache_gathers_from_the_first_get_until_a_caller_is_alone() {
+    let fx = Fixture::redis().await;
+    let c = cache(&fx, true).await;
+    c.set("k0", &3u64, None).await.unwrap();
+    let counts = || async {
+        (
+            fx.command_calls("get").await.unwrap(),
+            fx.command_calls("mget").await.unwrap(),
+        )
+    };
+    let mut want: Vec<Option<u64>> = vec![None; 100];
+    want[0] = Some(3);
+    let before = counts().await;
+    assert_eq!(read_all(&c, 100).await, want);
+    let after = counts().await;
+    assert_eq!((after.0 - before.0, after.1 - before.1), (4, 1), "quiet");
+    assert_eq!(read_all(&c, 100).await, want);
+    let busy = counts().await;
+    assert_eq!((busy.0 - after.0, busy.1 - after.1), (0, 1), "busy");
+    assert_eq!(c.get::<u64>("k0").await.unwrap(), Some(3));
+    let alone = counts().await;
+    assert_eq!((alone.0 - busy.0, alone.1 - busy.1), (1, 0), "alone");
+    assert_eq!(read_all(&c, 100).await, want);
+    let quiet = counts().await;
+    assert_eq!(
+        (quiet.0 - alone.0, quiet.1 - alone.1),
+        (4, 1),
+        "quiet again"
+    );
+}
+
+/// A gather past the in-flight bound makes the cache busy even when nobody joined it: 5
+/// callers in one instant are 4 GETs and a 5th sent from an empty batch, and the next 5
+/// are one MGET.
+#[tokio::test(flavor = "current_thread")]
+async fn a_gather_past_the_bound_makes_the_cache_busy_though_nobody_joined() {
+    let fx = Fixture::redis().await;
+    let c = cache(&fx, true).await;
+    let (gets, mgets) = (
+        fx.command_calls("get").await.unwrap(),
+        fx.command_calls("mget").await.unwrap(),
+    );
+    assert_eq!(read_all(&c, 5).await, vec![None; 5]);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 5);
+    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 0);
+    assert_eq!(read_all(&c, 5).await, vec![None; 5]);
+    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 5);
     assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
 }
 
@@ -130,14 +185,13 @@ async fn coalescing_off_sends_one_get_per_call() {
     assert_eq!(fx.command_calls("mget").await.unwrap(), 0);
 }
 
-/// The caller gathering a batch (k4, behind the 4 GETs in flight) is cancelled while it
-/// waits for the rest of its instant: the callers that joined it (k5..k9) still get their
-/// values, in one MGET sent by the first of them.
-#[tokio::test(flavor = "current_thread")]
-async fn a_cancelled_gatherer_hands_its_batch_on() {
-    let fx = Fixture::redis().await;
-    let c = cache(&fx, true).await;
-    for i in 0..10u64 {
+/// Stores `k0..k{n}`, then reads them all in one instant with the caller of `k4` (the
+/// gatherer: behind the 4 GETs in flight) cancelled while it waits for the rest of its
+/// instant. Asserts every other caller got its value, and returns the GETs and MGETs the
+/// server ran for the reads.
+async fn read_with_the_gatherer_cancelled(fx: &Fixture, n: u64) -> (u64, u64) {
+    let c = cache(fx, true).await;
+    for i in 0..n {
         c.set(format!("k{i}"), &i, None).await.unwrap();
     }
     let (gets, mgets) = (
@@ -150,7 +204,7 @@ async fn a_cancelled_gatherer_hands_its_batch_on() {
     };
     let ahead: Vec<_> = (0..4).map(spawn).collect();
     let gatherer = spawn(4);
-    let joined: Vec<_> = (5..10).map(spawn).collect();
+    let rest: Vec<_> = (5..n).map(spawn).collect();
     // Runs after the gatherer yielded and before it resumes (it resumes after the runtime
     // has run every task ready now).
     let abort = gatherer.abort_handle();
@@ -158,12 +212,32 @@ async fn a_cancelled_gatherer_hands_its_batch_on() {
     canceller.await.unwrap();
     assert!(gatherer.await.unwrap_err().is_cancelled());
     let mut values = Vec::new();
-    for call in ahead.into_iter().chain(joined) {
+    for call in ahead.into_iter().chain(rest) {
         values.push(call.await.unwrap());
     }
-    assert_eq!(values, [0, 1, 2, 3, 5, 6, 7, 8, 9].map(Some).to_vec());
-    assert_eq!(fx.command_calls("get").await.unwrap() - gets, 4);
-    assert_eq!(fx.command_calls("mget").await.unwrap() - mgets, 1);
+    let want: Vec<Option<u64>> = (0..n).filter(|&i| i != 4).map(Some).collect();
+    assert_eq!(values, want);
+    (
+        fx.command_calls("get").await.unwrap() - gets,
+        fx.command_calls("mget").await.unwrap() - mgets,
+    )
+}
+
+/// The gatherer of k4..k9 is cancelled: the callers that joined it (k5..k9) still get
+/// their values, in one MGET sent by the first of them.
+#[tokio::test(flavor = "current_thread")]
+async fn a_cancelled_gatherer_hands_its_batch_on() {
+    let fx = Fixture::redis().await;
+    assert_eq!(read_with_the_gatherer_cancelled(&fx, 10).await, (4, 1));
+}
+
+/// The gatherer is cancelled after its batch was sealed (full at 128 keys, k4..k131; k132
+/// gathered the next, k133..k140): the first caller of the sealed batch still sends it, so
+/// every caller gets its value in 2 MGETs, behind the 4 GETs sent alone.
+#[tokio::test(flavor = "current_thread")]
+async fn a_cancelled_gatherer_of_a_sealed_batch_hands_it_on() {
+    let fx = Fixture::redis().await;
+    assert_eq!(read_with_the_gatherer_cancelled(&fx, 141).await, (4, 2));
 }
 
 /// A batch whose MGET fails (the server killed under it): every caller of the batch gets

@@ -313,22 +313,23 @@ impl CacheBuilder {
     }
 
     /// Whether concurrent GETs are merged into MGETs (default on; single Redis node only).
-    /// A GET sent while fewer than [`max_reads_in_flight`](CacheBuilder::max_reads_in_flight)
-    /// reads are in flight goes out at once, so an idle cache pays nothing; under load, the
-    /// GETs made in the same instant (one turn of the scheduler) go out as one MGET, so the
-    /// server parses one command per batch instead of one per call. See the README's
-    /// Performance section for the figures.
+    /// A GET sent while the cache is quiet and fewer than
+    /// [`max_reads_in_flight`](CacheBuilder::max_reads_in_flight) reads are in flight goes
+    /// out at once, so an idle cache pays nothing; under load, the GETs made in the same
+    /// instant (one turn of the scheduler) go out as one MGET, so the server parses one
+    /// command per batch instead of one per call and the client writes one frame. See the
+    /// README's Performance section for the figures.
     pub fn coalesce_reads(mut self, on: bool) -> Self {
         self.coalesce_reads = on;
         self
     }
 
-    /// With [`coalesce_reads`](CacheBuilder::coalesce_reads): how many reads may be in
-    /// flight before further GETs are gathered into MGETs (default 2, at least 1). A
+    /// With [`coalesce_reads`](CacheBuilder::coalesce_reads): how many reads a quiet cache
+    /// sends alone before further GETs are gathered into MGETs (default 2, at least 1). A
     /// gathered GET waits one turn of the scheduler (for the other GETs of that instant),
-    /// never for a read ahead of it. On this project's 2-core test machine, at 64 concurrent
-    /// callers 1 and 2 gave 1.35-1.5 x the hits per second of per-call GETs, 16 gave 1.07;
-    /// at 8 callers across two CPUs, 2 gave 1.1-1.2 x and 1 gave 1.0 x.
+    /// never for a read ahead of it. Once a batch was gathered the cache counts as busy, and
+    /// the first GET of each instant gathers too, until a caller gathers nobody; so this
+    /// bound only decides when a burst starts to be batched.
     pub fn max_reads_in_flight(mut self, reads: usize) -> Self {
         self.max_reads_in_flight = reads.max(1);
         self

@@ -1,11 +1,21 @@
 //! Concurrent GETs on one Redis node merged into MGETs, with no added latency when idle.
 //!
-//! A GET that finds fewer than `max_in_flight` reads in flight (default 2,
-//! `CacheBuilder::max_reads_in_flight`) is sent at once, alone: an idle or lightly loaded
-//! cache pays nothing, and its GETs pipeline on the connection as before. A GET that finds
-//! them all in flight *gathers* a batch: it yields to the runtime once, so that the other
-//! tasks ready in the same instant run, and every GET they make joins its batch; then it
-//! sends one MGET for all of them (up to [`MAX_BATCH`] keys) and hands each its value.
+//! While the cache is *quiet*, a GET that finds fewer than `max_in_flight` reads in flight
+//! (default 2, `CacheBuilder::max_reads_in_flight`) is sent at once, alone: an idle or
+//! lightly loaded cache pays nothing, and its GETs pipeline on the connection as before. A
+//! GET that finds them all in flight *gathers* a batch: it yields to the runtime once, so
+//! that the other tasks ready in the same instant run, and every GET they make joins its
+//! batch; then it sends one MGET for all of them (up to [`MAX_BATCH`] keys) and hands each
+//! its value. A GET that finds the open batch full seals it (its gatherer still sends it)
+//! and gathers the next one.
+//!
+//! A gather marks the cache *busy*, and while it is busy the first GET of an instant gathers
+//! too instead of going out alone. Otherwise every instant of a loaded cache would send its
+//! first GETs alone and its batch after them: the gatherer's yield lets redis-rs write those
+//! GETs before the MGET exists, so the instant costs two or three socket writes and driver
+//! wake-ups where per-call GETs pipeline into one. A busy gather that nobody joined makes the
+//! cache quiet again, so a caller left alone pays one yield, once.
+//!
 //! Nobody waits for a read ahead of it to finish, so a batch costs its callers one turn of
 //! the scheduler (under a microsecond), never a round trip; the server parses one command
 //! instead of dozens, and the client arms one deadline and writes one frame per batch.
@@ -46,18 +56,56 @@ enum Handoff {
     Lead(Vec<Waiter>),
 }
 
+/// The callers that joined one gathering caller.
+struct Batch {
+    /// Tells the batches of the gatherers yielding at once apart.
+    id: u64,
+    waiters: Vec<Waiter>,
+}
+
 #[derive(Default)]
 struct State {
     /// Reads (GETs and MGETs) sent and not yet answered.
     in_flight: usize,
-    /// The callers that joined the batch being gathered, while one is.
-    open: Option<Vec<Waiter>>,
+    /// Whether the first GET of an instant gathers (see the module doc).
+    busy: bool,
+    /// The batch GETs join, while one is being gathered.
+    open: Option<Batch>,
+    /// Full batches whose gatherers have not resumed yet.
+    sealed: Vec<Batch>,
+    /// The id of the next batch.
+    next_id: u64,
+}
+
+impl State {
+    /// Opens a new batch; the one open before, if any, is sealed.
+    fn open_batch(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let full = self.open.replace(Batch {
+            id,
+            waiters: Vec::new(),
+        });
+        self.sealed.extend(full);
+        id
+    }
+
+    /// Takes batch `id` out, open or sealed (empty if it is gone).
+    fn take_batch(&mut self, id: u64) -> Vec<Waiter> {
+        if self.open.as_ref().is_some_and(|b| b.id == id) {
+            return self.open.take().map(|b| b.waiters).unwrap_or_default();
+        }
+        match self.sealed.iter().position(|b| b.id == id) {
+            Some(at) => self.sealed.swap_remove(at).waiters,
+            None => Vec::new(),
+        }
+    }
 }
 
 /// The read queue of one store.
 pub(crate) struct Coalescer {
     state: Mutex<State>,
-    /// How many reads may be in flight before GETs are gathered into MGETs.
+    /// How many reads a quiet cache sends alone before GETs are gathered into MGETs.
     max_in_flight: usize,
 }
 
@@ -67,8 +115,8 @@ enum Role {
     Alone,
     /// Joined the batch being gathered.
     Join(oneshot::Receiver<Handoff>),
-    /// Gathers a new batch.
-    Gather,
+    /// Gathers the new batch `id`; `busy` says whether the cache was busy.
+    Gather { id: u64, busy: bool },
 }
 
 /// One read in flight; counted until dropped (answered or cancelled).
@@ -92,14 +140,21 @@ impl Drop for InFlight<'_> {
 /// caller was cancelled while it yielded), it hands the batch to a caller of it.
 struct Gathering<'a> {
     queue: &'a Coalescer,
+    id: u64,
+    /// Whether the cache was busy when this gather began.
+    busy: bool,
     closed: bool,
 }
 
 impl Gathering<'_> {
-    /// Closes the batch: later GETs gather a new one.
+    /// Closes the batch: later GETs gather a new one. A gather past the in-flight bound, or
+    /// one that others joined, leaves the cache busy; a busy gather nobody joined, quiet.
     fn close(mut self) -> Vec<Waiter> {
         self.closed = true;
-        self.queue.state().open.take().unwrap_or_default()
+        let mut state = self.queue.state();
+        let batch = state.take_batch(self.id);
+        state.busy = !batch.is_empty() || !self.busy;
+        batch
     }
 }
 
@@ -108,7 +163,7 @@ impl Drop for Gathering<'_> {
         if self.closed {
             return;
         }
-        let mut batch = self.queue.state().open.take().unwrap_or_default();
+        let mut batch = self.queue.state().take_batch(self.id);
         // The first caller still waiting sends it; callers already gone are skipped.
         while !batch.is_empty() {
             let first = batch.remove(0);
@@ -136,36 +191,35 @@ impl Coalescer {
         }
     }
 
+    /// What a GET of `key` does now.
+    fn role(&self, key: &str) -> Role {
+        let mut state = self.state();
+        let state = &mut *state;
+        let busy = state.busy;
+        if let Some(batch) = &mut state.open {
+            if batch.waiters.len() + 1 < MAX_BATCH {
+                let (tx, rx) = oneshot::channel();
+                batch.waiters.push(Waiter {
+                    key: key.into(),
+                    tx,
+                });
+                return Role::Join(rx);
+            }
+        } else if !busy && state.in_flight < self.max_in_flight {
+            // Nothing is being gathered: a quiet cache sends while it may.
+            state.in_flight += 1;
+            return Role::Alone;
+        }
+        // The open batch is full (sealed here), or none is open.
+        Role::Gather {
+            id: state.open_batch(),
+            busy,
+        }
+    }
+
     /// GET `key` through the queue.
     pub(crate) async fn get(&self, store: &RedisStore, key: &str) -> Reply {
-        let role = {
-            let mut state = self.state();
-            if state.in_flight < self.max_in_flight {
-                state.in_flight += 1;
-                Role::Alone
-            } else {
-                match &mut state.open {
-                    Some(batch) if batch.len() + 1 < MAX_BATCH => {
-                        let (tx, rx) = oneshot::channel();
-                        batch.push(Waiter {
-                            key: key.into(),
-                            tx,
-                        });
-                        Role::Join(rx)
-                    }
-                    // The batch is full: this one goes alone.
-                    Some(_) => {
-                        state.in_flight += 1;
-                        Role::Alone
-                    }
-                    None => {
-                        state.open = Some(Vec::new());
-                        Role::Gather
-                    }
-                }
-            }
-        };
-        match role {
+        match self.role(key) {
             Role::Alone => {
                 let _flight = InFlight(self);
                 store.get_one(key).await
@@ -179,9 +233,11 @@ impl Coalescer {
                 // The caller sending our batch was dropped before it answered: read alone.
                 Err(_) => store.get_one(key).await,
             },
-            Role::Gather => {
+            Role::Gather { id, busy } => {
                 let gathering = Gathering {
                     queue: self,
+                    id,
+                    busy,
                     closed: false,
                 };
                 tokio::task::yield_now().await;
@@ -192,7 +248,6 @@ impl Coalescer {
         }
     }
 }
-
 /// One MGET for `key` and `batch`; each waiter gets its value, the caller its own.
 async fn lead(store: &RedisStore, key: &str, batch: Vec<Waiter>) -> Reply {
     if batch.is_empty() {
