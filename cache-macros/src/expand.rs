@@ -15,7 +15,7 @@
 //!     let mut __cache_key = <private>::KeyBuilder::new();
 //!     __cache_key.arg(&id);                                  // one per key part
 //!     __cache_key.tag(::std::format!("user:{}", id));        // one per `tags` entry
-//!     <private>::cached_outcome::<Ret, _>(__cache_handle, &__CACHE_SITE, __cache_key, async move {
+//!     <private>::cached_outcome::<Ret, _>(__cache_handle, &__CACHE_SITE, &mut __cache_key, async move {
 //!         if false { let __cache_fake_return: Ret = loop {}; return __cache_fake_return; }
 //!         <body statements>
 //!     }).await                                               // or cached_plain
@@ -112,7 +112,6 @@ impl CachedFn<'_> {
             };
         }
         let key = self.key_parts(false);
-        let key_mut = (!key.is_empty).then(|| quote!(mut));
         let key_stmts = &key.stmts;
         let siblings = self.siblings(&runtime, ret);
 
@@ -126,7 +125,7 @@ impl CachedFn<'_> {
                 }
                 static __CACHE_SITE: #private::Site = #site;
                 #handle
-                let #key_mut __cache_key = #private::KeyBuilder::new();
+                let mut __cache_key = #private::KeyBuilder::new();
                 #key_stmts
                 #call
             }
@@ -159,7 +158,7 @@ impl CachedFn<'_> {
 
         let stmts = &self.original.block.stmts;
         let args = quote_spanned! {first=>
-            __cache_handle, &__CACHE_SITE, __cache_key, async move {
+            __cache_handle, &__CACHE_SITE, &mut __cache_key, async move {
                 #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
                 if false {
                     let __cache_fake_return: #ret = loop {};

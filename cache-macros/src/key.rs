@@ -18,8 +18,6 @@ use crate::tags::{self, Piece};
 pub(crate) struct KeyParts {
     /// `__cache_key.arg(..);` statements, in order, then `__cache_key.tag(..);` statements.
     pub(crate) stmts: TokenStream,
-    /// Whether there are no statements at all (then `__cache_key` needs no `mut`).
-    pub(crate) is_empty: bool,
 }
 
 impl CachedFn<'_> {
@@ -61,10 +59,7 @@ impl CachedFn<'_> {
                 });
             }
         }
-        KeyParts {
-            is_empty: stmts.is_empty(),
-            stmts,
-        }
+        KeyParts { stmts }
     }
 }
 

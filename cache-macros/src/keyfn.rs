@@ -9,7 +9,7 @@
 //!     static __CACHE_SITE: <private>::Site = <the cached fn's site>;
 //!     let mut __cache_key = <private>::KeyBuilder::new();
 //!     <the cached fn's key statements>
-//!     <private>::KeyTarget::new(&__CACHE_SITE, __cache_key)
+//!     <private>::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 //! }
 //! #[doc(hidden)] <vis> const fn __cache_ns_<name>() -> &'static str { <namespace> }
 //! ```
@@ -54,7 +54,6 @@ impl CachedFn<'_> {
         let site = self.site(&private);
         let namespace = self.namespace();
         let key = self.key_parts(true);
-        let key_mut = (!key.is_empty).then(|| quote!(mut));
         let key_stmts = &key.stmts;
         let allow = quote! {
             #[doc(hidden)]
@@ -62,7 +61,6 @@ impl CachedFn<'_> {
                 non_snake_case,
                 dead_code,
                 unused_variables,
-                unused_mut,
                 unreachable_pub,
                 missing_docs,
                 clippy::all
@@ -74,9 +72,9 @@ impl CachedFn<'_> {
             #where_clause
             {
                 static __CACHE_SITE: #private::Site = #site;
-                let #key_mut __cache_key = #private::KeyBuilder::new();
+                let mut __cache_key = #private::KeyBuilder::new();
                 #key_stmts
-                #private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+                #private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
             }
             #allow
             #vis const fn #ns_fn() -> &'static str {

@@ -303,6 +303,7 @@ impl Default for SiteStats {
 }
 
 /// A call being observed: started at `started` if it is one of the sampled calls.
+#[derive(Clone, Copy)]
 pub(crate) struct Watch {
     started: Option<Instant>,
 }

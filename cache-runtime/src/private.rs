@@ -171,25 +171,30 @@ where
 ///
 /// This and the other `cached_*` entry points are plain fns returning the call's future, not
 /// `async fn`s: an `async fn` wrapper would be one more state machine around the call's
-/// ~4 KB future, which is moved into it (a `memcpy`) on every call.
+/// ~4 KB future, which is moved into it (a `memcpy`) on every call. They build the key
+/// before the future, from a builder they borrow: the future then holds the key, not the
+/// builder (about 350 bytes, which every call would move twice and keep to its end).
+#[inline(always)]
 pub fn cached_plain<'a, V, F>(
     cache: &'a Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    key: &mut KeyBuilder,
     body: F,
 ) -> impl Future<Output = V> + 'a
 where
     V: CacheValue,
     F: Future<Output = V> + 'a,
 {
-    run(cache, site, key, body, Shape::plain())
+    let prepared = prepare::<V>(cache, site, key);
+    run(cache, site, prepared, body, Shape::plain())
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
+#[inline(always)]
 pub fn cached_outcome<'a, O, F>(
     cache: &'a Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    key: &mut KeyBuilder,
     body: F,
 ) -> impl Future<Output = O> + 'a
 where
@@ -197,33 +202,32 @@ where
     O::Value: CacheValue,
     F: Future<Output = O> + 'a,
 {
-    let shape = Shape {
-        cacheable: |outcome: &O| outcome.cacheable(),
-        from_value: O::from_value,
-        failed: |outcome: &O| outcome.is_error(),
-    };
-    run(cache, site, key, body, shape)
+    let prepared = prepare::<O::Value>(cache, site, key);
+    run(cache, site, prepared, body, outcome_shape())
 }
 
 /// A `#[cached(detach = true)]` fn returning a plain value: the body runs on a spawned task.
+#[inline(always)]
 pub fn cached_plain_detached<'a, V, F>(
     cache: &'a Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    key: &mut KeyBuilder,
     body: F,
 ) -> impl Future<Output = V> + 'a
 where
     V: CacheValue,
     F: Future<Output = V> + Send + 'static,
 {
-    run_detached(cache, site, key, body, Shape::plain())
+    let prepared = prepare::<V>(cache, site, key);
+    run_detached(cache, site, prepared, body, Shape::plain())
 }
 
 /// A `#[cached(detach = true)]` fn returning `Result` or `Option`.
+#[inline(always)]
 pub fn cached_outcome_detached<'a, O, F>(
     cache: &'a Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    key: &mut KeyBuilder,
     body: F,
 ) -> impl Future<Output = O> + 'a
 where
@@ -231,12 +235,17 @@ where
     O::Value: CacheValue,
     F: Future<Output = O> + Send + 'static,
 {
-    let shape = Shape {
+    let prepared = prepare::<O::Value>(cache, site, key);
+    run_detached(cache, site, prepared, body, outcome_shape())
+}
+
+/// The shape of a `Result` / `Option` return: its `Ok` / `Some` value is cached.
+fn outcome_shape<O: Outcome>() -> Shape<O, O::Value> {
+    Shape {
         cacheable: |outcome: &O| outcome.cacheable(),
         from_value: O::from_value,
         failed: |outcome: &O| outcome.is_error(),
-    };
-    run_detached(cache, site, key, body, shape)
+    }
 }
 
 /// The detached call: hits inline, a miss on a spawned task that owns everything it needs,
@@ -244,7 +253,7 @@ where
 async fn run_detached<V, R, F>(
     cache: &Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    mut prepared: Option<Prepared>,
     body: F,
     shape: Shape<R, V>,
 ) -> R
@@ -253,32 +262,20 @@ where
     R: Send + 'static,
     F: Future<Output = R> + Send + 'static,
 {
-    let Some(Prepared {
-        watch,
-        tags,
-        label,
-        key,
-    }) = prepare::<V>(cache, site, key)
-    else {
+    // Used in place (see `run`).
+    let Some(prepared) = prepared.as_mut() else {
         return body.await;
     };
+    let tags = std::mem::take(&mut prepared.tags);
+    let key = prepared.key.as_str();
     let span = site.span();
     let call = async {
         if crate::scope::bypassing() {
-            let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
+            let result = bypass(cache, site, key, &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
             let lease_first = || site.lease_first(cache);
-            crate::call::run_detached(
-                cache,
-                key.as_str(),
-                site.policy,
-                lease_first,
-                tags,
-                body,
-                shape,
-            )
-            .await
+            crate::call::run_detached(cache, key, site.policy, lease_first, tags, body, shape).await
         }
     };
     let (result, served) = if span.is_disabled() {
@@ -286,7 +283,8 @@ where
     } else {
         tracing::Instrument::instrument(call, span.clone()).await
     };
-    site.finish(cache, watch, &span, key.as_str(), label.as_deref(), served);
+    let label = prepared.label.as_deref();
+    site.finish(cache, prepared.watch, &span, key, label, served);
     result
 }
 
@@ -299,10 +297,11 @@ struct Prepared {
     key: crate::CacheKey,
 }
 
-/// Starts watching the call and builds its key; `None` (counted and logged) when the
-/// arguments cannot be hashed: the body then runs without the cache.
+/// Starts watching the call and builds its key, before the call's future exists; `None`
+/// (counted and logged) when the arguments cannot be hashed: the body then runs without the
+/// cache.
 #[inline]
-fn prepare<V: 'static>(cache: &Cache, site: &Site, mut key: KeyBuilder) -> Option<Prepared> {
+fn prepare<V: 'static>(cache: &Cache, site: &Site, key: &mut KeyBuilder) -> Option<Prepared> {
     let watch = Watch::start(cache);
     let tags = key.take_tags();
     let label = key.take_label();
@@ -320,11 +319,11 @@ fn prepare<V: 'static>(cache: &Cache, site: &Site, mut key: KeyBuilder) -> Optio
     }
 }
 
-/// One `#[cached]` call: its key, then the shared call path.
+/// One `#[cached]` call, its key built: the shared call path.
 async fn run<V, R, F>(
     cache: &Cache,
     site: &'static Site,
-    key: KeyBuilder,
+    mut prepared: Option<Prepared>,
     body: F,
     shape: Shape<R, V>,
 ) -> R
@@ -332,28 +331,26 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
-    let Some(Prepared {
-        watch,
-        tags,
-        label,
-        key,
-    }) = prepare::<V>(cache, site, key)
-    else {
+    // Used in place: fields moved out of `prepared` would each take a second slot in this
+    // future, beside the argument's.
+    let Some(prepared) = prepared.as_mut() else {
         return body.await;
     };
+    let tags = std::mem::take(&mut prepared.tags);
+    let key = prepared.key.as_str();
     // The common path (no debug logging, no bypass) awaits the call itself: no span, no
     // wrapper future to move.
     if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::scope::bypassing() {
-        let key = key.as_str();
         let lease_first = || site.lease_first(cache);
         let (result, served) =
             crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await;
+        let label = prepared.label.as_deref();
         site.finish(
             cache,
-            watch,
+            prepared.watch,
             &tracing::Span::none(),
             key,
-            label.as_deref(),
+            label,
             served,
         );
         return result;
@@ -361,24 +358,16 @@ where
     let span = site.span();
     let call = async {
         if crate::scope::bypassing() {
-            let result = bypass(cache, site, key.as_str(), &tags, body, shape).await;
+            let result = bypass(cache, site, key, &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
             let lease_first = || site.lease_first(cache);
-            crate::call::run(
-                cache,
-                key.as_str(),
-                &site.policy,
-                lease_first,
-                tags,
-                body,
-                shape,
-            )
-            .await
+            crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await
         }
     };
     let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
-    site.finish(cache, watch, &span, key.as_str(), label.as_deref(), served);
+    let label = prepared.label.as_deref();
+    site.finish(cache, prepared.watch, &span, key, label, served);
     result
 }
 
@@ -450,36 +439,39 @@ impl Site {
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its
 /// hidden key fn (`__cache_key_<name>`), for `#[cache_invalidate]` and `#[cache_put]`.
+///
+/// Built in the key fn, from a builder it borrows, so what is returned and moved is the key,
+/// not the builder (about 350 bytes).
 pub struct KeyTarget<V> {
     site: &'static Site,
-    key: KeyBuilder,
+    key: crate::Result<crate::CacheKey>,
+    tags: Vec<String>,
     _value: core::marker::PhantomData<fn() -> V>,
 }
 
 impl<V: 'static> KeyTarget<V> {
-    /// The target of `site` with the key arguments fed into `key`.
-    pub fn new(site: &'static Site, key: KeyBuilder) -> Self {
+    /// The target of `site` with the key arguments fed into `key`; the builder is spent
+    /// afterwards.
+    pub fn new(site: &'static Site, key: &mut KeyBuilder) -> Self {
         KeyTarget {
             site,
-            key,
+            tags: key.take_tags(),
+            key: key.build_for_site::<V>(&site.key),
             _value: core::marker::PhantomData,
         }
     }
 
     /// The key and the tags the entry is recorded under.
-    fn resolve(mut self) -> crate::Result<(crate::CacheKey, Vec<String>, &'static Site)> {
-        let tags = self.key.take_tags();
-        let key = self.key.build_for_site::<V>(&self.site.key)?;
-        Ok((key, tags, self.site))
+    fn resolve(self) -> crate::Result<(crate::CacheKey, Vec<String>, &'static Site)> {
+        Ok((self.key?, self.tags, self.site))
     }
 }
 
 pub use crate::invalidate::Plan;
 
 /// Adds the target's key to `plan` (a key that cannot be computed is counted and logged).
-pub fn plan_key<V: 'static>(cache: &Cache, plan: &mut Plan, mut target: KeyTarget<V>) {
-    // Not through `resolve`: the tags are not needed, and the builder stays where it is.
-    match target.key.build_for_site::<V>(&target.site.key) {
+pub fn plan_key<V: 'static>(cache: &Cache, plan: &mut Plan, target: KeyTarget<V>) {
+    match target.key {
         Ok(key) => {
             plan.key(key);
         }

@@ -20,7 +20,7 @@ async fn get(key: u64, cache: u64, result: u64, value: u64, handle: u64) -> u64 
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -41,7 +41,6 @@ async fn get(key: u64, cache: u64, result: u64, value: u64, handle: u64) -> u64 
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -63,14 +62,13 @@ fn __cache_key_get(
     __cache_key.arg(result);
     __cache_key.arg(value);
     __cache_key.arg(handle);
-    my_cache::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    my_cache::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

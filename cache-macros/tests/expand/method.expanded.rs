@@ -21,7 +21,7 @@ pub async fn get(&self, id: u64) -> Result<User, Error> {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -42,7 +42,6 @@ pub async fn get(&self, id: u64) -> Result<User, Error> {
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -59,14 +58,13 @@ pub fn __cache_key_get(
     );
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(id);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

@@ -16,7 +16,7 @@ async fn find(email: String) -> Option<User> {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -37,7 +37,6 @@ async fn find(email: String) -> Option<User> {
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -53,14 +52,13 @@ fn __cache_key_find(
     );
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(email);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

@@ -18,7 +18,7 @@ pub async fn square(n: u64) -> u64 {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -39,7 +39,6 @@ pub async fn square(n: u64) -> u64 {
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -52,14 +51,13 @@ pub fn __cache_key_square(n: &u64) -> ::cache_runtime::__private::KeyTarget<u64>
         .ttl(::cache_runtime::__private::core::time::Duration::from_millis(300000u64));
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(n);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

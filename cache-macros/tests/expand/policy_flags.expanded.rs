@@ -19,7 +19,7 @@ async fn thumbnail(id: u64) -> Vec<u8> {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -40,7 +40,6 @@ async fn thumbnail(id: u64) -> Vec<u8> {
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -55,14 +54,13 @@ fn __cache_key_thumbnail(id: &u64) -> ::cache_runtime::__private::KeyTarget<Vec<
         .compress(false);
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(id);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

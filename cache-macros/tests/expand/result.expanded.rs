@@ -17,7 +17,7 @@ pub async fn get_user(id: u64, pool: &Pool) -> Result<User, AppError> {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -38,7 +38,6 @@ pub async fn get_user(id: u64, pool: &Pool) -> Result<User, AppError> {
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -55,14 +54,13 @@ pub fn __cache_key_get_user(
         .ttl(::cache_runtime::__private::core::time::Duration::from_millis(600000u64));
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(id);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

@@ -17,7 +17,7 @@ async fn handler(Path(id): Path<u64>, (a, _): (u8, u8), db: Db, _: Extra) -> Str
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
@@ -38,7 +38,6 @@ async fn handler(Path(id): Path<u64>, (a, _): (u8, u8), db: Db, _: Extra) -> Str
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all
@@ -54,14 +53,13 @@ fn __cache_key_handler(
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(id);
     __cache_key.arg(a);
-    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, __cache_key)
+    ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
 }
 #[doc(hidden)]
 #[allow(
     non_snake_case,
     dead_code,
     unused_variables,
-    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all

@@ -21,7 +21,7 @@ async fn get_user(&self, id: u64, user: &User) -> Option<Profile> {
     >(
             __cache_handle,
             &__CACHE_SITE,
-            __cache_key,
+            &mut __cache_key,
             async move {
                 #[allow(
                     unreachable_code,
