@@ -23,8 +23,8 @@
 use std::hint::black_box;
 
 use cache_bench::by_hand::{encode, guarded_miss, raw_miss, CAS};
+use cache_bench::count::on_redis;
 use cache_bench::{get_user, user};
-use cache_runtime::Cache;
 use cache_tests::redis_server::RedisServer;
 
 fn main() {
@@ -33,22 +33,7 @@ fn main() {
     let side = args.next().unwrap_or_else(|| "hit".to_owned());
     let server = RedisServer::start();
     let url = server.url();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let cache = Cache::builder()
-            .redis_url(url.clone())
-            .l1(false)
-            .build()
-            .await
-            .unwrap();
-        let mut conn = redis::Client::open(url)
-            .unwrap()
-            .get_connection_manager()
-            .await
-            .unwrap();
+    on_redis(&url, |cache, mut conn| async move {
         let cas = redis::Script::new(CAS);
         // One call of each kind first, so the counted ones find their script loaded and
         // `#[cached]` reading misses in a row with the lease command.

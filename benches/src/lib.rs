@@ -2,6 +2,7 @@
 //! `#[cached]` function, so every bench measures the same value and the same key.
 
 pub mod by_hand;
+pub mod count;
 pub mod key_args;
 
 use cache_runtime::{cached, Cache};
