@@ -23,8 +23,9 @@
 //! concurrency (`docs/bench/throughput.svg`), and ends with one line:
 //! `ratios: hit_seq=… hit_64=… l1=… cached_crate_64=… …`.
 //!
-//! Options: `--quick` (short measurements), `--mode pinned|spread|both` (default both),
-//! `--no-chart`, `--only SCENARIO` (one scenario, e.g. to profile it). `--child pinned|spread|memory --out FILE` is the internal child entry.
+//! Options: `--quick` (short measurements; no chart), `--mode pinned|spread|both` (default
+//! both; the chart needs both), `--no-chart`, `--only SCENARIO` (one scenario, e.g. to
+//! profile it; `--only concurrency` still draws the chart). `--child pinned|spread|memory --out FILE` is the internal child entry.
 #![allow(
     missing_docs,
     unreachable_pub,
@@ -109,6 +110,23 @@ fn parse_args() -> Args {
     args
 }
 
+/// Why this run does not redraw the checked-in chart, if it does not: the chart is only
+/// drawn from the full concurrency figures of both modes (a full run, or `--only
+/// concurrency`), never from `--quick`'s shorter measurements.
+fn chart_skipped(args: &Args) -> Option<&'static str> {
+    if !args.chart {
+        Some("--no-chart")
+    } else if args.quick {
+        Some("--quick measures too briefly for it")
+    } else if args.modes.len() < 2 {
+        Some("it needs both modes (--mode both)")
+    } else if !matches!(args.only.as_deref(), None | Some("concurrency")) {
+        Some("this scenario has no concurrency figures")
+    } else {
+        None
+    }
+}
+
 fn main() {
     let args = parse_args();
     if let Some((mode, out)) = args.child {
@@ -131,12 +149,13 @@ fn main() {
             all.merge(run_child(mode, &args));
         }
     }
-    // A partial run (`--only`) would leave a chart with lines missing.
-    if args.chart && args.only.is_none() {
-        match chart::write(&all) {
+    match chart_skipped(&args) {
+        None => match chart::write(&all) {
             Ok(path) => println!("chart: {}", path.display()),
             Err(e) => println!("chart not written: {e}"),
-        }
+        },
+        Some(why) if args.chart => println!("chart not written: {why}"),
+        Some(_) => {}
     }
     report::print(&all);
     println!("elapsed: {:.1} s", started.elapsed().as_secs_f64());
