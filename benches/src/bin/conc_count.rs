@@ -9,7 +9,8 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/conc_count ours 64 220
 //! ```
 //!
-//! Arguments: `ours` or `raw`, the number of tasks T, and K, the hits each task makes, each
+//! Arguments: `ours`, `cluster` (ours on a 3-master Redis Cluster the run starts) or `raw`,
+//! the number of tasks T, and K, the hits each task makes, each
 //! task on its own key, all on one current-thread runtime. The difference of the two totals
 //! over 200 × T is the cost of one hit. Only the client is counted: the server is another
 //! process. Not a criterion bench: it runs once and exits.
@@ -19,6 +20,8 @@ use std::hint::black_box;
 
 use cache_bench::count::on_redis;
 use cache_bench::{get_user, User};
+use cache_runtime::Cache;
+use cache_tests::cluster::RedisCluster;
 use cache_tests::redis_server::RedisServer;
 
 /// The cache's entry header, in front of the bincode of the value.
@@ -26,20 +29,30 @@ const HEADER_LEN: usize = 12;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: conc_count ours|raw TASKS HITS_PER_TASK";
+    let usage = "usage: conc_count ours|cluster|raw TASKS HITS_PER_TASK";
     let (Some(lib), Some(tasks), Some(hits)) = (args.get(1), args.get(2), args.get(3)) else {
         panic!("{usage}");
     };
-    let ours = match lib.as_str() {
-        "ours" => true,
-        "raw" => false,
+    let (ours, cluster) = match lib.as_str() {
+        "ours" => (true, None),
+        "cluster" => (true, Some(RedisCluster::start(3, 0))),
+        "raw" => (false, None),
         other => panic!("unknown library {other:?}; {usage}"),
     };
     let tasks: u64 = tasks.parse().expect(usage);
     let hits: u64 = hits.parse().expect(usage);
     let server = RedisServer::start();
     let url = server.url();
-    on_redis(&url, |cache, conn| async move {
+    on_redis(&url, |single, conn| async move {
+        let cache = match &cluster {
+            Some(cluster) => Cache::builder()
+                .cluster_nodes(cluster.nodes())
+                .l1(false)
+                .build()
+                .await
+                .expect("a cache on the cluster"),
+            None => single,
+        };
         // Each task's entry, stored by a first (missing) call.
         for id in 0..tasks {
             get_user(&cache, id).await;

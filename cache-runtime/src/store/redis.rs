@@ -16,6 +16,7 @@ pub(crate) mod circuit;
 #[cfg(feature = "cluster")]
 pub(crate) mod cluster;
 mod coalesce;
+mod deadline;
 mod eval;
 mod last_error;
 pub(crate) mod lease;
@@ -221,13 +222,6 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client> {
     redis::Client::open(info).map_err(invalid)
 }
 
-/// The reply deadline redis-rs should keep itself: none when the operation deadline (which
-/// every command runs under, and which starts first) is not longer, since then redis-rs's
-/// would never fire and each command would only pay for a second timer.
-fn reply_timeout(options: &RedisOptions) -> Option<Duration> {
-    (options.response_timeout < options.operation_timeout).then_some(options.response_timeout)
-}
-
 impl RedisStore {
     /// Opens a lazily connecting store: nothing is sent until the first command.
     pub(crate) fn open(
@@ -239,7 +233,7 @@ impl RedisStore {
         let client = client_for(url, options)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(reply_timeout(options))
+            .set_response_timeout(deadline::reply_timeout(options))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
         let conn =

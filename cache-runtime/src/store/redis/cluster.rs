@@ -60,10 +60,17 @@ pub(crate) fn node_url(entry: &str) -> std::result::Result<String, String> {
 impl LazyCluster {
     /// The client for `nodes` (already checked by [`node_url`]), with a small retry count:
     /// redis-rs's default retries with a backoff could stall one call for seconds.
+    ///
+    /// Each node's connection keeps `response_timeout` as its reply deadline (it also bounds
+    /// redis-rs's own slot refreshes), but the deadline redis-rs puts around each whole
+    /// request is only kept when it is shorter than the operation deadline every command
+    /// already runs under, as for a single node (`deadline::reply_timeout`): otherwise it never fires,
+    /// and every command would pay for one more timer.
     pub(crate) fn open(nodes: &[String], options: &RedisOptions) -> Result<Self> {
         let mut builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
             .connection_timeout(options.connect_timeout)
             .response_timeout(options.response_timeout)
+            .overall_response_timeout(super::deadline::reply_timeout(options))
             .retries(1)
             .min_retry_wait(10)
             .max_retry_wait(100);

@@ -248,6 +248,7 @@ impl Coalescer {
         }
     }
 }
+
 /// One MGET for `key` and `batch`; each waiter gets its value, the caller its own.
 async fn lead(store: &RedisStore, key: &str, batch: Vec<Waiter>) -> Reply {
     if batch.is_empty() {
