@@ -1,5 +1,6 @@
-//! The miss path done by hand with redis-rs, the references the `#[cached]` miss is measured
-//! against (by the `compare` harness in time, by `hit_count` in instructions).
+//! The references done by hand with redis-rs: the hit (a GET and a decode) and the miss
+//! paths the `#[cached]` calls are measured against (by the `compare` harness in time, by
+//! `hit_count` and `conc_count` in instructions).
 
 #![allow(clippy::expect_used)] // A reference that fails can only stop the run.
 
@@ -17,6 +18,35 @@ pub fn encode(value: &User) -> Vec<u8> {
     bincode::serde::encode_into_std_write(value, &mut bytes, bincode::config::standard())
         .expect("bincode");
     bytes
+}
+
+/// The length of the cache's envelope header in front of the bincode body.
+const HEADER_LEN: usize = 12;
+
+/// Decodes a value the cache stored (envelope header, then bincode), by hand: the inverse
+/// of [`encode`].
+///
+/// # Panics
+/// If `bytes` is not a stored `User`.
+pub fn decode(bytes: &[u8]) -> User {
+    let (user, _): (User, usize) =
+        bincode::serde::decode_from_slice(&bytes[HEADER_LEN..], bincode::config::standard())
+            .expect("a stored User");
+    user
+}
+
+/// A raw GET of `key` (the full Redis key, prefix included) plus the decode: the reference
+/// a Redis hit is measured against.
+///
+/// # Panics
+/// If the GET fails or finds no stored `User`.
+pub async fn raw_get(conn: &mut ConnectionManager, key: &str) -> User {
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .expect("GET");
+    decode(&bytes)
 }
 
 /// The by-hand guarded fill: store `ARGV[2]` only if the key still holds the lease `ARGV[1]`.

@@ -111,8 +111,7 @@ impl CachedFn<'_> {
                 }
             };
         }
-        let key = self.key_parts(false);
-        let key_stmts = &key.stmts;
+        let key_stmts = self.key_parts(false);
         let siblings = self.siblings(&runtime, ret);
 
         quote! {

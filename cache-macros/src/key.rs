@@ -14,12 +14,6 @@ use syn::LitStr;
 use crate::ast::CachedFn;
 use crate::tags::{self, Piece};
 
-/// The generated key statements.
-pub(crate) struct KeyParts {
-    /// `__cache_key.arg(..);` statements, in order, then `__cache_key.tag(..);` statements.
-    pub(crate) stmts: TokenStream,
-}
-
 impl CachedFn<'_> {
     /// The key statements: `key = expr` alone, or every parameter binding that is not skipped,
     /// in parameter order (what `cache_runtime::key_for` reproduces by hand).
@@ -28,7 +22,7 @@ impl CachedFn<'_> {
     /// so a binding is passed as is (`arg(id)` with `id: &u64` is `arg(&id)` with `id: u64`):
     /// the same value is hashed, and a part that is not `Serialize` fails with the very same
     /// error, which rustc reports once.
-    pub(crate) fn key_parts(&self, in_key_fn: bool) -> KeyParts {
+    pub(crate) fn key_parts(&self, in_key_fn: bool) -> TokenStream {
         let mut stmts = TokenStream::new();
         if let Some(key) = &self.args.key {
             let expr = &key.value;
@@ -59,7 +53,7 @@ impl CachedFn<'_> {
                 });
             }
         }
-        KeyParts { stmts }
+        stmts
     }
 }
 

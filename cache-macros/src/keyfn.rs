@@ -53,8 +53,7 @@ impl CachedFn<'_> {
         let where_clause = &generics.where_clause;
         let site = self.site(&private);
         let namespace = self.namespace();
-        let key = self.key_parts(true);
-        let key_stmts = &key.stmts;
+        let key_stmts = self.key_parts(true);
         let allow = quote! {
             #[doc(hidden)]
             #[allow(

@@ -18,14 +18,12 @@
 
 use std::hint::black_box;
 
+use cache_bench::by_hand::raw_get;
 use cache_bench::count::on_redis;
 use cache_bench::{get_user, User};
 use cache_runtime::Cache;
 use cache_tests::cluster::RedisCluster;
 use cache_tests::redis_server::RedisServer;
-
-/// The cache's entry header, in front of the bincode of the value.
-const HEADER_LEN: usize = 12;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -67,17 +65,7 @@ fn main() {
                     if ours {
                         black_box(get_user(&cache, black_box(id)).await);
                     } else {
-                        let bytes: Vec<u8> = redis::cmd("GET")
-                            .arg(&key)
-                            .query_async(&mut conn)
-                            .await
-                            .unwrap();
-                        let (user, _): (User, usize) = bincode::serde::decode_from_slice(
-                            &bytes[HEADER_LEN..],
-                            bincode::config::standard(),
-                        )
-                        .unwrap();
-                        black_box(user);
+                        black_box(raw_get(&mut conn, &key).await);
                     }
                 }
             });

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub use cache_bench::by_hand::{decode, raw_get};
 use cache_bench::{user, User};
 use cached::macros::concurrent_cached;
 use cached::AsyncRedisCache;
-use redis::aio::ConnectionManager;
 
 /// The URL the `cached` crate's caches connect to (set by [`init`] before their first use).
 static URL: OnceLock<String> = OnceLock::new();
@@ -60,25 +60,4 @@ pub async fn init(url: &str) {
     cached_crate_user(crate::env::HOT_ID)
         .await
         .expect("the cached crate stores the hot row");
-}
-
-/// The length of the cache's envelope header in front of the bincode body.
-const HEADER_LEN: usize = 12;
-
-/// Decodes a value the cache stored (envelope header, then bincode), by hand.
-pub fn decode(bytes: &[u8]) -> User {
-    let (user, _): (User, usize) =
-        bincode::serde::decode_from_slice(&bytes[HEADER_LEN..], bincode::config::standard())
-            .expect("a stored User");
-    user
-}
-
-/// A raw GET of `key` plus the decode.
-pub async fn raw_get(conn: &mut ConnectionManager, key: &str) -> User {
-    let bytes: Vec<u8> = redis::cmd("GET")
-        .arg(key)
-        .query_async(conn)
-        .await
-        .expect("GET");
-    decode(&bytes)
 }
