@@ -3,7 +3,10 @@
 //!
 //! The encoding is prefix-free: every value starts with a tag byte, strings and byte slices
 //! are length-prefixed, and sequences end with an end tag, so `("ab", "c")` and `("a", "bc")`
-//! hash differently. Maps and sets hash independently of iteration order: each entry is
+//! hash differently. Lengths and integers wider than a byte are [varints](Varint) (one byte
+//! below 251), and a struct's field names are written as a length and the name, with no tag
+//! (a field name is never anything else), so a typical argument fits in one 64-byte blake3
+//! block. Maps and sets hash independently of iteration order: each entry is
 //! encoded on its own into a scratch buffer, the encodings are sorted, and the sorted list is
 //! hashed (see [`unordered`](super::unordered): the buffers are reused per thread, so once a
 //! thread has hashed a map, maps cost no allocation either). Floats are canonicalized
@@ -49,6 +52,31 @@ mod tag {
     pub(super) const MAP: u8 = 0x1b;
     pub(super) const SET: u8 = 0x1c;
     pub(super) const END: u8 = 0x1d;
+}
+
+/// The variable-length integer of the encoding (bincode's scheme): a value below 251 is
+/// one byte; a larger one is a marker byte, then the value as a little-endian integer of the
+/// marker's width. Always the shortest form, so a value has exactly one encoding, and
+/// self-delimiting, so the encoding stays prefix-free.
+struct Varint;
+
+impl Varint {
+    /// The largest value written as itself.
+    const MAX_SHORT: u64 = 250;
+    /// Marker of a value written as a `u16`.
+    const U16: u8 = 251;
+    /// Marker of a value written as a `u32`.
+    const U32: u8 = 252;
+    /// Marker of a value written as a `u64`.
+    const U64: u8 = 253;
+    /// Marker of a value written as a `u128`.
+    const U128: u8 = 254;
+}
+
+/// Zigzag: small negative numbers map to small unsigned ones (0, -1, 1, -2 … → 0, 1, 2, 3 …).
+#[inline]
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
 }
 
 /// Error raised by a value's own `Serialize` impl (ours never fails).
@@ -151,9 +179,52 @@ impl<O: Out> KeySerializer<'_, O> {
         self.out.put_tagged(tag, bytes);
     }
 
+    /// `tag`, then `v` as a [`Varint`]: one write when `v` is short.
+    #[inline]
+    fn tagged_varint(&mut self, tag: u8, v: u64) {
+        if v <= Varint::MAX_SHORT {
+            self.tagged(tag, [v as u8]);
+        } else {
+            self.byte(tag);
+            self.wide(v);
+        }
+    }
+
+    /// `v` as a [`Varint`], with no tag.
+    #[inline]
+    fn varint(&mut self, v: u64) {
+        if v <= Varint::MAX_SHORT {
+            self.byte(v as u8);
+        } else {
+            self.wide(v);
+        }
+    }
+
+    /// A [`Varint`] too large for one byte: its marker is written as the tag of the value.
+    fn wide(&mut self, v: u64) {
+        if let Ok(v) = u16::try_from(v) {
+            self.tagged(Varint::U16, v.to_le_bytes());
+        } else if let Ok(v) = u32::try_from(v) {
+            self.tagged(Varint::U32, v.to_le_bytes());
+        } else {
+            self.tagged(Varint::U64, v.to_le_bytes());
+        }
+    }
+
+    /// `tag`, then a 128-bit `v` as a [`Varint`].
+    fn tagged_varint128(&mut self, tag: u8, v: u128) {
+        match u64::try_from(v) {
+            Ok(v) => self.tagged_varint(tag, v),
+            Err(_) => {
+                self.byte(tag);
+                self.tagged(Varint::U128, v.to_le_bytes());
+            }
+        }
+    }
+
     #[inline]
     fn str_bytes(&mut self, tag: u8, bytes: &[u8]) {
-        self.tagged(tag, (bytes.len() as u64).to_le_bytes());
+        self.tagged_varint(tag, bytes.len() as u64);
         self.out.put(bytes);
     }
 }
@@ -168,9 +239,12 @@ impl<O: Out> Ordered<'_, '_, O> {
         self.0.nested(value)
     }
 
+    /// A field: its name (a length and the bytes; no tag, since the place of a field name
+    /// holds nothing else), then its value.
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), KeyError> {
-        self.0.str_bytes(tag::STR, name.as_bytes());
+        self.0.varint(name.len() as u64);
+        self.0.out.put(name.as_bytes());
         self.0.nested(value)
     }
 
@@ -229,10 +303,22 @@ enum Seq<'s, 'a, O: Out> {
     Unordered(Unordered<'s, 'a, O>),
 }
 
-macro_rules! fixed {
+/// A byte-wide integer: its tag and the byte.
+macro_rules! byte_wide {
     ($($method:ident($ty:ty) => $tag:expr;)*) => {$(
         fn $method(self, v: $ty) -> Result<(), KeyError> {
             self.tagged($tag, v.to_le_bytes());
+            Ok(())
+        }
+    )*};
+}
+
+/// A wider integer: its tag and the value as a [`Varint`] (signed ones zigzagged first).
+macro_rules! varint {
+    ($($method:ident($ty:ty) => $tag:expr, $to_u64:expr;)*) => {$(
+        #[inline]
+        fn $method(self, v: $ty) -> Result<(), KeyError> {
+            self.tagged_varint($tag, $to_u64(v));
             Ok(())
         }
     )*};
@@ -249,17 +335,28 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
     type SerializeStruct = Ordered<'s, 'a, O>;
     type SerializeStructVariant = Ordered<'s, 'a, O>;
 
-    fixed! {
+    byte_wide! {
         serialize_i8(i8) => tag::I8;
-        serialize_i16(i16) => tag::I16;
-        serialize_i32(i32) => tag::I32;
-        serialize_i64(i64) => tag::I64;
-        serialize_i128(i128) => tag::I128;
         serialize_u8(u8) => tag::U8;
-        serialize_u16(u16) => tag::U16;
-        serialize_u32(u32) => tag::U32;
-        serialize_u64(u64) => tag::U64;
-        serialize_u128(u128) => tag::U128;
+    }
+
+    varint! {
+        serialize_i16(i16) => tag::I16, |v| zigzag(i64::from(v));
+        serialize_i32(i32) => tag::I32, |v| zigzag(i64::from(v));
+        serialize_i64(i64) => tag::I64, zigzag;
+        serialize_u16(u16) => tag::U16, u64::from;
+        serialize_u32(u32) => tag::U32, u64::from;
+        serialize_u64(u64) => tag::U64, |v| v;
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), KeyError> {
+        self.tagged_varint128(tag::I128, ((v << 1) ^ (v >> 127)) as u128);
+        Ok(())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), KeyError> {
+        self.tagged_varint128(tag::U128, v);
+        Ok(())
     }
 
     fn serialize_bool(self, v: bool) -> Result<(), KeyError> {
@@ -492,6 +589,157 @@ struct_impls!(SerializeStruct, SerializeStructVariant);
 mod tests {
     use super::*;
     use std::collections::{BTreeSet, HashMap, HashSet};
+
+    impl Out for Vec<u8> {
+        fn put(&mut self, bytes: &[u8]) {
+            self.extend_from_slice(bytes);
+        }
+        fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+            self.push(tag);
+            self.extend_from_slice(&bytes);
+        }
+    }
+
+    /// The bytes `v` encodes to.
+    fn encoded<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_into(&mut out, v)
+            .map_err(|e| e.0)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        out
+    }
+
+    /// The layout, byte for byte (the golden keys pin the digests; this says what they hash).
+    #[test]
+    fn exact_encodings() {
+        assert_eq!(encoded(&42u64), [tag::U64, 42]);
+        assert_eq!(encoded(&250u32), [tag::U32, 250]);
+        assert_eq!(encoded(&251u32), [tag::U32, Varint::U16, 251, 0]);
+        assert_eq!(encoded(&65_536u64), [tag::U64, Varint::U32, 0, 0, 1, 0]);
+        let mut wide = vec![tag::U64, Varint::U64];
+        wide.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(encoded(&u64::MAX), wide);
+        let mut widest = vec![tag::U128, Varint::U128];
+        widest.extend_from_slice(&u128::MAX.to_le_bytes());
+        assert_eq!(encoded(&u128::MAX), widest);
+        assert_eq!(encoded(&7u128), [tag::U128, 7]);
+        assert_eq!(encoded(&-1i32), [tag::I32, 1]);
+        assert_eq!(encoded(&1i64), [tag::I64, 2]);
+        assert_eq!(encoded(&-1i128), [tag::I128, 1]);
+        assert_eq!(encoded(&-3i8), [tag::I8, 0xfd]);
+        assert_eq!(encoded("ab"), [tag::STR, 2, b'a', b'b']);
+        assert_eq!(encoded(&vec![1u16]), [tag::SEQ, tag::U16, 1, tag::END]);
+
+        #[derive(serde::Serialize)]
+        struct Point {
+            x: u8,
+            yy: bool,
+        }
+        assert_eq!(
+            encoded(&Point { x: 1, yy: true }),
+            [
+                tag::STRUCT,
+                1,
+                b'x',
+                tag::U8,
+                1,
+                2,
+                b'y',
+                b'y',
+                tag::BOOL,
+                1,
+                tag::END
+            ]
+        );
+        // The compare harness's 5-field struct fits one 64-byte blake3 block (103 bytes in
+        // the fixed-width encoding of 0.1).
+        #[derive(serde::Serialize)]
+        struct Five {
+            a: u64,
+            b: String,
+            c: bool,
+            d: f64,
+            e: Vec<u32>,
+        }
+        let five = Five {
+            a: 7,
+            b: "hello".into(),
+            c: true,
+            d: 1.5,
+            e: vec![1, 2, 3],
+        };
+        assert_eq!(encoded(&five).len(), 40);
+        let long = "n".repeat(300);
+        let mut text = vec![tag::STR, Varint::U16, 44, 1];
+        text.extend_from_slice(long.as_bytes());
+        assert_eq!(encoded(long.as_str()), text);
+    }
+
+    /// Values on either side of every varint width, and the extremes of each signed type,
+    /// all hash apart.
+    #[test]
+    fn varint_boundaries_are_distinct() {
+        let unsigned = [
+            0u64,
+            250,
+            251,
+            65_535,
+            65_536,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            u64::MAX,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for v in unsigned {
+            assert!(seen.insert(digest(&v)), "u64 {v}");
+        }
+        for v in [i64::MIN, -126, -125, -1, 0, 1, 125, 126, i64::MAX] {
+            assert!(seen.insert(digest(&v)), "i64 {v}");
+        }
+        for v in [i128::MIN, -1, i128::MAX, i128::from(i64::MAX) + 1] {
+            assert!(seen.insert(digest(&v)), "i128 {v}");
+        }
+        for v in [u128::MAX, u128::from(u64::MAX) + 1] {
+            assert!(seen.insert(digest(&v)), "u128 {v}");
+        }
+    }
+
+    /// A field name can hold any bytes, tag bytes included, without two structs colliding:
+    /// unprefixed, both of these would read STRUCT `a` 0x0a 0x07 0x07, BOOL false, END.
+    #[test]
+    fn field_names_are_length_prefixed() {
+        #[derive(serde::Serialize)]
+        struct A {
+            #[serde(rename = "a\u{a}\u{7}\u{7}")]
+            x: bool,
+        }
+        #[derive(serde::Serialize)]
+        struct B {
+            a: u64,
+            #[serde(rename = "\u{7}")]
+            b: bool,
+        }
+        let (a, b) = (A { x: false }, B { a: 7, b: false });
+        let name = [b'a', tag::U64, tag::U8, tag::U8];
+        let mut a_bytes = vec![tag::STRUCT, 4];
+        a_bytes.extend_from_slice(&name);
+        a_bytes.extend_from_slice(&[tag::BOOL, 0, tag::END]);
+        assert_eq!(encoded(&a), a_bytes);
+        let b_bytes = [
+            tag::STRUCT,
+            1,
+            b'a',
+            tag::U64,
+            7,
+            1,
+            tag::U8,
+            tag::BOOL,
+            0,
+            tag::END,
+        ];
+        assert_eq!(encoded(&b), b_bytes);
+        assert_ne!(digest(&a), digest(&b));
+    }
 
     fn digest<T: Serialize + ?Sized>(v: &T) -> [u8; 32] {
         let mut sink = Sink::new();
