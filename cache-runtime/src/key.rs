@@ -14,8 +14,8 @@
 //!   decodes is a miss anyway, but a compatible-looking one would decode wrong values);
 //! * `digest` is 32 hex digits (128 bits) of a blake3 hash of the arguments, serialized with
 //!   serde into the hasher through a stack buffer (no allocation): tagged, length-prefixed,
-//!   varint lengths and integers, order-independent for maps and sets, floats canonicalized. Raw argument text never
-//!   appears in a key.
+//!   varint lengths and integers, order-independent for maps and sets, floats canonicalized.
+//!   Raw argument text never appears in a key.
 //!
 //! These layouts are pinned by golden tests: changing them is a breaking change.
 

@@ -350,6 +350,7 @@ impl<'s, 'a, O: Out> ser::Serializer for &'s mut KeySerializer<'a, O> {
     }
 
     fn serialize_i128(self, v: i128) -> Result<(), KeyError> {
+        // Zigzag, as for the narrower signed integers (see [`zigzag`]).
         self.tagged_varint128(tag::I128, ((v << 1) ^ (v >> 127)) as u128);
         Ok(())
     }
