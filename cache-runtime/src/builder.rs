@@ -180,9 +180,9 @@ impl CacheBuilder {
     /// them. [`redis_username`](CacheBuilder::redis_username) and
     /// [`redis_password`](CacheBuilder::redis_password) apply to every node.
     ///
-    /// Not supported on a cluster yet: tagged writes (`#[cached(tags = ..)]` fills and
-    /// `set_tagged`) fail with [`Error::Store`]; a `#[cached]` call still returns its
-    /// body's value, uncached.
+    /// Tags work as on one node: an entry and its tag indexes lie in different slots, so
+    /// each index is written in a single-slot pipeline of its own. `rediss://` nodes are not
+    /// supported yet (a config error at build).
     #[cfg(feature = "cluster")]
     #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn cluster_nodes(mut self, nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {

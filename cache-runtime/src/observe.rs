@@ -255,26 +255,43 @@ impl Namespaces {
     }
 }
 
-/// The per-call-site handle on its namespace's record: that of the first cache the site
-/// ran against, kept so that its calls need no map lookup.
+/// Caches whose record a call site keeps at hand (see [`SiteStats`]).
+const SITE_SLOTS: usize = 4;
+
+/// The per-call-site handle on its namespace's record in each of the first
+/// [`SITE_SLOTS`] caches the site ran against, kept so that their calls need no map lookup
+/// (a fn called with a few caches, as `cache = ..` allows, stays off the map). Calls in any
+/// later cache look the record up in that cache's map.
 pub(crate) struct SiteStats {
-    first: OnceLock<(u64, Arc<NsStats>)>,
+    slots: [OnceLock<(u64, Arc<NsStats>)>; SITE_SLOTS],
 }
 
 impl SiteStats {
     /// No record yet.
     pub(crate) const fn new() -> Self {
         SiteStats {
-            first: OnceLock::new(),
+            slots: [const { OnceLock::new() }; SITE_SLOTS],
         }
     }
 
-    /// The record of `namespace` in `cache` from its map, kept here if this site has none.
+    /// The record of `namespace` in `cache` from its map, kept in a free slot if there is
+    /// one.
     #[cold]
     fn for_cache(&self, cache: &Cache, namespace: &'static str) -> Arc<NsStats> {
         let namespaces = &cache.inner.namespaces;
         let ns = namespaces.get_or_add(namespace);
-        let _ = self.first.set((namespaces.id, ns.clone()));
+        for slot in &self.slots {
+            match slot.get() {
+                // Another call of the same cache took the slot meanwhile.
+                Some((id, _)) if *id == namespaces.id => break,
+                Some(_) => continue,
+                None => match slot.set((namespaces.id, ns.clone())) {
+                    Ok(()) => break,
+                    Err(_) if slot.get().is_some_and(|(id, _)| *id == namespaces.id) => break,
+                    Err(_) => continue,
+                },
+            }
+        }
         ns
     }
 
@@ -287,9 +304,12 @@ impl SiteStats {
 
     #[inline]
     fn with<R>(&self, cache: &Cache, namespace: &'static str, f: impl FnOnce(&NsStats) -> R) -> R {
-        if let Some((id, ns)) = self.first.get() {
-            if *id == cache.inner.namespaces.id {
-                return f(ns);
+        let id = cache.inner.namespaces.id;
+        for slot in &self.slots {
+            match slot.get() {
+                Some((kept, ns)) if *kept == id => return f(ns),
+                Some(_) => continue,
+                None => break,
             }
         }
         f(&self.for_cache(cache, namespace))

@@ -135,6 +135,7 @@ macro_rules! backend_suite {
             }
             observe {
                 namespace_counts_are_exact,
+                namespace_counts_are_per_cache,
                 bypass_scope_refreshes,
                 warmers_report_each_run,
                 keys_lists_a_namespace,

@@ -78,6 +78,36 @@ pub async fn namespace_counts_are_exact(fx: &Fixture) {
     assert!(fx.cache.namespace_stats().is_empty());
 }
 
+/// One fn called with more caches than a call site keeps records for at hand (4): each
+/// cache counts exactly its own calls, the later ones through their map.
+pub async fn namespace_counts_are_per_cache(fx: &Fixture) {
+    let mut caches = Vec::new();
+    for _ in 0..6 {
+        caches.push(fx.another(|b| b).await);
+    }
+    let calls = AtomicUsize::new(0);
+    // Cache i: one miss of its own key, then i hits; twice round, interleaved.
+    for round in 0..2u64 {
+        for (i, c) in (0u64..).zip(&caches) {
+            let calls_here = if round == 0 { 1 } else { i };
+            for _ in 0..calls_here {
+                item(100 + i, c, &calls).await;
+            }
+        }
+    }
+    assert_eq!(calls.load(SeqCst), 6);
+    for (i, c) in (0u64..).zip(&caches) {
+        let s = stats_of(c, "obs.item");
+        assert_eq!(
+            (s.calls, s.hits, s.misses),
+            (i + 1, i, 1),
+            "cache {i}: {s:?}"
+        );
+        assert_eq!(c.stats().misses, 1, "cache {i}");
+    }
+    assert!(fx.cache.namespace_stats().is_empty());
+}
+
 /// In a bypassing scope every cached call runs its body and stores the fresh value (the
 /// next read outside the scope hits it); the summary and the header word are exact.
 pub async fn bypass_scope_refreshes(fx: &Fixture) {
