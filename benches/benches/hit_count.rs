@@ -8,8 +8,10 @@
 //! ```
 //!
 //! The difference of the two totals over 10,000 is the cost of one hit (`l1(false)`, so
-//! each hit is a GET and a decode). A second argument counts misses instead, each of a key
-//! never seen (the body returns at once), done three ways:
+//! each hit is a GET and a decode); a second argument `memory` counts hits of the same fn on
+//! [`Cache::memory()`](cache_runtime::Cache::memory) instead (what an L1 hit costs). Other
+//! second arguments count misses, each of a key never seen (the body returns at once), done
+//! three ways:
 //!
 //! - `miss`: through `#[cached]` (misses in a row: the lease command, then the fill);
 //! - `guard`: the same guard by hand with redis-rs (`SET key lease NX PX .. GET`, then a
@@ -45,6 +47,16 @@ fn main() {
                 }
                 assert_eq!(cache.stats().hits, n);
             }
+            "memory" => {
+                // The in-process path: the same fn on the memory store, whose hits are what
+                // an L1 hit costs (a moka get, the decoded value cloned).
+                let memory = cache_runtime::Cache::memory();
+                get_user(&memory, 42).await;
+                for _ in 0..n {
+                    black_box(get_user(&memory, black_box(42)).await);
+                }
+                assert_eq!(memory.stats().hits, n);
+            }
             "miss" => {
                 for id in 0..n + 2 {
                     black_box(get_user(&cache, black_box(id)).await);
@@ -61,7 +73,7 @@ fn main() {
                     raw_miss(&mut conn, black_box(id), || encode(&user(id))).await;
                 }
             }
-            other => panic!("unknown side {other:?}: hit, miss, guard or raw"),
+            other => panic!("unknown side {other:?}: hit, memory, miss, guard or raw"),
         }
     });
 }
