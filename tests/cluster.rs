@@ -406,7 +406,7 @@ async fn malformed_builder_node_is_a_config_error() {
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "invalid cache configuration: cluster_nodes: `localhost` is not a cluster node; expected host:port or redis://host:port"
+        "invalid cache configuration: cluster_nodes: `localhost` is not a cluster node; expected host:port, redis://host:port or rediss://host:port"
     );
     let err = Cache::builder()
         .redis_url("redis://127.0.0.1:1")

@@ -244,16 +244,40 @@ async fn cluster_nodes_from_the_environment() {
         ("127.0.0.1:7000,127.0.0.1", "127.0.0.1"),
         ("127.0.0.1:7000,", ""),
         ("127.0.0.1:99999", "127.0.0.1:99999"),
-        ("rediss://127.0.0.1:7000", "rediss://127.0.0.1:7000"),
+        ("rediss://127.0.0.1", "rediss://127.0.0.1"),
     ] {
         assert_eq!(
             config_error(&[("REDIS_CLUSTER_NODES", value)]),
             format!(
-                "invalid cache configuration: REDIS_CLUSTER_NODES is not valid: `{bad}` is not a cluster node; expected host:port or redis://host:port"
+                "invalid cache configuration: REDIS_CLUSTER_NODES is not valid: `{bad}` is not a cluster node; expected host:port, redis://host:port or rediss://host:port"
             ),
             "{value}"
         );
     }
+    // TLS nodes (feature `tls`), all of them: mixing is refused when the store opens.
+    let cache = from_vars(&[(
+        "REDIS_CLUSTER_NODES",
+        "rediss://127.0.0.1:1,rediss://localhost:2",
+    )])
+    .unwrap()
+    .build_lazy()
+    .unwrap();
+    let shown = format!("{cache:?}");
+    assert!(
+        shown.contains("rediss://127.0.0.1:1,rediss://localhost:2"),
+        "{shown}"
+    );
+    let mixed = from_vars(&[("REDIS_CLUSTER_NODES", "127.0.0.1:1,rediss://127.0.0.1:2")])
+        .unwrap()
+        .build_lazy()
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        mixed.to_string(),
+        "invalid cache configuration: Redis Cluster nodes mix redis:// and rediss://: \
+         [\"redis://127.0.0.1:1\", \"rediss://127.0.0.1:2\"]; every node of a cluster is \
+         reached the same way"
+    );
     // A password in an entry is not echoed.
     let text = config_error(&[("REDIS_CLUSTER_NODES", "redis://u:hunter2@h:1")]);
     assert!(!text.contains("hunter2"), "{text}");

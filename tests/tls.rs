@@ -10,12 +10,9 @@ use std::time::{Duration, Instant};
 
 use cache_runtime::{cached, key_for, Cache, CacheBuilder, CircuitState, Error};
 use cache_tests::fixture::Counts;
-use cache_tests::tls::{TestPki, TlsRedisServer};
+use cache_tests::tls::{TestPki, TlsRedisServer, UNKNOWN_ISSUER};
 
 const NO_HANG: Duration = Duration::from_secs(10);
-
-/// What rustls reports for a certificate no trusted root signed.
-const UNKNOWN_ISSUER: &str = "invalid peer certificate: UnknownIssuer";
 
 async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(NO_HANG, f)

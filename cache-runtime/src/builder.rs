@@ -176,13 +176,14 @@ impl CacheBuilder {
     }
 
     /// Use the Redis Cluster these nodes belong to (feature `cluster`): entries `host:port`
-    /// or `redis://host:port`, at least one; the rest of the cluster is discovered from
-    /// them. [`redis_username`](CacheBuilder::redis_username) and
+    /// or `redis://host:port`, or all of them `rediss://host:port` for TLS (feature `tls`;
+    /// [`tls_root_cert`](CacheBuilder::tls_root_cert) applies to every node), at least one;
+    /// the rest of the cluster is discovered from them.
+    /// [`redis_username`](CacheBuilder::redis_username) and
     /// [`redis_password`](CacheBuilder::redis_password) apply to every node.
     ///
     /// Tags work as on one node: an entry and its tag indexes lie in different slots, so
-    /// each index is written in a single-slot pipeline of its own. `rediss://` nodes are not
-    /// supported yet (a config error at build).
+    /// each index is written in a single-slot pipeline of its own.
     #[cfg(feature = "cluster")]
     #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn cluster_nodes(mut self, nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {

@@ -8,6 +8,7 @@
 //! so no `redis-server` outlives the tests.
 
 use crate::redis_server::{free_port, spawn_until_ready, INSTALL_HINT};
+use crate::tls::TestPki;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub struct RedisCluster {
     watchdog: Child,
     /// Held open for the watchdog: when it closes, the watchdog kills the process group.
     _watchdog_pipe: Option<ChildStdin>,
+    /// On a TLS-only cluster ([`RedisCluster::start_tls`]), the certificates its nodes show.
+    tls: Option<TestPki>,
 }
 
 struct Node {
@@ -94,6 +97,23 @@ impl RedisCluster {
     /// [`start`](RedisCluster::start) with extra `redis-server` arguments for every node,
     /// e.g. `["--cluster-node-timeout", "2000"]`.
     pub fn start_with(masters: usize, replicas_per_master: usize, extra: &[&str]) -> RedisCluster {
+        Self::start_inner(masters, replicas_per_master, extra, None)
+    }
+
+    /// A TLS-only cluster of `masters` masters: every node listens on its TLS port alone
+    /// (`--port 0`), with `pki`'s server certificate, not asking clients for one, and the
+    /// nodes talk to each other over TLS too (`--tls-cluster yes`). [`urls`](Self::urls)
+    /// are `rediss://`; the harness's own queries trust `pki`'s CA.
+    pub fn start_tls(masters: usize, pki: TestPki) -> RedisCluster {
+        Self::start_inner(masters, 0, &[], Some(pki))
+    }
+
+    fn start_inner(
+        masters: usize,
+        replicas_per_master: usize,
+        extra: &[&str],
+        tls: Option<TestPki>,
+    ) -> RedisCluster {
         assert!(
             masters >= 3,
             "a Redis Cluster needs at least 3 masters, not {masters}"
@@ -121,6 +141,7 @@ impl RedisCluster {
             dir,
             watchdog,
             _watchdog_pipe: pipe,
+            tls,
         };
         for _ in 0..masters * (1 + replicas_per_master) {
             let node = cluster.start_node(extra);
@@ -156,8 +177,15 @@ impl RedisCluster {
             std::fs::create_dir_all(&dir)
                 .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
             let mut command = Command::new("redis-server");
+            match &self.tls {
+                None => command.args(["--port", &port.to_string()]),
+                Some(pki) => {
+                    pki.tls_only(&mut command, port);
+                    command.args(["--tls-cluster", "yes", "--tls-replication", "yes"])
+                }
+            };
             command
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
                 .arg("--dir")
                 .arg(&dir)
@@ -189,7 +217,11 @@ impl RedisCluster {
         let log2 = log
             .try_clone()
             .unwrap_or_else(|e| panic!("create.log: {e}"));
-        let spawned = Command::new("redis-cli")
+        let mut command = Command::new("redis-cli");
+        if let Some(pki) = &self.tls {
+            command.arg("--tls").arg("--cacert").arg(pki.path("ca.crt"));
+        }
+        let spawned = command
             .args(["--cluster", "create"])
             .args(self.nodes.iter().map(|n| n.addr.as_str()))
             .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
@@ -232,14 +264,14 @@ impl RedisCluster {
         let nodes = self.nodes();
         for addr in &nodes {
             let err = |e: redis::RedisError| format!("{addr}: {e}");
-            let info: String = node_query(addr, &["CLUSTER", "INFO"]).map_err(err)?;
+            let info: String = self.query(addr, &["CLUSTER", "INFO"]).map_err(err)?;
             let known = format!("cluster_known_nodes:{}", nodes.len());
             for want in ["cluster_state:ok", "cluster_slots_assigned:16384", &known] {
                 if !has(&info, want) {
                     return Err(format!("{addr} has no {want} in CLUSTER INFO:\n{info}"));
                 }
             }
-            let topology = topology_seen_by(addr).map_err(err)?;
+            let topology = self.topology_of(addr).map_err(err)?;
             let serving: Vec<&NodeInfo> =
                 topology.iter().filter(|n| n.is_serving_master()).collect();
             let attached = |m: &NodeInfo| {
@@ -258,7 +290,7 @@ impl RedisCluster {
                 Some(_) => "master_link_status:up".to_owned(),
                 None => format!("connected_slaves:{replicas}"),
             };
-            let replication: String = node_query(addr, &["INFO", "replication"]).map_err(err)?;
+            let replication: String = self.query(addr, &["INFO", "replication"]).map_err(err)?;
             if !has(&replication, &want) {
                 return Err(format!(
                     "{addr} has no {want} in INFO replication:\n{replication}"
@@ -274,12 +306,46 @@ impl RedisCluster {
         self.running().map(|n| n.addr.clone()).collect()
     }
 
-    /// `redis://127.0.0.1:port` of every running node: the seed list for a cluster client.
+    /// `redis://127.0.0.1:port` (`rediss://` on a TLS cluster) of every running node: the
+    /// seed list for a cluster client.
     pub fn urls(&self) -> Vec<String> {
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
         self.nodes()
             .iter()
-            .map(|a| format!("redis://{a}"))
+            .map(|a| format!("{scheme}://{a}"))
             .collect()
+    }
+
+    /// Runs one command on the node at `addr` over a fresh connection: [`node_query`], or
+    /// on a TLS cluster the same over TLS, trusting the test CA.
+    pub fn query<T: redis::FromRedisValue>(
+        &self,
+        addr: &str,
+        args: &[&str],
+    ) -> redis::RedisResult<T> {
+        let Some(pki) = &self.tls else {
+            return node_query(addr, args);
+        };
+        let client = redis::Client::build_with_tls(
+            format!("rediss://{addr}"),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pki.ca_pem.clone()),
+            },
+        )?;
+        let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
+        conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+        command(args).query(&mut conn)
+    }
+
+    /// `CLUSTER NODES` as the node at `addr` sees it.
+    fn topology_of(&self, addr: &str) -> redis::RedisResult<Vec<NodeInfo>> {
+        let text: String = self.query(addr, &["CLUSTER", "NODES"])?;
+        Ok(text.lines().filter_map(parse_node_line).collect())
     }
 
     /// The PIDs of every running node.
@@ -295,7 +361,7 @@ impl RedisCluster {
     pub fn topology(&self) -> Vec<NodeInfo> {
         let mut errors = Vec::new();
         for addr in self.nodes() {
-            match topology_seen_by(&addr) {
+            match self.topology_of(&addr) {
                 Ok(topology) => return topology,
                 Err(e) => errors.push(format!("{addr}: {e}")),
             }
@@ -341,7 +407,8 @@ impl RedisCluster {
     /// `FLUSHDB` on every current master (replicas follow by replication).
     pub fn flush_all(&self) {
         for addr in self.masters() {
-            let _: () = node_query(&addr, &["FLUSHDB"])
+            let _: () = self
+                .query(&addr, &["FLUSHDB"])
                 .unwrap_or_else(|e| panic!("FLUSHDB on {addr}: {e}"));
         }
     }
@@ -389,11 +456,15 @@ pub fn node_connection(addr: &str) -> redis::RedisResult<redis::Connection> {
 
 /// Runs one command (`["CLUSTER", "INFO"]`) on one node over a fresh connection.
 pub fn node_query<T: redis::FromRedisValue>(addr: &str, args: &[&str]) -> redis::RedisResult<T> {
+    command(args).query(&mut node_connection(addr)?)
+}
+
+fn command(args: &[&str]) -> redis::Cmd {
     let mut cmd = redis::Cmd::new();
     for arg in args {
         cmd.arg(*arg);
     }
-    cmd.query(&mut node_connection(addr)?)
+    cmd
 }
 
 /// `CLUSTER NODES` as `addr` sees it.

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::redis_server::spawn_until_ready;
 
+/// What rustls reports for a certificate no trusted root signed.
+pub const UNKNOWN_ISSUER: &str = "invalid peer certificate: UnknownIssuer";
+
 /// The `openssl` binary the certificates are made with.
 pub const OPENSSL: &str = "/usr/bin/openssl";
 
@@ -117,12 +120,14 @@ impl TestPki {
                 "/CN=localhost",
             ],
         );
+        // Also for client authentication: the nodes of a TLS cluster show it to each other,
+        // and Redis always asks for a client certificate on the cluster bus.
         std::fs::write(
             d.join("server.ext"),
             "subjectAltName=IP:127.0.0.1,DNS:localhost\n\
              basicConstraints=critical,CA:FALSE\n\
              keyUsage=critical,digitalSignature,keyEncipherment\n\
-             extendedKeyUsage=serverAuth\n",
+             extendedKeyUsage=serverAuth,clientAuth\n",
         )
         .unwrap_or_else(|e| panic!("writing server.ext: {e}"));
         openssl(
@@ -150,6 +155,20 @@ impl TestPki {
             other_ca_pem: read(d, "other-ca.crt"),
             dir,
         }
+    }
+
+    /// `redis-server` arguments for a TLS-only server on `port` (`--port 0`) showing the
+    /// server certificate and not asking clients for one.
+    pub fn tls_only(&self, command: &mut Command, port: u16) {
+        command
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(self.path("server.crt"))
+            .arg("--tls-key-file")
+            .arg(self.path("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(self.path("ca.crt"))
+            .args(["--tls-auth-clients", "no"]);
     }
 
     /// The path of one of the files (`ca.crt`, `server.crt`, `server.key`, ...).
@@ -193,19 +212,12 @@ impl TlsRedisServer {
             .map_err(|e| format!("no free loopback port: {e}"))?;
         let dir = TempDir::new("redis-tls");
         let mut command = Command::new("redis-server");
+        pki.tls_only(&mut command, port);
         command
-            .args(["--port", "0", "--tls-port", &port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
             .arg("--dir")
-            .arg(&dir.0)
-            .arg("--tls-cert-file")
-            .arg(pki.path("server.crt"))
-            .arg("--tls-key-file")
-            .arg(pki.path("server.key"))
-            .arg("--tls-ca-cert-file")
-            .arg(pki.path("ca.crt"))
-            .args(["--tls-auth-clients", "no"]);
+            .arg(&dir.0);
         let child = spawn_until_ready(command, &format!("redis-server (TLS port {port})"))?;
         Ok(TlsRedisServer {
             child,

@@ -34,10 +34,14 @@ struct Shared {
     conn: OnceLock<ClusterConnection>,
 }
 
-/// `host:port` or `redis://host:port` as a `redis://` URL; anything else is refused.
+/// `host:port` or `redis://host:port` as a `redis://` URL, and `rediss://host:port` (TLS,
+/// feature `tls`) as itself; anything else is refused.
 pub(crate) fn node_url(entry: &str) -> std::result::Result<String, String> {
     let entry = entry.trim();
-    let rest = entry.strip_prefix("redis://").unwrap_or(entry);
+    let (scheme, rest) = match entry.strip_prefix("rediss://") {
+        Some(rest) => ("rediss", rest),
+        None => ("redis", entry.strip_prefix("redis://").unwrap_or(entry)),
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let valid = match rest.rsplit_once(':') {
         Some((host, port)) => {
@@ -47,13 +51,32 @@ pub(crate) fn node_url(entry: &str) -> std::result::Result<String, String> {
         }
         None => false,
     };
-    if valid {
-        Ok(format!("redis://{rest}"))
-    } else {
-        Err(format!(
-            "`{}` is not a cluster node; expected host:port or redis://host:port",
+    if !valid {
+        return Err(format!(
+            "`{}` is not a cluster node; expected host:port, redis://host:port or \
+             rediss://host:port",
             super::redact_url(entry)
-        ))
+        ));
+    }
+    if scheme == "rediss" && cfg!(not(feature = "tls")) {
+        return Err(format!(
+            "`{entry}` needs TLS, and cache-runtime was built without its `tls` feature"
+        ));
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+/// Whether the nodes (checked by [`node_url`]) are reached over TLS; an error when they mix
+/// `redis://` and `rediss://`.
+fn nodes_use_tls(nodes: &[String]) -> Result<bool> {
+    let tls = nodes.iter().filter(|n| n.starts_with("rediss://")).count();
+    match tls {
+        0 => Ok(false),
+        n if n == nodes.len() => Ok(true),
+        _ => Err(Error::config(format_args!(
+            "Redis Cluster nodes mix redis:// and rediss://: {nodes:?}; every node of a \
+             cluster is reached the same way"
+        ))),
     }
 }
 
@@ -80,6 +103,16 @@ impl LazyCluster {
         if let Some(password) = &options.password {
             builder = builder.password(password);
         }
+        // Over TLS, the CA to trust instead of the system's roots, as for one node.
+        #[cfg(feature = "tls")]
+        if let (true, Some(root)) = (nodes_use_tls(nodes)?, &options.tls_root_cert) {
+            builder = builder.certs(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root.clone()),
+            });
+        }
+        #[cfg(not(feature = "tls"))]
+        nodes_use_tls(nodes)?;
         let client = builder.build().map_err(|e| {
             Error::config(format_args!("invalid Redis Cluster nodes {nodes:?}: {e}"))
         })?;
@@ -237,9 +270,63 @@ mod tests {
             Ok("redis://127.0.0.1:7000")
         );
         assert_eq!(node_url(" redis://h:1 ").as_deref(), Ok("redis://h:1"));
-        for bad in ["", "h", "h:", ":1", "h:0", "h:x", "rediss://h:1", "u:p@h:1"] {
+        let tls = node_url("rediss://h:1/");
+        if cfg!(feature = "tls") {
+            assert_eq!(tls.as_deref(), Ok("rediss://h:1"));
+        } else {
+            assert_eq!(
+                tls,
+                Err(
+                    "`rediss://h:1/` needs TLS, and cache-runtime was built without its \
+                     `tls` feature"
+                        .to_owned()
+                )
+            );
+        }
+        for bad in [
+            "",
+            "h",
+            "h:",
+            ":1",
+            "h:0",
+            "h:x",
+            "rediss://h",
+            "u:p@h:1",
+            "rediss://u:p@h:1",
+        ] {
             assert!(node_url(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            node_url("rediss://u:p@h:1"),
+            Err(
+                "`rediss://u:***@h:1` is not a cluster node; expected host:port, \
+                 redis://host:port or rediss://host:port"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn nodes_are_all_plain_or_all_tls() {
+        let nodes = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert!(matches!(
+            nodes_use_tls(&nodes(&["redis://a:1", "redis://b:2"])),
+            Ok(false)
+        ));
+        assert!(matches!(
+            nodes_use_tls(&nodes(&["rediss://a:1", "rediss://b:2"])),
+            Ok(true)
+        ));
+        let mixed = nodes_use_tls(&nodes(&["redis://a:1", "rediss://b:2"]));
+        assert_eq!(
+            mixed.map_err(|e| e.to_string()),
+            Err(
+                "invalid cache configuration: Redis Cluster nodes mix redis:// and rediss://: \
+                 [\"redis://a:1\", \"rediss://b:2\"]; every node of a cluster is reached the \
+                 same way"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
