@@ -337,9 +337,7 @@ impl RedisCluster {
                 root_cert: Some(pki.ca_pem.clone()),
             },
         )?;
-        let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
-        conn.set_read_timeout(Some(Duration::from_secs(2)))?;
-        command(args).query(&mut conn)
+        command(args).query(&mut connect(&client)?)
     }
 
     /// `CLUSTER NODES` as the node at `addr` sees it.
@@ -448,8 +446,12 @@ impl Drop for RedisCluster {
 
 /// A plain connection to one node, with 2 s connect and read timeouts.
 pub fn node_connection(addr: &str) -> redis::RedisResult<redis::Connection> {
-    let conn = redis::Client::open(format!("redis://{addr}"))?
-        .get_connection_with_timeout(Duration::from_secs(2))?;
+    connect(&redis::Client::open(format!("redis://{addr}"))?)
+}
+
+/// A connection of `client`, with 2 s connect and read timeouts.
+fn connect(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
+    let conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
     conn.set_read_timeout(Some(Duration::from_secs(2)))?;
     Ok(conn)
 }

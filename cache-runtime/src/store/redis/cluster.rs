@@ -103,16 +103,18 @@ impl LazyCluster {
         if let Some(password) = &options.password {
             builder = builder.password(password);
         }
-        // Over TLS, the CA to trust instead of the system's roots, as for one node.
+        let tls = nodes_use_tls(nodes)?;
+        // Over TLS, the CA to trust instead of the system's roots, as for one node (without
+        // the `tls` feature, `node_url` refused every rediss:// node).
         #[cfg(feature = "tls")]
-        if let (true, Some(root)) = (nodes_use_tls(nodes)?, &options.tls_root_cert) {
+        if let (true, Some(root)) = (tls, &options.tls_root_cert) {
             builder = builder.certs(redis::TlsCertificates {
                 client_tls: None,
                 root_cert: Some(root.clone()),
             });
         }
         #[cfg(not(feature = "tls"))]
-        nodes_use_tls(nodes)?;
+        let _ = tls;
         let client = builder.build().map_err(|e| {
             Error::config(format_args!("invalid Redis Cluster nodes {nodes:?}: {e}"))
         })?;
