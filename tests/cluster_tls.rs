@@ -1,8 +1,9 @@
 //! A Redis Cluster over TLS (`rediss://` nodes, features `cluster` and `tls`) against three
 //! real TLS-only `redis-server` masters that talk to each other over TLS too, with
 //! certificates made by the `openssl` CLI: a trusted CA caches on every master and shares
-//! entries between caches; an unrelated CA is a certificate error; nodes that mix
-//! `redis://` and `rediss://` are a configuration error.
+//! entries between caches; an unrelated CA is a certificate error; nodes that ask for client
+//! certificates take the one their CA signed, on every node, and refuse a cache without
+//! one; nodes that mix `redis://` and `rediss://` are a configuration error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use cache_runtime::{cached, Cache, CacheBuilder, Error};
 use cache_tests::cluster::RedisCluster;
 use cache_tests::fixture::Counts;
-use cache_tests::tls::{TestPki, UNKNOWN_ISSUER};
+use cache_tests::tls::{ClientCerts, TestPki, CERTIFICATE_REQUIRED, UNKNOWN_ISSUER};
 
 const NO_HANG: Duration = Duration::from_secs(20);
 
@@ -38,9 +39,44 @@ async fn triple(id: u64, cache: &Cache, calls: &AtomicUsize) -> u64 {
     id * 3
 }
 
-/// Trusting the CA that signed the nodes' certificate: 30 misses, then 30 hits; the entries
-/// lie on all three masters (so every node was reached over TLS, not only the seed); a
-/// second cache reads them all as hits.
+/// A required build of `builder` fails with a store error that says `why`.
+async fn refused(what: &str, builder: CacheBuilder, why: &str) {
+    let err = bounded(what, builder.require_redis(true).build())
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, Error::Store(_)), "{what}: {err:?}");
+    assert!(err.to_string().contains(why), "{what}: {err}");
+}
+
+/// 30 misses, then 30 hits of `cache`, with no error; the entries lie on all three masters
+/// (so every node was reached over TLS, not only the seed).
+async fn fills_every_master(cluster: &RedisCluster, cache: &Cache, calls: &AtomicUsize) {
+    for id in 0..30 {
+        assert_eq!(bounded("miss", triple(id, cache, calls)).await, id * 3);
+    }
+    for id in 0..30 {
+        assert_eq!(bounded("hit", triple(id, cache, calls)).await, id * 3);
+    }
+    assert_eq!(calls.load(SeqCst), 30);
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.misses, stats.hits, stats.errors),
+        (30, 30, 0),
+        "{stats:?}"
+    );
+    let sizes: Vec<u64> = cluster
+        .masters()
+        .iter()
+        .map(|m| cluster.query(m, &["DBSIZE"]).unwrap())
+        .collect();
+    assert_eq!(sizes.len(), 3);
+    assert_eq!(sizes.iter().sum::<u64>(), 30, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+}
+
+/// Trusting the CA that signed the nodes' certificate: the entries of 30 misses lie on all
+/// three masters (`fills_every_master`); a second cache reads them all as hits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trusted_ca_caches_on_every_master() {
     let pki = TestPki::new();
@@ -61,28 +97,7 @@ async fn trusted_ca_caches_on_every_master() {
     };
     let cache = build().await.unwrap();
     let calls = AtomicUsize::new(0);
-    for id in 0..30 {
-        assert_eq!(bounded("miss", triple(id, &cache, &calls)).await, id * 3);
-    }
-    for id in 0..30 {
-        assert_eq!(bounded("hit", triple(id, &cache, &calls)).await, id * 3);
-    }
-    assert_eq!(calls.load(SeqCst), 30);
-    let stats = cache.stats();
-    assert_eq!(
-        (stats.misses, stats.hits, stats.errors),
-        (30, 30, 0),
-        "{stats:?}"
-    );
-
-    let masters = cluster.masters();
-    assert_eq!(masters.len(), 3);
-    let sizes: Vec<u64> = masters
-        .iter()
-        .map(|m| cluster.query(m, &["DBSIZE"]).unwrap())
-        .collect();
-    assert_eq!(sizes.iter().sum::<u64>(), 30, "{sizes:?}");
-    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    fills_every_master(&cluster, &cache, &calls).await;
 
     let other = build().await.unwrap();
     for id in 0..30 {
@@ -103,18 +118,12 @@ async fn untrusted_ca_is_a_certificate_error() {
     let pki = TestPki::new();
     let other_ca = pki.other_ca_pem.clone();
     let cluster = RedisCluster::start_tls(3, pki);
-    let err = bounded(
+    refused(
         "required build",
-        builder(&cluster)
-            .tls_root_cert(other_ca.clone())
-            .require_redis(true)
-            .build(),
+        builder(&cluster).tls_root_cert(other_ca.clone()),
+        UNKNOWN_ISSUER,
     )
-    .await
-    .map(|_| ())
-    .unwrap_err();
-    assert!(matches!(err, Error::Store(_)), "{err:?}");
-    assert!(err.to_string().contains(UNKNOWN_ISSUER), "{err}");
+    .await;
 
     let cache = bounded(
         "fail-open build",
@@ -145,6 +154,39 @@ async fn untrusted_ca_is_a_certificate_error() {
         err.to_string().contains("ClusterConnectionNotFound"),
         "{err}"
     );
+}
+
+/// Nodes that ask for client certificates (`tls-auth-clients yes`): with the client
+/// certificate the CA signed, 30 misses then 30 hits, with entries on all three masters
+/// (every node took it, not only the seed); without one, a required build fails and names
+/// the refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificate_on_every_node() {
+    let pki = TestPki::new();
+    let (ca, cert, key) = (
+        pki.ca_pem.clone(),
+        pki.client_cert_pem.clone(),
+        pki.client_key_pem.clone(),
+    );
+    let cluster = RedisCluster::start_tls_asking(3, pki, ClientCerts::Required);
+    let cache = bounded(
+        "build with a client certificate",
+        builder(&cluster)
+            .tls_root_cert(ca.clone())
+            .tls_client_cert(cert, key)
+            .require_redis(true)
+            .build(),
+    )
+    .await
+    .unwrap();
+    fills_every_master(&cluster, &cache, &AtomicUsize::new(0)).await;
+
+    refused(
+        "build without one",
+        builder(&cluster).tls_root_cert(ca),
+        CERTIFICATE_REQUIRED,
+    )
+    .await;
 }
 
 /// Nodes that mix plain and TLS URLs are refused at build, before anything connects.

@@ -1,7 +1,8 @@
 //! TLS (`rediss://`, feature `tls`) against a real TLS-only `redis-server`, with
 //! certificates made by the `openssl` CLI for each test: a trusted CA caches; an unrelated
 //! CA (or none: the system roots) is a certificate error with `require_redis(true)` and a
-//! fail-open cache without it.
+//! fail-open cache without it; a server that asks for client certificates takes the one
+//! its CA signed and refuses none or another CA's; unusable PEM files fail the build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
@@ -10,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use cache_runtime::{cached, key_for, Cache, CacheBuilder, CircuitState, Error};
 use cache_tests::fixture::Counts;
-use cache_tests::tls::{TestPki, TlsRedisServer, UNKNOWN_ISSUER};
+use cache_tests::tls::{
+    ClientCerts, TestPki, TlsRedisServer, CERTIFICATE_REQUIRED, UNKNOWN_CA, UNKNOWN_ISSUER,
+};
 
 const NO_HANG: Duration = Duration::from_secs(10);
 
@@ -194,5 +197,137 @@ async fn plain_text_to_a_tls_port_fails() {
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
+    );
+}
+
+/// A server that asks for client certificates (`tls-auth-clients yes`, mutual TLS): with the
+/// client certificate its CA signed, a cache reads and writes (a miss, then a hit, and a
+/// second cache reads the entry); without one, or with one an unrelated CA signed, a
+/// required build fails and says the server refused the handshake.
+#[tokio::test]
+async fn client_certificate_for_a_server_that_asks() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start_asking(&pki, ClientCerts::Required);
+    let trusted = || {
+        builder()
+            .redis_url(server.url())
+            .tls_root_cert(pki.ca_pem.clone())
+            .require_redis(true)
+    };
+    let cache = build(
+        "client certificate",
+        trusted().tls_client_cert(pki.client_cert_pem.clone(), pki.client_key_pem.clone()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("with the client certificate: {e}"));
+    let calls = AtomicUsize::new(0);
+    assert_eq!(bounded("miss", square(7, &cache, &calls)).await, 49);
+    assert_eq!(bounded("hit", square(7, &cache, &calls)).await, 49);
+    assert_eq!(calls.load(SeqCst), 1);
+    assert_eq!(Counts::of(&cache.stats()), Counts::calls(1, 1, 1));
+    let other = build(
+        "second cache",
+        trusted()
+            .tls_client_cert(pki.client_cert_pem.clone(), pki.client_key_pem.clone())
+            .l1(false),
+    )
+    .await
+    .unwrap();
+    let key = key_for::<u64>("tls.square", 1, &(7u64,)).unwrap();
+    assert_eq!(other.get::<u64>(&key).await.unwrap(), Some(49));
+
+    let refused = [
+        ("no client certificate", trusted(), CERTIFICATE_REQUIRED),
+        (
+            "a client certificate of another CA",
+            trusted().tls_client_cert(
+                pki.other_client_cert_pem.clone(),
+                pki.other_client_key_pem.clone(),
+            ),
+            UNKNOWN_CA,
+        ),
+    ];
+    for (what, builder, alert) in refused {
+        let err = build(what, builder).await.map(|_| ()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Store(_)), "{what}: {err:?}");
+        assert!(msg.contains(alert), "{what}: {msg}");
+    }
+}
+
+/// TLS files that are not what they should be fail `build` with a configuration error that
+/// names the setting, before anything connects (the port has no server); the builder's
+/// `Debug` never shows the key.
+#[tokio::test]
+async fn unusable_tls_files_fail_the_build() {
+    let pki = TestPki::new();
+    let url = "rediss://127.0.0.1:1";
+    let (cert, key) = (pki.client_cert_pem.clone(), pki.client_key_pem.clone());
+    let corrupt = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".to_vec();
+    let cases: Vec<(&str, CacheBuilder, String)> = vec![
+        (
+            "a client certificate that is no PEM",
+            Cache::builder().tls_client_cert(&b"not a certificate"[..], key.clone()),
+            "tls_client_cert: no PEM certificate in 17 bytes".to_owned(),
+        ),
+        (
+            "certificate and key swapped",
+            Cache::builder().tls_client_cert(key.clone(), cert.clone()),
+            format!("tls_client_cert: no PEM certificate in {} bytes", key.len()),
+        ),
+        (
+            "a key that is no PEM",
+            Cache::builder().tls_client_cert(cert.clone(), &b"garbage"[..]),
+            "tls_client_cert: the key is not a PEM private key (no items found)".to_owned(),
+        ),
+        (
+            "a corrupt client certificate",
+            Cache::builder().tls_client_cert(corrupt.clone(), key.clone()),
+            "tls_client_cert: unreadable PEM (".to_owned(),
+        ),
+        (
+            "a root that is no PEM",
+            Cache::builder().tls_root_cert(&b"garbage"[..]),
+            "tls_root_cert: no PEM certificate in 7 bytes".to_owned(),
+        ),
+        (
+            "a corrupt root",
+            Cache::builder().tls_root_cert(corrupt),
+            "tls_root_cert: unreadable PEM (".to_owned(),
+        ),
+    ];
+    for (what, builder, expected) in cases {
+        let shown = format!("{builder:?}");
+        let err = build(what, builder.redis_url(url))
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{what}: {err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("invalid cache configuration: {expected}")),
+            "{what}: {msg}"
+        );
+        assert!(!shown.contains("PRIVATE KEY"), "{what}: {shown}");
+    }
+    let shown = format!(
+        "{:?}",
+        Cache::builder().tls_client_cert(cert.clone(), key.clone())
+    );
+    assert!(shown.contains("tls_client_cert: Some(\"***\")"), "{shown}");
+    // A client certificate needs a TLS URL.
+    let err = build(
+        "plain URL",
+        Cache::builder()
+            .redis_url("redis://127.0.0.1:1")
+            .tls_client_cert(cert, key),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid cache configuration: tls_root_cert and tls_client_cert need a rediss:// URL, \
+         not `redis://127.0.0.1:1`"
     );
 }

@@ -52,6 +52,8 @@ pub struct CacheBuilder {
     pub(crate) redis_username: Option<String>,
     pub(crate) redis_password: Option<String>,
     pub(crate) tls_root_cert: Option<Vec<u8>>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls_client_cert: Option<crate::store::redis::tls::ClientCert>,
     pub(crate) compress_threshold: Option<usize>,
     pub(crate) signing_key: Option<[u8; 32]>,
 }
@@ -85,6 +87,7 @@ impl std::fmt::Debug for CacheBuilder {
                 &self.redis_password.as_ref().map(|_| "***"),
             )
             .field("tls_root_cert", &self.tls_root_cert.as_ref().map(Vec::len))
+            .field("tls_client_cert", &self.has_client_cert().then_some("***"))
             .field("compress_threshold", &self.compress_threshold)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
             .finish()
@@ -164,6 +167,8 @@ impl CacheBuilder {
             redis_username: None,
             redis_password: None,
             tls_root_cert: None,
+            #[cfg(feature = "tls")]
+            tls_client_cert: None,
             compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
             signing_key: None,
         }
@@ -372,6 +377,34 @@ impl CacheBuilder {
         self
     }
 
+    /// With `rediss://`: show this client certificate (a PEM chain, the client's own
+    /// certificate first) and prove it with this private key (PEM: PKCS#8, PKCS#1 or SEC1)
+    /// to a server that asks for one (`tls-auth-clients yes`, mutual TLS). For a cluster,
+    /// every node gets the same one. Both are checked by `build`: a file without a PEM
+    /// certificate or key fails it with
+    /// [`Error::Config`](crate::Error::Config). The key is never printed (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_client_cert(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls_client_cert = Some(crate::store::redis::tls::ClientCert {
+            cert: cert_pem.into(),
+            key: key_pem.into(),
+        });
+        self
+    }
+
+    /// Whether a client certificate was given (what `Debug` shows of it).
+    fn has_client_cert(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls_client_cert.is_some();
+        #[cfg(not(feature = "tls"))]
+        return false;
+    }
+
     /// Values whose encoding (the bincode body) is larger than this many bytes are stored
     /// lz4-compressed, when that makes them smaller (default 1 KiB; counted in
     /// [`Stats::compressed`](crate::Stats::compressed)); `None` turns compression off. Per
@@ -565,6 +598,8 @@ impl CacheBuilder {
             username: self.redis_username.clone(),
             password: self.redis_password.clone(),
             tls_root_cert: self.tls_root_cert.clone(),
+            #[cfg(feature = "tls")]
+            tls_client_cert: self.tls_client_cert.clone(),
         }
     }
 

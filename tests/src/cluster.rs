@@ -8,7 +8,7 @@
 //! so no `redis-server` outlives the tests.
 
 use crate::redis_server::{free_port, spawn_until_ready, INSTALL_HINT};
-use crate::tls::TestPki;
+use crate::tls::{ClientCerts, TestPki};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub struct RedisCluster {
     /// Held open for the watchdog: when it closes, the watchdog kills the process group.
     _watchdog_pipe: Option<ChildStdin>,
     /// On a TLS-only cluster ([`RedisCluster::start_tls`]), the certificates its nodes show.
-    tls: Option<TestPki>,
+    tls: Option<(TestPki, ClientCerts)>,
 }
 
 struct Node {
@@ -105,14 +105,21 @@ impl RedisCluster {
     /// nodes talk to each other over TLS too (`--tls-cluster yes`). [`urls`](Self::urls)
     /// are `rediss://`; the harness's own queries trust `pki`'s CA.
     pub fn start_tls(masters: usize, pki: TestPki) -> RedisCluster {
-        Self::start_inner(masters, 0, &[], Some(pki))
+        Self::start_tls_asking(masters, pki, ClientCerts::NotAsked)
+    }
+
+    /// [`start_tls`](Self::start_tls), with nodes that ask clients for a certificate or
+    /// not. The harness's own connections (`redis-cli --cluster create`,
+    /// [`query`](Self::query)) always show `pki`'s client certificate.
+    pub fn start_tls_asking(masters: usize, pki: TestPki, clients: ClientCerts) -> RedisCluster {
+        Self::start_inner(masters, 0, &[], Some((pki, clients)))
     }
 
     fn start_inner(
         masters: usize,
         replicas_per_master: usize,
         extra: &[&str],
-        tls: Option<TestPki>,
+        tls: Option<(TestPki, ClientCerts)>,
     ) -> RedisCluster {
         assert!(
             masters >= 3,
@@ -179,8 +186,8 @@ impl RedisCluster {
             let mut command = Command::new("redis-server");
             match &self.tls {
                 None => command.args(["--port", &port.to_string()]),
-                Some(pki) => {
-                    pki.tls_only(&mut command, port);
+                Some((pki, clients)) => {
+                    pki.tls_args(&mut command, port, *clients);
                     command.args(["--tls-cluster", "yes", "--tls-replication", "yes"])
                 }
             };
@@ -218,8 +225,15 @@ impl RedisCluster {
             .try_clone()
             .unwrap_or_else(|e| panic!("create.log: {e}"));
         let mut command = Command::new("redis-cli");
-        if let Some(pki) = &self.tls {
-            command.arg("--tls").arg("--cacert").arg(pki.path("ca.crt"));
+        if let Some((pki, _)) = &self.tls {
+            command
+                .arg("--tls")
+                .arg("--cacert")
+                .arg(pki.path("ca.crt"))
+                .arg("--cert")
+                .arg(pki.path("client.crt"))
+                .arg("--key")
+                .arg(pki.path("client.key"));
         }
         let spawned = command
             .args(["--cluster", "create"])
@@ -321,19 +335,23 @@ impl RedisCluster {
     }
 
     /// Runs one command on the node at `addr` over a fresh connection: [`node_query`], or
-    /// on a TLS cluster the same over TLS, trusting the test CA.
+    /// on a TLS cluster the same over TLS, trusting the test CA and showing its client
+    /// certificate.
     pub fn query<T: redis::FromRedisValue>(
         &self,
         addr: &str,
         args: &[&str],
     ) -> redis::RedisResult<T> {
-        let Some(pki) = &self.tls else {
+        let Some((pki, _)) = &self.tls else {
             return node_query(addr, args);
         };
         let client = redis::Client::build_with_tls(
             format!("rediss://{addr}"),
             redis::TlsCertificates {
-                client_tls: None,
+                client_tls: Some(redis::ClientTlsConfig {
+                    client_cert: pki.client_cert_pem.clone(),
+                    client_key: pki.client_key_pem.clone(),
+                }),
                 root_cert: Some(pki.ca_pem.clone()),
             },
         )?;

@@ -23,6 +23,8 @@ pub(crate) mod lease;
 mod redact;
 mod scan;
 mod tags;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
 
 pub(crate) use redact::redact_url;
 
@@ -64,6 +66,10 @@ pub(crate) struct RedisOptions {
     /// A CA certificate (PEM) to trust instead of the system roots (`rediss://` only).
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) tls_root_cert: Option<Vec<u8>>,
+    /// The client certificate and key to show a server that asks for one (`rediss://`
+    /// only).
+    #[cfg(feature = "tls")]
+    pub(crate) tls_client_cert: Option<tls::ClientCert>,
 }
 
 /// The connection every command goes through: one node behind an auto-reconnecting
@@ -204,15 +210,14 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client> {
         info = info.set_redis_settings(settings);
     }
     #[cfg(feature = "tls")]
-    if let Some(root) = &options.tls_root_cert {
-        return redis::Client::build_with_tls(
-            info,
-            redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(root.clone()),
-            },
-        )
-        .map_err(|e| {
+    if let Some(certificates) = tls::certificates(options)? {
+        if !matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) {
+            return Err(Error::config(format_args!(
+                "tls_root_cert and tls_client_cert need a rediss:// URL, not `{}`",
+                redact_url(url)
+            )));
+        }
+        return redis::Client::build_with_tls(info, certificates).map_err(|e| {
             Error::config(format_args!(
                 "invalid TLS settings for `{}`: {e}",
                 redact_url(url)

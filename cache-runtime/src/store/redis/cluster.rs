@@ -104,14 +104,14 @@ impl LazyCluster {
             builder = builder.password(password);
         }
         let tls = nodes_use_tls(nodes)?;
-        // Over TLS, the CA to trust instead of the system's roots, as for one node (without
-        // the `tls` feature, `node_url` refused every rediss:// node).
+        // Over TLS, the CA to trust instead of the system's roots and the client
+        // certificate, as for one node (without the `tls` feature, `node_url` refused every
+        // rediss:// node).
         #[cfg(feature = "tls")]
-        if let (true, Some(root)) = (tls, &options.tls_root_cert) {
-            builder = builder.certs(redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(root.clone()),
-            });
+        if tls {
+            if let Some(certificates) = super::tls::certificates(options)? {
+                builder = builder.certs(certificates);
+            }
         }
         #[cfg(not(feature = "tls"))]
         let _ = tls;

@@ -29,6 +29,8 @@ mod tests {
             username: None,
             password: None,
             tls_root_cert: None,
+            #[cfg(feature = "tls")]
+            tls_client_cert: None,
         }
     }
 
