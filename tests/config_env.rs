@@ -291,3 +291,37 @@ async fn cluster_nodes_from_the_environment() {
     );
     assert!(cache_runtime::ENV_VARS.contains(&"REDIS_CLUSTER_NODES"));
 }
+
+#[test]
+fn tls_files_from_the_environment_are_checked() {
+    assert_eq!(
+        config_error(&[("REDIS_TLS_CA_FILE", "/nonexistent/cache-tests/ca.pem")]),
+        "invalid cache configuration: REDIS_TLS_CA_FILE=\"/nonexistent/cache-tests/ca.pem\" \
+         cannot be read: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        config_error(&[("REDIS_TLS_CERT_FILE", "/etc/hostname")]),
+        "invalid cache configuration: REDIS_TLS_CERT_FILE is set without REDIS_TLS_KEY_FILE; \
+         a client certificate needs its key"
+    );
+    assert_eq!(
+        config_error(&[("REDIS_TLS_KEY_FILE", "/etc/hostname")]),
+        "invalid cache configuration: REDIS_TLS_KEY_FILE is set without REDIS_TLS_CERT_FILE; \
+         a key needs its client certificate"
+    );
+    assert_eq!(
+        config_error(&[
+            ("REDIS_TLS_CERT_FILE", "/etc/hostname"),
+            ("REDIS_TLS_KEY_FILE", "/nonexistent/cache-tests/client.key"),
+        ]),
+        "invalid cache configuration: REDIS_TLS_KEY_FILE=\"/nonexistent/cache-tests/client.key\" \
+         cannot be read: No such file or directory (os error 2)"
+    );
+    for var in [
+        "REDIS_TLS_CA_FILE",
+        "REDIS_TLS_CERT_FILE",
+        "REDIS_TLS_KEY_FILE",
+    ] {
+        assert!(cache_runtime::ENV_VARS.contains(&var), "{var}");
+    }
+}

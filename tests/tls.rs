@@ -255,6 +255,51 @@ async fn client_certificate_for_a_server_that_asks() {
     }
 }
 
+/// The same from the environment: `REDIS_TLS_CA_FILE`, `REDIS_TLS_CERT_FILE` and
+/// `REDIS_TLS_KEY_FILE` name the PEM files; a required build against a server that asks for
+/// client certificates caches (a miss, then a hit). A file that exists but holds no
+/// certificate fails the build, naming the setting.
+#[tokio::test]
+async fn tls_files_from_the_environment() {
+    let pki = TestPki::new();
+    let server = TlsRedisServer::start_asking(&pki, ClientCerts::Required);
+    let path = |name: &str| pki.path(name).display().to_string();
+    let vars = |cert: &str| {
+        let vars: Vec<(&str, String)> = vec![
+            ("REDIS_URL", server.url()),
+            ("CACHE_REQUIRE_REDIS", "true".to_owned()),
+            ("CACHE_OPERATION_TIMEOUT", "3s".to_owned()),
+            ("REDIS_TLS_CA_FILE", path("ca.crt")),
+            ("REDIS_TLS_CERT_FILE", path(cert)),
+            ("REDIS_TLS_KEY_FILE", path("client.key")),
+        ];
+        CacheBuilder::from_lookup(move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap()
+        .connect_timeout(Duration::from_secs(2))
+    };
+    let cache = build("from the environment", vars("client.crt"))
+        .await
+        .unwrap_or_else(|e| panic!("from the environment: {e}"));
+    let calls = AtomicUsize::new(0);
+    assert_eq!(bounded("miss", square(8, &cache, &calls)).await, 64);
+    assert_eq!(bounded("hit", square(8, &cache, &calls)).await, 64);
+    assert_eq!(Counts::of(&cache.stats()), Counts::calls(1, 1, 1));
+    // The key file where the certificate should be.
+    let err = build("key as certificate", vars("client.key"))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let len = pki.client_key_pem.len();
+    assert_eq!(
+        err.to_string(),
+        format!("invalid cache configuration: tls_client_cert: no PEM certificate in {len} bytes")
+    );
+}
+
 /// TLS files that are not what they should be fail `build` with a configuration error that
 /// names the setting, before anything connects (the port has no server); the builder's
 /// `Debug` never shows the key.

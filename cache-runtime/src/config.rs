@@ -6,9 +6,12 @@ use crate::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 12] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
+    "REDIS_TLS_CA_FILE",
+    "REDIS_TLS_CERT_FILE",
+    "REDIS_TLS_KEY_FILE",
     "CACHE_PREFIX",
     "CACHE_DEFAULT_TTL",
     "CACHE_MAX_VALUE_BYTES",
@@ -25,6 +28,8 @@ impl CacheBuilder {
     /// | --- | --- | --- |
     /// | `REDIS_URL` | Redis to use, e.g. `redis://user:pass@host:6379/0`; unset or empty: memory | memory |
     /// | `REDIS_CLUSTER_NODES` | a Redis Cluster instead (feature `cluster`): `host:port,host:port`; not together with `REDIS_URL` | unset |
+    /// | `REDIS_TLS_CA_FILE` | PEM file of the CA to trust instead of the system roots ([`tls_root_cert`](CacheBuilder::tls_root_cert), feature `tls`) | unset |
+    /// | `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE` | PEM files of a client certificate and its key, both or neither ([`tls_client_cert`](CacheBuilder::tls_client_cert), feature `tls`) | unset |
     /// | `CACHE_PREFIX` | key prefix | `cache` |
     /// | `CACHE_DEFAULT_TTL` | default TTL: seconds (`300`) or a duration (`90s`, `10m`, `1h`, `1d`) | `300` |
     /// | `CACHE_MAX_VALUE_BYTES` | largest encoded value cached, in bytes | `8388608` |
@@ -139,6 +144,7 @@ impl CacheBuilder {
             }
             builder = builder.signing_key(secret);
         }
+        builder = tls_files(builder, &get)?;
         if let Some(problem) = crate::builder::prefix_problem(&builder.prefix) {
             return Err(Error::config(format_args!("CACHE_PREFIX {problem}")));
         }
@@ -165,6 +171,56 @@ fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
     Err(Error::config(
         "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature",
     ))
+}
+
+/// `REDIS_TLS_CA_FILE`, `REDIS_TLS_CERT_FILE` and `REDIS_TLS_KEY_FILE`, read now (what they
+/// hold is checked by `build`).
+#[cfg(feature = "tls")]
+fn tls_files(
+    mut builder: CacheBuilder,
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<CacheBuilder> {
+    let read = |var: &str, path: &str| {
+        std::fs::read(path)
+            .map_err(|e| Error::config(format_args!("{var}={path:?} cannot be read: {e}")))
+    };
+    if let Some(path) = get("REDIS_TLS_CA_FILE") {
+        builder = builder.tls_root_cert(read("REDIS_TLS_CA_FILE", &path)?);
+    }
+    match (get("REDIS_TLS_CERT_FILE"), get("REDIS_TLS_KEY_FILE")) {
+        (Some(cert), Some(key)) => {
+            let cert = read("REDIS_TLS_CERT_FILE", &cert)?;
+            builder = builder.tls_client_cert(cert, read("REDIS_TLS_KEY_FILE", &key)?);
+        }
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(Error::config(
+                "REDIS_TLS_CERT_FILE is set without REDIS_TLS_KEY_FILE; a client certificate needs its key",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::config(
+                "REDIS_TLS_KEY_FILE is set without REDIS_TLS_CERT_FILE; a key needs its client certificate",
+            ))
+        }
+    }
+    Ok(builder)
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_files(builder: CacheBuilder, get: &dyn Fn(&str) -> Option<String>) -> Result<CacheBuilder> {
+    for var in [
+        "REDIS_TLS_CA_FILE",
+        "REDIS_TLS_CERT_FILE",
+        "REDIS_TLS_KEY_FILE",
+    ] {
+        if get(var).is_some() {
+            return Err(Error::config(format_args!(
+                "{var} is set but cache-runtime was built without its `tls` feature"
+            )));
+        }
+    }
+    Ok(builder)
 }
 
 fn redact(url: &str) -> String {
