@@ -29,14 +29,10 @@
 //! `?fresh=true` or `Cache-Control: no-cache` bypasses the cache for the request (the fresh
 //! values are stored): that is `web::CacheLayer`.
 
-use std::path::Path as FsPath;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use cache_runtime::admin::{self, AdminConfig};
@@ -44,8 +40,15 @@ use cache_runtime::sessions::CacheSessionStore;
 use cache_runtime::web::{CacheLayer, Json};
 use cache_runtime::{cache_invalidate, cache_put, cached, Cache};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+mod db;
+mod model;
+
+use db::{not_found, Db};
+use model::{
+    AppError, ListParams, Product, ProductInput, ProductPage, ProductPatch, Search, ServiceStats,
+};
 
 /// How long every database read sleeps before it runs: slow on purpose.
 const READ_DELAY: Duration = Duration::from_millis(30);
@@ -60,330 +63,6 @@ const NAMESPACES: [&str; 4] = [
 
 // Every list and search entry is recorded under the tag `shop:lists`, which every write
 // invalidates: a write can move a product into or out of any of them.
-
-// ---- the data -------------------------------------------------------------------------
-
-/// A product, as stored and as served.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Product {
-    id: i64,
-    name: String,
-    category: String,
-    price_cents: i64,
-}
-
-/// One page of a listing.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ProductPage {
-    items: Vec<Product>,
-    page: u32,
-    per_page: u32,
-    total: i64,
-}
-
-/// `GET /products` query parameters; the whole struct is the cache key of the handler.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ListParams {
-    category: Option<String>,
-    page: Option<u32>,
-    per_page: Option<u32>,
-}
-
-/// `GET /search` query parameters and `POST /search` body.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Search {
-    q: String,
-    limit: Option<u32>,
-}
-
-/// `PUT /products/{id}` body: every field.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ProductInput {
-    name: String,
-    category: String,
-    price_cents: i64,
-}
-
-/// `PATCH /products/{id}` body: any fields.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProductPatch {
-    name: Option<String>,
-    category: Option<String>,
-    price_cents: Option<i64>,
-}
-
-/// `GET /stats`.
-#[derive(Clone, Debug, Serialize)]
-struct ServiceStats {
-    backend: &'static str,
-    db_reads: u64,
-    cache_hits: u64,
-    cache_misses: u64,
-}
-
-/// What a handler fails with: a status and a JSON `{"error": "..."}`. Never cached.
-#[derive(Debug)]
-enum AppError {
-    NotFound(String),
-    BadRequest(String),
-    Internal(String),
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let (status, error) = match self {
-            AppError::NotFound(e) => (StatusCode::NOT_FOUND, e),
-            AppError::BadRequest(e) => (StatusCode::BAD_REQUEST, e),
-            AppError::Internal(e) => (StatusCode::INTERNAL_SERVER_ERROR, e),
-        };
-        (status, Json(ErrorBody { error })).into_response()
-    }
-}
-
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("database: {e}"))
-    }
-}
-
-// ---- the database: SQLite in a file, slow on purpose -----------------------------------
-
-/// The database: one SQLite connection used from blocking tasks, and a count of reads.
-#[derive(Clone)]
-struct Db {
-    conn: Arc<Mutex<Connection>>,
-    reads: Arc<AtomicU64>,
-}
-
-const SEED: [(&str, &[&str]); 3] = [
-    (
-        "books",
-        &[
-            "Async Rust",
-            "Caching at Scale",
-            "Compilers",
-            "Databases",
-            "Distributed Systems",
-            "Networking Basics",
-            "Operating Systems",
-            "SQL Basics",
-            "Data Structures",
-            "Algorithms",
-        ],
-    ),
-    (
-        "games",
-        &[
-            "Chess set",
-            "Go board",
-            "Backgammon",
-            "Playing cards",
-            "Dominoes",
-            "Mahjong set",
-            "Jigsaw puzzle",
-            "Checkers",
-            "Dice set",
-            "Word tiles",
-        ],
-    ),
-    (
-        "tools",
-        &[
-            "Hammer",
-            "Screwdriver set",
-            "Wrench",
-            "Pliers",
-            "Tape measure",
-            "Spirit level",
-            "Hand saw",
-            "Chisel set",
-            "Utility knife",
-            "Cordless drill",
-        ],
-    ),
-];
-
-impl Db {
-    /// Creates the database file at `path` and seeds it: 30 products, ids 1-10 books, 11-20
-    /// games, 21-30 tools.
-    fn create(path: &FsPath) -> Result<Db, AppError> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(
-            "CREATE TABLE products (
-                 id INTEGER PRIMARY KEY,
-                 name TEXT NOT NULL,
-                 category TEXT NOT NULL,
-                 price_cents INTEGER NOT NULL
-             );
-             CREATE INDEX products_category ON products (category, id);",
-        )?;
-        let mut id: i64 = 0;
-        for (category, names) in SEED {
-            for name in names {
-                id += 1;
-                conn.execute(
-                    "INSERT INTO products (id, name, category, price_cents) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, name, category, 500 + id * 125],
-                )?;
-            }
-        }
-        Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-            reads: Arc::new(AtomicU64::new(0)),
-        })
-    }
-
-    /// Runs `f` on the connection in a blocking task.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let conn = conn
-                .lock()
-                .map_err(|_| AppError::Internal("database lock poisoned".to_owned()))?;
-            f(&conn)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("database task: {e}")))?
-    }
-
-    /// A read: sleeps [`READ_DELAY`] (the slow query), counts it, then runs `f`.
-    async fn read<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
-    {
-        tokio::time::sleep(READ_DELAY).await;
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        self.with_conn(f).await
-    }
-
-    async fn product(&self, id: i64) -> Result<Option<Product>, AppError> {
-        self.read(move |conn| Ok(select_product(conn, id)?)).await
-    }
-
-    async fn list(
-        &self,
-        category: Option<String>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<ProductPage, AppError> {
-        self.read(move |conn| {
-            let offset = i64::from(page - 1) * i64::from(per_page);
-            let mut stmt = conn.prepare(
-                "SELECT id, name, category, price_cents FROM products
-                 WHERE ?1 IS NULL OR category = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
-            )?;
-            let items = stmt
-                .query_map(params![category, per_page, offset], row_to_product)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let total = conn.query_row(
-                "SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR category = ?1",
-                params![category],
-                |row| row.get(0),
-            )?;
-            Ok(ProductPage {
-                items,
-                page,
-                per_page,
-                total,
-            })
-        })
-        .await
-    }
-
-    /// Products whose name contains `q` (ASCII case-insensitive), by id.
-    async fn search(&self, q: String, limit: u32) -> Result<Vec<Product>, AppError> {
-        self.read(move |conn| {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let mut stmt = conn.prepare(
-                "SELECT id, name, category, price_cents FROM products
-                 WHERE name LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT ?2",
-            )?;
-            let found = stmt
-                .query_map(params![pattern, limit], row_to_product)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(found)
-        })
-        .await
-    }
-
-    async fn update(&self, id: i64, input: ProductInput) -> Result<Option<Product>, AppError> {
-        self.with_conn(move |conn| {
-            let changed = conn.execute(
-                "UPDATE products SET name = ?2, category = ?3, price_cents = ?4 WHERE id = ?1",
-                params![id, input.name, input.category, input.price_cents],
-            )?;
-            Ok(if changed == 0 {
-                None
-            } else {
-                select_product(conn, id)?
-            })
-        })
-        .await
-    }
-
-    async fn patch(&self, id: i64, patch: ProductPatch) -> Result<Option<Product>, AppError> {
-        self.with_conn(move |conn| {
-            let changed = conn.execute(
-                "UPDATE products SET name = COALESCE(?2, name),
-                     category = COALESCE(?3, category),
-                     price_cents = COALESCE(?4, price_cents)
-                 WHERE id = ?1",
-                params![id, patch.name, patch.category, patch.price_cents],
-            )?;
-            Ok(if changed == 0 {
-                None
-            } else {
-                select_product(conn, id)?
-            })
-        })
-        .await
-    }
-
-    async fn delete(&self, id: i64) -> Result<bool, AppError> {
-        self.with_conn(
-            move |conn| Ok(conn.execute("DELETE FROM products WHERE id = ?1", [id])? > 0),
-        )
-        .await
-    }
-}
-
-fn select_product(conn: &Connection, id: i64) -> rusqlite::Result<Option<Product>> {
-    conn.query_row(
-        "SELECT id, name, category, price_cents FROM products WHERE id = ?1",
-        [id],
-        row_to_product,
-    )
-    .optional()
-}
-
-fn row_to_product(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
-    Ok(Product {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        category: row.get(2)?,
-        price_cents: row.get(3)?,
-    })
-}
-
-fn not_found(id: i64) -> AppError {
-    AppError::NotFound(format!("no product {id}"))
-}
 
 // ---- cached reads, and the writes that keep them right ---------------------------------
 
@@ -509,7 +188,7 @@ async fn stats(State(db): State<Db>) -> Json<ServiceStats> {
     let stats = cache.stats();
     Json(ServiceStats {
         backend: cache.backend(),
-        db_reads: db.reads.load(Ordering::Relaxed),
+        db_reads: db.reads(),
         cache_hits: stats.hits,
         cache_misses: stats.misses,
     })
