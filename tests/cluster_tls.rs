@@ -110,9 +110,9 @@ async fn trusted_ca_caches_on_every_master() {
     assert_eq!((other.stats().hits, other.stats().misses), (30, 0));
 }
 
-/// An unrelated CA: a required build fails with the certificate error, and a fail-open
-/// cache runs every call's body and returns its value, counting each failed read as an
-/// error (not a miss: the store was not read).
+/// An unrelated CA (or the system roots): a required build fails with the certificate
+/// error, and a fail-open cache runs every call's body and returns its value, counting each
+/// failed read as an error (not a miss: the store was not read).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn untrusted_ca_is_a_certificate_error() {
     let pki = TestPki::new();
@@ -124,6 +124,8 @@ async fn untrusted_ca_is_a_certificate_error() {
         UNKNOWN_ISSUER,
     )
     .await;
+    // Without `tls_root_cert` the system roots are used, which do not know the test CA.
+    refused("system roots", builder(&cluster), UNKNOWN_ISSUER).await;
 
     let cache = bounded(
         "fail-open build",

@@ -368,8 +368,10 @@ impl CacheBuilder {
         self
     }
 
-    /// With a `rediss://` URL: trust this CA certificate (PEM) instead of the system's
-    /// roots (feature `tls`).
+    /// With a `rediss://` URL (or `rediss://` cluster nodes): trust this CA certificate
+    /// (PEM; several are fine) instead of the system's roots. Checked by `build`: a file
+    /// without a PEM certificate fails it with [`Error::Config`](crate::Error::Config).
+    /// From the environment: `REDIS_TLS_CA_FILE` (feature `tls`).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
@@ -382,7 +384,8 @@ impl CacheBuilder {
     /// to a server that asks for one (`tls-auth-clients yes`, mutual TLS). For a cluster,
     /// every node gets the same one. Both are checked by `build`: a file without a PEM
     /// certificate or key fails it with
-    /// [`Error::Config`](crate::Error::Config). The key is never printed (feature `tls`).
+    /// [`Error::Config`](crate::Error::Config). The key is never printed. From the
+    /// environment: `REDIS_TLS_CERT_FILE` and `REDIS_TLS_KEY_FILE` (feature `tls`).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls_client_cert(
