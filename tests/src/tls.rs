@@ -202,13 +202,7 @@ impl TestPki {
     }
 
     /// `redis-server` arguments for a TLS-only server on `port` (`--port 0`) showing the
-    /// server certificate and not asking clients for one.
-    pub fn tls_only(&self, command: &mut Command, port: u16) {
-        self.tls_args(command, port, ClientCerts::NotAsked);
-    }
-
-    /// The arguments of a TLS-only server on `port` that asks clients for a certificate or
-    /// not.
+    /// server certificate, and asking clients for one or not.
     pub fn tls_args(&self, command: &mut Command, port: u16, clients: ClientCerts) {
         let ask = match clients {
             ClientCerts::NotAsked => "no",

@@ -23,11 +23,11 @@ pub(crate) fn certificates(options: &RedisOptions) -> Result<Option<redis::TlsCe
         return Ok(None);
     }
     if let Some(root) = &options.tls_root_cert {
-        certificate_count("tls_root_cert", root)?;
+        check_certificates("tls_root_cert", root)?;
     }
     let client_tls = match &options.tls_client_cert {
         Some(client) => {
-            certificate_count("tls_client_cert", &client.cert)?;
+            check_certificates("tls_client_cert", &client.cert)?;
             PrivateKeyDer::from_pem_slice(&client.key).map_err(|e| {
                 Error::config(format_args!(
                     "tls_client_cert: the key is not a PEM private key ({e})"
@@ -46,19 +46,19 @@ pub(crate) fn certificates(options: &RedisOptions) -> Result<Option<redis::TlsCe
     }))
 }
 
-/// How many certificates `pem` holds; none, or one that does not parse, is an error naming
+/// Checks that `pem` holds at least one certificate and that each parses; an error names
 /// `what`.
-fn certificate_count(what: &str, pem: &[u8]) -> Result<usize> {
-    let mut count = 0;
+fn check_certificates(what: &str, pem: &[u8]) -> Result<()> {
+    let mut any = false;
     for cert in CertificateDer::pem_slice_iter(pem) {
         cert.map_err(|e| Error::config(format_args!("{what}: unreadable PEM ({e})")))?;
-        count += 1;
+        any = true;
     }
-    if count == 0 {
+    if !any {
         return Err(Error::config(format_args!(
             "{what}: no PEM certificate in {} bytes",
             pem.len()
         )));
     }
-    Ok(count)
+    Ok(())
 }
