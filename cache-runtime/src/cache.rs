@@ -1,17 +1,24 @@
 //! The [`Cache`] handle and its manual API.
 
+pub(crate) mod access;
+pub(crate) mod batch;
+pub(crate) mod builder;
+pub(crate) mod compute;
+pub(crate) mod config;
+pub(crate) mod global;
+
 use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "redis")]
-use crate::backplane::Forget;
-use crate::builder::CacheBuilder;
+use crate::cache::builder::CacheBuilder;
 use crate::error::Result;
 use crate::key::escape_namespace;
-use crate::stats::{Counters, Stats};
+use crate::observe::stats::{Counters, Stats};
 use crate::store::Backend;
+#[cfg(feature = "redis")]
+use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
 /// A cache: the memory store (the embedded default) or Redis, with its settings and counters.
@@ -33,12 +40,12 @@ pub(crate) struct Inner {
     /// The in-process tier, with Redis only.
     pub(crate) l1: Option<crate::tier::L1>,
     /// Misses in progress, so concurrent callers of one key share one body.
-    pub(crate) flights: crate::flight::Flights,
-    /// Reads before single flight in progress, per key slot (see [`early`](crate::early)).
-    pub(crate) reads: crate::early::Reads,
+    pub(crate) flights: crate::call::flight::Flights,
+    /// Reads before single flight in progress, per key slot (see [`early`](crate::call::early)).
+    pub(crate) reads: crate::call::early::Reads,
     /// What was invalidated through this cache or heard on the backplane (see
-    /// [`marks`](crate::marks)).
-    pub(crate) marks: Arc<crate::marks::Marks>,
+    /// [`marks`](crate::call::marks)).
+    pub(crate) marks: Arc<crate::call::marks::Marks>,
     /// How long a `lock = true` miss waits for another process's fill.
     pub(crate) lock_wait: Duration,
     /// Default `ttl_jitter` of `#[cached]` entries, in millionths.
@@ -53,8 +60,8 @@ pub(crate) struct Inner {
     pub(crate) counters: Arc<Counters>,
     /// Per-namespace counters of `#[cached]` calls (see [`observe`](crate::observe)).
     pub(crate) namespaces: crate::observe::Namespaces,
-    /// The registered warmers (see [`warm`](crate::warm)).
-    pub(crate) warmers: crate::warm::Warmers,
+    /// The registered warmers (see [`warm`](crate::ops::warm)).
+    pub(crate) warmers: crate::ops::warm::Warmers,
     /// The Redis URL with its password replaced, for `Debug`.
     pub(crate) redis_url: Option<String>,
     pub(crate) started: Instant,
@@ -156,7 +163,7 @@ impl Cache {
                 .exists(key)
                 .await
                 .map_err(|e| self.failed("exists", e)),
-            Backend::Disabled(r) => Err(self.failed("exists", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("exists", crate::cache::access::disabled(r))),
         }
     }
 
@@ -178,7 +185,7 @@ impl Cache {
                 self.forget(Forget::Key(key)).await;
                 found
             }
-            Backend::Disabled(r) => Err(self.failed("expire", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("expire", crate::cache::access::disabled(r))),
         }
     }
 
@@ -195,7 +202,7 @@ impl Cache {
                 .map(|e| e.expires_at.saturating_duration_since(Instant::now()))),
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => redis.ttl(key).await.map_err(|e| self.failed("ttl", e)),
-            Backend::Disabled(r) => Err(self.failed("ttl", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("ttl", crate::cache::access::disabled(r))),
         }
     }
 
@@ -317,7 +324,9 @@ impl Cache {
                 }
                 deleted
             }
-            Backend::Disabled(r) => Err(self.failed("delete_many", crate::access::disabled(r))),
+            Backend::Disabled(r) => {
+                Err(self.failed("delete_many", crate::cache::access::disabled(r)))
+            }
         }
     }
 
@@ -328,7 +337,10 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn clear_namespace(&self, namespace: &str) -> Result<u64> {
-        if crate::defer::defer(self, crate::invalidate::Plan::new().namespace(namespace)) {
+        if crate::invalidate::defer::defer(
+            self,
+            crate::invalidate::Plan::new().namespace(namespace),
+        ) {
             return Ok(0);
         }
         self.clear_namespace_now(namespace).await
@@ -345,7 +357,7 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn clear_pattern(&self, pattern: &str) -> Result<u64> {
-        if crate::defer::defer(self, crate::invalidate::Plan::new().pattern(pattern)) {
+        if crate::invalidate::defer::defer(self, crate::invalidate::Plan::new().pattern(pattern)) {
             return Ok(0);
         }
         self.clear_pattern_now(pattern).await
@@ -371,7 +383,7 @@ impl Cache {
                 self.forget(Forget::Pattern(pattern)).await;
                 deleted
             }
-            Backend::Disabled(r) => Err(self.failed("clear", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("clear", crate::cache::access::disabled(r))),
         }
     }
 
@@ -384,7 +396,7 @@ impl Cache {
             Backend::Memory(_) => Ok(Duration::ZERO),
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => redis.ping().await.map_err(|e| self.failed("ping", e)),
-            Backend::Disabled(r) => Err(self.failed("ping", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("ping", crate::cache::access::disabled(r))),
         }
     }
 

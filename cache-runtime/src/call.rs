@@ -1,14 +1,22 @@
 //! One cached call, shared by `#[cached]` and [`Cache::get_or_compute`]: L1 → store → single
 //! flight → fill lease → body → fill.
 
+pub(crate) mod early;
+pub(crate) mod fill;
+pub(crate) mod flight;
+pub(crate) mod marks;
+pub(crate) mod peek;
+pub(crate) mod read_mode;
+pub(crate) mod refresh;
+
 use std::future::Future;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::fill::{FillSite, Pending};
-use crate::flight::{Joined, Leader, Waited};
+use crate::call::fill::{FillSite, Pending};
+use crate::call::flight::{Joined, Leader, Waited};
+use crate::call::peek::Peek;
 use crate::observe::Served;
-use crate::peek::Peek;
 use crate::CacheValue;
 
 /// How a call is cached: what `#[cached]` arguments and [`ComputeOptions`](crate::ComputeOptions)
@@ -89,7 +97,7 @@ impl<R, V> Copy for Shape<R, V> {}
 
 /// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
 /// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
-/// first (see [`read_mode`](crate::read_mode)).
+/// first (see [`read_mode`](crate::call::read_mode)).
 pub(crate) async fn run<V, R, F>(
     cache: &Cache,
     key: &str,
@@ -141,7 +149,11 @@ where
     // for the callers arriving in the same instant (see `early`).
     let mut reading = (!lease_first).then(|| cache.inner.reads.begin(key));
     let mut early = None;
-    if reading.as_ref().is_some_and(crate::early::Reading::busy) && cache.reads_before_flight() {
+    if reading
+        .as_ref()
+        .is_some_and(crate::call::early::Reading::busy)
+        && cache.reads_before_flight()
+    {
         // Boxed, so that the hit path's future stays as small as before.
         match Box::pin(join_early::<V>(cache, key, &mut reading)).await {
             Early::Coalesced(value) => return (from_value(value), Served::Coalesced),
@@ -275,13 +287,13 @@ enum Early<V> {
     Read,
 }
 
-/// Joins the flight of `key` before reading it (see [`early`](crate::early)). A new leader
+/// Joins the flight of `key` before reading it (see [`early`](crate::call::early)). A new leader
 /// yields once, so that the callers arriving in this instant join before its read goes out;
 /// a waiter stops counting as a read of its slot (`reading`) while it waits.
 async fn join_early<V: CacheValue>(
     cache: &Cache,
     key: &str,
-    reading: &mut Option<crate::early::Reading<'_>>,
+    reading: &mut Option<crate::call::early::Reading<'_>>,
 ) -> Early<V> {
     match cache.inner.flights.join_early::<Shared<V>>(key) {
         Some(Joined::Leader(leader)) => {

@@ -4,11 +4,14 @@
 //! [`Stats::errors`](crate::Stats::errors) and logged, and the entry's TTL remains the bound
 //! on how long a stale value can be served.
 
+pub(crate) mod defer;
+pub(crate) mod pattern;
+
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::defer::defer;
 use crate::error::Result;
+use crate::invalidate::defer::defer;
 use crate::key::CacheKey;
 use crate::store::Backend;
 use crate::CacheValue;
@@ -169,10 +172,12 @@ impl Cache {
                     .delete_tag(tag)
                     .await
                     .map_err(|e| self.failed("invalidate_tag", e));
-                self.forget(crate::backplane::Forget::Tag(tag)).await;
+                self.forget(crate::tier::backplane::Forget::Tag(tag)).await;
                 deleted
             }
-            Backend::Disabled(r) => Err(self.failed("invalidate_tag", crate::access::disabled(r))),
+            Backend::Disabled(r) => {
+                Err(self.failed("invalidate_tag", crate::cache::access::disabled(r)))
+            }
         }
     }
 

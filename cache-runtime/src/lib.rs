@@ -44,67 +44,54 @@
 
 extern crate self as cache_runtime;
 
-mod access;
-/// The admin API and dashboard, an axum router: stats, health, invalidation, warming (feature
-/// `axum`).
-#[cfg(feature = "axum")]
-pub mod admin;
-mod backplane;
-mod batch;
-mod builder;
 mod cache;
 mod call;
 mod codec;
-mod compute;
-mod config;
-mod defer;
-mod early;
 mod error;
-mod fill;
-mod flight;
-mod global;
-mod health;
 mod invalidate;
 pub mod key;
-mod marks;
 mod observe;
-mod pattern;
-mod peek;
-mod read_mode;
-mod refresh;
-pub mod scope;
-/// A tower-sessions `SessionStore` on the cache, for axum (feature `sessions`).
-#[cfg(feature = "sessions")]
-pub mod sessions;
-mod stats;
+mod ops;
 mod store;
 mod tier;
-mod warm;
-/// axum and tower integration: `CacheLayer` (per-request bypass, `X-Cache`) and a cacheable
-/// `Json` (feature `axum`).
-#[cfg(feature = "axum")]
+/// axum and tower integration: `CacheLayer` (per-request bypass, `X-Cache`), a cacheable
+/// `Json`, the admin API and dashboard, and a tower-sessions store (feature `axum`,
+/// `sessions`).
+#[cfg(any(feature = "axum", feature = "sessions"))]
 pub mod web;
+
+#[doc(inline)]
+pub use observe::scope;
+/// The admin API and dashboard, an axum router: stats, health, invalidation, warming (feature
+/// `axum`).
+#[cfg(feature = "axum")]
+#[doc(inline)]
+pub use web::admin;
+/// A tower-sessions `SessionStore` on the cache, for axum (feature `sessions`).
+#[cfg(feature = "sessions")]
+#[doc(inline)]
+pub use web::sessions;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use builder::{
+pub use cache::builder::{
     CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_VALUE_BYTES, DEFAULT_OPERATION_TIMEOUT,
     DEFAULT_TTL,
 };
+pub use cache::compute::ComputeOptions;
+pub use cache::config::ENV_VARS;
+pub use cache::global::{global, init};
 pub use cache::Cache;
-pub use compute::ComputeOptions;
-pub use config::ENV_VARS;
-pub use defer::defer_invalidations;
 pub use error::{Error, Result};
-pub use global::{global, init};
-pub use health::Health;
+pub use invalidate::defer::defer_invalidations;
 pub use invalidate::Plan;
 pub use key::{key_for, CacheKey, KeyArgs, KeyBuilder};
+pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
-pub use stats::{CircuitState, Stats};
-pub use warm::{warm_each, WarmReport, WarmerStats};
+pub use ops::health::Health;
+pub use ops::warm::{warm_each, WarmReport, WarmerStats};
 
 /// Caches an async fn's results; see the cache-macros docs for every argument.
 #[cfg(feature = "macros")]

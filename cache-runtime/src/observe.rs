@@ -1,6 +1,6 @@
 //! What each `#[cached]` call did, per namespace: counters, sampled latency and the most
 //! requested keys ([`Cache::namespace_stats`]), the request scope
-//! ([`scope`](crate::scope)), tracing and (feature `metrics`) the `metrics` facade.
+//! ([`scope`](crate::observe::scope)), tracing and (feature `metrics`) the `metrics` facade.
 //!
 //! The hit path pays one relaxed increment of its namespace's counter. The namespace's
 //! record is found through the call site (`Site`), which keeps the one of the first cache it
@@ -9,6 +9,8 @@
 //! 16, counted per thread) is timed and counted in the top keys.
 
 mod histogram;
+pub mod scope;
+pub(crate) mod stats;
 mod topk;
 
 use std::cell::Cell;
@@ -23,7 +25,7 @@ use topk::TopK;
 pub use topk::TopKey;
 
 use crate::cache::Cache;
-use crate::read_mode::MissStreak;
+use crate::call::read_mode::MissStreak;
 
 /// How many keys each namespace's sketch tracks, and how many [`NamespaceStats::top_keys`]
 /// reports.
@@ -45,7 +47,7 @@ pub enum Served {
     Miss,
     /// A stale value stood in for a failing or slow body (`stale_if_error`, `soft_timeout`).
     Stale,
-    /// The read was bypassed ([`RequestScope`](crate::scope::RequestScope) with bypass): the
+    /// The read was bypassed ([`RequestScope`](crate::observe::scope::RequestScope) with bypass): the
     /// body ran and its value was stored.
     Bypass,
     /// The store failed, so the body ran without it.
@@ -296,7 +298,7 @@ impl SiteStats {
     }
 
     /// Whether this site's next call in `cache` should read Redis with the fill lease first
-    /// (see [`read_mode`](crate::read_mode)).
+    /// (see [`read_mode`](crate::call::read_mode)).
     #[inline]
     pub(crate) fn lease_first(&self, cache: &Cache, namespace: &'static str) -> bool {
         self.with(cache, namespace, |ns| ns.reads.lease_first())
@@ -366,7 +368,7 @@ impl Watch {
                 sampled(cache, ns, started, key, label);
             }
         });
-        crate::scope::record(served);
+        crate::observe::scope::record(served);
     }
 }
 

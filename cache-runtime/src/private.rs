@@ -6,8 +6,8 @@ use std::time::Duration;
 
 pub use ::core;
 
+pub use crate::cache::global::global;
 use crate::call::{Policy, Shape};
-pub use crate::global::global;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
 use crate::observe::{Served, SiteStats, Watch};
@@ -270,7 +270,7 @@ where
     let key = prepared.key.as_str();
     let span = site.span();
     let call = async {
-        if crate::scope::bypassing() {
+        if crate::observe::scope::bypassing() {
             let result = bypass(cache, site, key, &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
@@ -340,7 +340,7 @@ where
     let key = prepared.key.as_str();
     // The common path (no debug logging, no bypass) awaits the call itself: no span, no
     // wrapper future to move.
-    if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::scope::bypassing() {
+    if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::observe::scope::bypassing() {
         let lease_first = || site.lease_first(cache);
         let (result, served) =
             crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await;
@@ -357,7 +357,7 @@ where
     }
     let span = site.span();
     let call = async {
-        if crate::scope::bypassing() {
+        if crate::observe::scope::bypassing() {
             let result = bypass(cache, site, key, &tags, body, shape).await;
             (result, Served::Bypass)
         } else {
@@ -371,7 +371,7 @@ where
     result
 }
 
-/// A call in a [`RequestScope`](crate::scope::RequestScope) that bypasses the cache: the
+/// A call in a [`RequestScope`](crate::observe::scope::RequestScope) that bypasses the cache: the
 /// body runs and its cacheable value is stored (so later reads get it), as `#[cache_put]`
 /// would.
 #[cold]
@@ -535,7 +535,7 @@ pub fn plan_all(plan: &mut Plan, namespace: &'static str) {
     plan.namespace(namespace);
 }
 
-pub use crate::batch::{Batch, BatchOutput};
+pub use crate::cache::batch::{Batch, BatchOutput};
 
 /// `#[cached(batch)]`: reads every id (L1, then one MGET).
 pub async fn batch_lookup<K, V>(cache: &Cache, site: &'static Site, ids: Vec<K>) -> Batch<K, V>

@@ -30,11 +30,11 @@ impl Backend {
     }
 
     /// The circuit breaker's state (`Closed` for the memory store).
-    pub(crate) fn circuit(&self) -> crate::stats::CircuitState {
+    pub(crate) fn circuit(&self) -> crate::observe::stats::CircuitState {
         match self {
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => redis.circuit_state(),
-            _ => crate::stats::CircuitState::Closed,
+            _ => crate::observe::stats::CircuitState::Closed,
         }
     }
 }

@@ -10,6 +10,8 @@
 //! nobody can invalidate through it, and L1 is the only cache left). Without Redis there is
 //! no L1: the memory store is the only tier.
 
+pub(crate) mod backplane;
+
 use std::sync::atomic::{
     AtomicBool, AtomicU64,
     Ordering::{Relaxed, SeqCst},
@@ -17,12 +19,12 @@ use std::sync::atomic::{
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backplane::Forget;
 use crate::cache::Cache;
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::store::memory::{MemEntry, MemoryStore};
 #[cfg(feature = "redis")]
 use crate::store::Backend;
+use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
 /// The in-process tier of a Redis-backed cache.
@@ -37,7 +39,7 @@ pub(crate) struct L1 {
     /// invalidation that deleted its source.
     pub(crate) epoch: Arc<AtomicU64>,
     #[cfg(feature = "redis")]
-    pub(crate) _subscriber: Option<crate::backplane::Subscriber>,
+    pub(crate) _subscriber: Option<crate::tier::backplane::Subscriber>,
 }
 
 impl Cache {
@@ -97,7 +99,7 @@ impl Cache {
         Some(value)
     }
 
-    /// The invalidation mark of `key` (see [`marks`](crate::marks)): a value read or computed
+    /// The invalidation mark of `key` (see [`marks`](crate::call::marks)): a value read or computed
     /// while it did not move may be handed to callers waiting on the same miss.
     #[inline]
     pub(crate) fn invalidation_mark(&self, key: &str) -> u64 {

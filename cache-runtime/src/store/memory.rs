@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use moka::notification::RemovalCause;
 use moka::Expiry;
 
-use crate::pattern;
-use crate::stats::Counters;
+use crate::invalidate::pattern;
+use crate::observe::stats::Counters;
 
 pub(crate) mod lease;
 

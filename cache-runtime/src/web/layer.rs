@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::scope::RequestScope;
+use crate::observe::scope::RequestScope;
 
 /// The response header [`CacheLayer::x_cache_header`] sets: `x-cache`.
 pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
@@ -57,7 +57,7 @@ const DEFAULT_QUERY_FLAG: &str = "fresh";
 /// that only trusted clients reach.
 ///
 /// **`X-Cache`.** With [`x_cache_header(true)`](CacheLayer::x_cache_header), the response
-/// gets `X-Cache` from [`ScopeSummary::x_cache`](crate::scope::ScopeSummary::x_cache):
+/// gets `X-Cache` from [`ScopeSummary::x_cache`](crate::observe::scope::ScopeSummary::x_cache):
 /// `bypass` if any cached call bypassed the cache, else `miss` if any ran its body (a store
 /// failure too), else `stale` if any was served a stale value, else `hit`. A request that
 /// made no cached call gets no header (and a header the handler set is then left alone).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::pattern;
+use crate::invalidate::pattern;
 
 /// Purge expired leases and marks once the table holds this many.
 const PURGE_AT: usize = 4096;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::circuit::Circuit;
-use crate::stats::{CircuitState, Counters};
+use crate::observe::stats::{CircuitState, Counters};
 
 /// Redis Cluster's slot count.
 #[cfg(feature = "cluster")]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::stats::{CircuitState, Counters};
+use crate::observe::stats::{CircuitState, Counters};
 
 /// One endpoint's breaker.
 pub(crate) struct Circuit {

@@ -1,5 +1,5 @@
 //! Axum sessions kept in Redis, shared by every process, or in process memory: see
-//! [`CacheSessionStore`](crate::sessions::CacheSessionStore), a [tower-sessions] store.
+//! [`CacheSessionStore`], a [tower-sessions] store.
 //!
 //! [tower-sessions]: https://docs.rs/tower-sessions
 
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, SessionStore};
 
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::Cache;
 
 /// How many fresh ids [`SessionStore::create`] tries before giving up. Ids are 128 random

@@ -4,7 +4,7 @@
 use crate::cache::Cache;
 use crate::error::Result;
 use crate::key::escape_namespace;
-use crate::stats::CircuitState;
+use crate::observe::stats::CircuitState;
 use crate::store::Backend;
 
 /// The state of a cache's store, from [`Cache::health`].
@@ -70,7 +70,7 @@ impl Cache {
                 .keys_matching(&pattern, limit)
                 .await
                 .map_err(|e| self.failed("keys", e)),
-            Backend::Disabled(r) => Err(self.failed("keys", crate::access::disabled(r))),
+            Backend::Disabled(r) => Err(self.failed("keys", crate::cache::access::disabled(r))),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::builder::CacheBuilder;
+use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
@@ -145,7 +145,7 @@ impl CacheBuilder {
             builder = builder.signing_key(secret);
         }
         builder = tls_files(builder, &get)?;
-        if let Some(problem) = crate::builder::prefix_problem(&builder.prefix) {
+        if let Some(problem) = crate::cache::builder::prefix_problem(&builder.prefix) {
             return Err(Error::config(format_args!("CACHE_PREFIX {problem}")));
         }
         Ok(builder)

@@ -1,6 +1,6 @@
-//! An admin API and dashboard for a [`Cache`](crate::Cache), as an axum 0.8 [`Router`](axum::Router) (feature `axum`).
+//! An admin API and dashboard for a [`Cache`], as an axum 0.8 [`Router`] (feature `axum`).
 //!
-//! [`router`](crate::admin::router) builds it; nest it where operators can reach it, never on a public listener
+//! [`router`] builds it; nest it where operators can reach it, never on a public listener
 //! without a token:
 //!
 //! ```no_run
@@ -28,13 +28,13 @@
 //! | `GET /health` | [`Health`](crate::Health): 200 when the store answers, 503 when not |
 //! | `POST /invalidate` | body `{"keys": [], "tags": [], "namespaces": [], "patterns": []}` (each optional); answers how many entries each kind deleted, and `total` |
 //! | `POST /warm` | body `{"warmers": ["name", ...]}` runs those registered warmers, `{}` or no body runs all; answers each one's [`WarmReport`](crate::WarmReport) and `duration_ms` |
-//! | `GET /keys?namespace=NS&limit=N` | up to `N` keys of namespace `NS` (default 100, at most [`AdminConfig::keys_limit_max`](crate::admin::AdminConfig::keys_limit_max)), found by a bounded SCAN: for debugging |
+//! | `GET /keys?namespace=NS&limit=N` | up to `N` keys of namespace `NS` (default 100, at most [`AdminConfig::keys_limit_max`](crate::web::admin::AdminConfig::keys_limit_max)), found by a bounded SCAN: for debugging |
 //!
 //! # Authentication
 //!
 //! Every endpoint but `GET /` needs `Authorization: Bearer <token>`, the token given to
-//! [`AdminConfig::bearer_token`](crate::admin::AdminConfig::bearer_token), compared in constant time; without it the answer is 401.
-//! [`router`](crate::admin::router) refuses to build without a token unless [`AdminConfig::allow_unauthenticated`](crate::admin::AdminConfig::allow_unauthenticated)
+//! [`AdminConfig::bearer_token`](crate::web::admin::AdminConfig::bearer_token), compared in constant time; without it the answer is 401.
+//! [`router`] refuses to build without a token unless [`AdminConfig::allow_unauthenticated`](crate::web::admin::AdminConfig::allow_unauthenticated)
 //! says so explicitly.
 //!
 //! `GET /` is served without the token because the page holds no data: it is static HTML,
@@ -47,7 +47,7 @@
 //!
 //! Every error is JSON, `{"error": "..."}`: 400 malformed JSON or query, 401 missing or
 //! wrong token, 404 unknown path or warmer, 405 wrong method, 413 body over
-//! [`AdminConfig::body_limit`](crate::admin::AdminConfig::body_limit), 415 a body that is not `application/json`, 422 JSON of the
+//! [`AdminConfig::body_limit`](crate::web::admin::AdminConfig::body_limit), 415 a body that is not `application/json`, 422 JSON of the
 //! wrong shape (unknown fields among them), 503 the store failed.
 
 mod auth;

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::flight::Joined;
 use crate::call::{Policy, Shape};
 use crate::codec::{self, Encoding};
-use crate::flight::Joined;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;
 use crate::CacheValue;
@@ -56,7 +56,7 @@ impl Cache {
                 return None;
             }
             let value = codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()?;
-            crate::stats::Counters::bump(&self.inner.counters.hits);
+            crate::observe::stats::Counters::bump(&self.inner.counters.hits);
             return Some((value, bytes.into()));
         }
         let _ = (key, fresh_ttl);
@@ -156,7 +156,7 @@ impl Cache {
             Backend::Redis(redis) => {
                 match redis.replace(key, served, &bytes, ttl, tags).await {
                     // Every process (this one too) drops its L1 copy of the old value.
-                    Ok(true) => self.forget(crate::backplane::Forget::Key(key)).await,
+                    Ok(true) => self.forget(crate::tier::backplane::Forget::Key(key)).await,
                     Ok(false) => {}
                     Err(e) => {
                         self.failed("refresh", e);

@@ -18,7 +18,7 @@ use crate::cache::Cache;
 use crate::codec::{self, Encoding};
 use crate::error::Error;
 use crate::key::{CacheKey, KeyBuilder, SiteKey};
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::store::memory::MemEntry;
 use crate::store::Backend;
 use crate::CacheValue;

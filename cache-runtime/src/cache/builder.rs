@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, Inner};
 use crate::error::{Error, Result};
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::store::memory::{MemoryBounds, MemoryStore};
 use crate::store::Backend;
 
@@ -641,7 +641,7 @@ impl CacheBuilder {
         &self,
         backend: &Backend,
         counters: &Arc<Counters>,
-        marks: &Arc<crate::marks::Marks>,
+        marks: &Arc<crate::call::marks::Marks>,
     ) -> Option<crate::tier::L1> {
         #[cfg(feature = "redis")]
         if let (Backend::Redis(redis), true) = (backend, self.l1) {
@@ -655,7 +655,7 @@ impl CacheBuilder {
             );
             let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let subscriber = crate::backplane::subscribe(
+            let subscriber = crate::tier::backplane::subscribe(
                 redis.clients(),
                 redis.channel(),
                 store.clone(),
@@ -679,13 +679,13 @@ impl CacheBuilder {
     }
 
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
-        let marks = Arc::new(crate::marks::Marks::new());
+        let marks = Arc::new(crate::call::marks::Marks::new());
         let l1 = self.tier(&backend, &counters, &marks);
         Cache {
             inner: Arc::new(Inner {
                 l1,
-                flights: crate::flight::Flights::new(),
-                reads: crate::early::Reads::new(),
+                flights: crate::call::flight::Flights::new(),
+                reads: crate::call::early::Reads::new(),
                 marks,
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
@@ -702,7 +702,7 @@ impl CacheBuilder {
                 signing_key: self.signing_key,
                 counters,
                 namespaces: crate::observe::Namespaces::new(self.stats_sample_every),
-                warmers: crate::warm::Warmers::default(),
+                warmers: crate::ops::warm::Warmers::default(),
                 started: Instant::now(),
                 last_log_ms: AtomicU64::new(0),
                 suppressed_logs: AtomicU64::new(0),

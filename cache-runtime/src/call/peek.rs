@@ -4,7 +4,7 @@
 //! which then does not read again.
 
 use crate::cache::Cache;
-use crate::fill::FillSite;
+use crate::call::fill::FillSite;
 use crate::CacheValue;
 
 /// What the first read found.
@@ -73,7 +73,7 @@ impl Cache {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
                 }
-                crate::stats::Counters::bump(&self.inner.counters.hits);
+                crate::observe::stats::Counters::bump(&self.inner.counters.hits);
                 return Peek::Hit(value);
             }
             // Another caller's fill lease is reread after joining the flight (by then that

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use crate::builder::CacheBuilder;
+use crate::cache::builder::CacheBuilder;
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 

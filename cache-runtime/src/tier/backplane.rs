@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 #[cfg(feature = "redis")]
-use crate::marks::Marks;
+use crate::call::marks::Marks;
 use crate::store::memory::MemoryStore;
 
 /// What to drop from every process's L1.
@@ -45,7 +45,7 @@ impl Forget<'_> {
     }
 
     /// Moves the invalidation marks this message covers.
-    pub(crate) fn mark(&self, marks: &crate::marks::Marks) {
+    pub(crate) fn mark(&self, marks: &crate::call::marks::Marks) {
         match self {
             Forget::Key(k) => marks.key(k),
             Forget::Pattern(_) | Forget::Tag(_) => marks.everything(),

@@ -4,13 +4,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backplane::Forget;
 use crate::cache::Cache;
 use crate::codec::{self, Encoding};
 use crate::error::{Error, Result};
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::store::memory::MemEntry;
 use crate::store::Backend;
+use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
 /// Log at most one warning per this many milliseconds per cache.

@@ -3,7 +3,7 @@
 //! A miss takes a *fill lease* on its key before the body runs (on Redis, a
 //! `SET key lease NX PX .. GET` after the plain GET missed, so hits stay one GET; or at once,
 //! as the read itself, in a namespace that keeps missing: see
-//! [`read_mode`](crate::read_mode)). The value the body computes is stored only while that lease
+//! [`read_mode`](crate::call::read_mode)). The value the body computes is stored only while that lease
 //! still holds: invalidating the key, its namespace or a pattern ends the lease, and
 //! invalidating one of its tags marks the tag, so a value computed from data read before an
 //! invalidation is never stored after it (the race every "check, else query, then store"
@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::peek::Got;
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::peek::Got;
-use crate::stats::Counters;
+use crate::observe::stats::Counters;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 #[cfg(feature = "redis")]
 use crate::store::redis::lease as redis_lease;
@@ -105,7 +105,7 @@ impl Drop for Pending {
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct FillSite<'a> {
     /// Read Redis with the fill lease command rather than a GET first (see
-    /// [`read_mode`](crate::read_mode)).
+    /// [`read_mode`](crate::call::read_mode)).
     pub(crate) lease_first: bool,
     /// How long the entry is kept (its TTL, jittered, plus any `stale_if_error` window).
     pub(crate) ttl: Duration,
@@ -217,7 +217,7 @@ impl Cache {
                 }
             }
             Backend::Disabled(reason) => {
-                return Err(self.failed("get", crate::access::disabled(reason)))
+                return Err(self.failed("get", crate::cache::access::disabled(reason)))
             }
         };
         Counters::bump(if found.is_some() {

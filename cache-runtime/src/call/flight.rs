@@ -14,7 +14,7 @@
 //!
 //! Callers usually join after their own read of the key missed; a caller that found that
 //! key being read joins before reading, with [`Flights::join_early`] (see
-//! [`early`](crate::early)), while the flight's leader has not sent its read yet.
+//! [`early`](crate::call::early)), while the flight's leader has not sent its read yet.
 //!
 //! Modelled on moka's `future/value_initializer.rs`, whose waiter states cover a panicking
 //! init future (moka-rs/moka#43) and an aborted enclosing future (moka-rs/moka#59). Unlike
@@ -156,7 +156,7 @@ impl Flights {
     }
 
     /// Joins the flight of `key` *before* reading it, for a caller that found another read
-    /// of its key in progress (see [`early`](crate::early)): it waits for a flight whose
+    /// of its key in progress (see [`early`](crate::call::early)): it waits for a flight whose
     /// leader has not sent its first read yet, or starts one (open to such callers until
     /// [`Leader::close_early`]). `None`: a flight is running that it may not join this way
     /// (its leader has read already, or left it); the caller reads for itself.

@@ -1,7 +1,7 @@
 //! Reads in progress, counted per key slot, so that a caller arriving while its key is
 //! being read waits for that read instead of sending its own.
 //!
-//! A Redis hit reads before any flight bookkeeping (see [`peek`](crate::peek)): the flight
+//! A Redis hit reads before any flight bookkeeping (see [`peek`](crate::call::peek)): the flight
 //! map costs a lock and two allocations, which an uncontended hit should not pay. But when a
 //! thousand callers arrive at once for a cold key, every one of them then sends a GET,
 //! waits for it, finds nothing and only then joins the single flight; on a busy runtime the
@@ -13,7 +13,7 @@
 //! for them all. A collision of two keys on one slot costs that caller one turn of the
 //! scheduler, never a wrong value.
 //!
-//! [`Flights::join_early`]: crate::flight::Flights::join_early
+//! [`Flights::join_early`]: crate::call::flight::Flights::join_early
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -63,10 +63,10 @@ impl Drop for Reading<'_> {
     }
 }
 
-/// A key's slot (as for its [invalidation mark](crate::marks)).
+/// A key's slot (as for its [invalidation mark](crate::call::marks)).
 #[inline]
 fn slot_of(key: &str) -> usize {
-    (crate::marks::tail_hash(key) as usize) % SLOTS
+    (crate::call::marks::tail_hash(key) as usize) % SLOTS
 }
 
 #[cfg(test)]
