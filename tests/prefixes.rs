@@ -40,7 +40,9 @@ async fn prefixes_with_separators_or_globs_are_refused() {
         match from_env {
             Err(e @ Error::Config(_)) => assert_eq!(
                 e.to_string(),
-                format!("invalid cache configuration: CACHE_PREFIX {prefix:?} contains {found}; {RULE}")
+                format!(
+                    "invalid cache configuration: CACHE_PREFIX {prefix:?} contains {found}; {RULE}"
+                )
             ),
             other => panic!("CACHE_PREFIX={prefix:?} must be refused, got {other:?}"),
         }
@@ -73,7 +75,10 @@ async fn neighbouring_prefixes_never_touch_each_other() {
     let app = build("app").await;
     let nested = build("app.t").await;
     nested.set("k", &"nested".to_owned(), None).await.unwrap();
-    nested.set("t:k", &"nested t".to_owned(), None).await.unwrap();
+    nested
+        .set("t:k", &"nested t".to_owned(), None)
+        .await
+        .unwrap();
     assert_eq!(app.get::<String>("t:k").await.unwrap(), None);
     assert_eq!(app.keys("t", 100).await.unwrap(), Vec::<String>::new());
     assert_eq!(app.clear_namespace("t").await.unwrap(), 0);
@@ -92,7 +97,10 @@ async fn neighbouring_prefixes_never_touch_each_other() {
     app.set("t:mine", &"app t".to_owned(), None).await.unwrap();
     assert_eq!(app.keys("t", 100).await.unwrap(), vec!["t:mine".to_owned()]);
     assert_eq!(app.clear_namespace("t").await.unwrap(), 1);
-    assert_eq!(nested.get::<String>("k").await.unwrap().as_deref(), Some("nested"));
+    assert_eq!(
+        nested.get::<String>("k").await.unwrap().as_deref(),
+        Some("nested")
+    );
     let mut raw = server.client().get_connection().unwrap();
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut raw).unwrap();
     keys.sort();
