@@ -500,7 +500,14 @@ async fn dashboard_shows_the_stats_in_chromium() {
         .collect();
     assert_eq!(
         tiers,
-        ["in-process L1", "Redis", "in-process L1", "Redis", "in-process L1", "Redis"]
+        [
+            "in-process L1",
+            "Redis",
+            "in-process L1",
+            "Redis",
+            "in-process L1",
+            "Redis"
+        ]
     );
     assert_eq!(page["l1_tile_hidden"], json!(false));
     assert_eq!(
