@@ -77,8 +77,8 @@ pub use web::sessions;
 pub mod __private;
 
 pub use cache::builder::{
-    CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_VALUE_BYTES, DEFAULT_OPERATION_TIMEOUT,
-    DEFAULT_TTL,
+    CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES,
+    DEFAULT_OPERATION_TIMEOUT, DEFAULT_TTL,
 };
 pub use cache::compute::ComputeOptions;
 pub use cache::config::ENV_VARS;
