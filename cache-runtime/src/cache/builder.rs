@@ -475,13 +475,28 @@ impl CacheBuilder {
     /// and abort the process. An entry deeper than this is unreadable: a miss, deleted, counted
     /// in [`Stats::decode_errors`](crate::Stats::decode_errors) and logged, its decode stopped
     /// before anything deeper is built. Raise it for legitimately deeper values (each level
-    /// costs a few hundred bytes of stack; a tokio worker has 2 MiB). From the environment:
-    /// `CACHE_MAX_DEPTH`.
+    /// costs stack, and a tokio worker has 2 MiB). The bound applies wherever stored bytes
+    /// are decoded: Redis reads, and reads of the memory store or L1 as another type than
+    /// was written (a hit of the written type is the value itself, never decoded). From the
+    /// environment: `CACHE_MAX_DEPTH`.
     ///
-    /// ```
+    /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> cache_runtime::Result<()> {
-    /// let cache = cache_runtime::Cache::builder().max_depth(512).build().await?;
+    /// #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    /// struct Tree {
+    ///     kids: Vec<Tree>,
+    /// }
+    /// // 100 generations: 200 levels.
+    /// let tree = (1..100).fold(Tree { kids: vec![] }, |t, _| Tree { kids: vec![t] });
+    ///
+    /// let cache = cache_runtime::Cache::builder()
+    ///     .redis_url("redis://127.0.0.1:6379")
+    ///     .max_depth(200)
+    ///     .build()
+    ///     .await?;
+    /// cache.set("tree", &tree, None).await?;
+    /// assert_eq!(cache.get::<Tree>("tree").await?, Some(tree));
     /// # Ok(()) }
     /// ```
     pub fn max_depth(mut self, levels: u32) -> Self {
