@@ -151,7 +151,10 @@
 //! every (re)subscribe, since messages sent meanwhile are lost. A value read from Redis goes
 //! into L1 only if no invalidation arrived since the read began. So an L1 copy is stale for
 //! at most the propagation delay while the subscriber is connected, and at most the L1 TTL
-//! when a publish fails or a server hangs without closing the connection.
+//! when a publish fails or a server hangs without closing the connection (a frozen Redis
+//! keeps the subscriber's socket open). When Redis dies, the subscription ends and L1 is
+//! skipped, unless the circuit breaker has given up on Redis: then nobody can write or
+//! invalidate through it either, and L1 keeps sparing the database for at most its TTL.
 //!
 //! # Consistency
 //!
@@ -187,8 +190,10 @@
 //!
 //! # Reliability
 //!
-//! **Every Redis operation is bounded.** Each command, pipeline or script runs under
-//! [`CacheBuilder::operation_timeout`] (250 ms), which also covers the wait for a
+//! **Every Redis operation is bounded.** redis-rs alone is not enough: its connection
+//! manager can hold a call for seconds while it retries a reconnection, and a hung server
+//! with no response timeout hangs the caller. So each command, pipeline or script runs
+//! under [`CacheBuilder::operation_timeout`] (250 ms), which also covers the wait for a
 //! reconnection, on top of a connect timeout (250 ms) and a response timeout (500 ms). When
 //! it passes, a `#[cached]` call runs its body; the manual API returns [`Error::Store`],
 //! naming the last connection error seen. A call pays at most one timeout: after a failed
