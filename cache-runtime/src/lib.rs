@@ -39,8 +39,8 @@
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
 //! | `tls` | | `rediss://` through rustls: [`CacheBuilder::tls_root_cert`], [`CacheBuilder::tls_client_cert`] |
 //! | `metrics` | | counters, a latency histogram and the circuit breaker's gauge through the `metrics` facade |
-//! | `axum` | | `web::CacheLayer`, `web::Json` and the admin API with its dashboard (`admin`) |
-//! | `sessions` | | `sessions::CacheSessionStore`, a tower-sessions store |
+//! | `axum` | | [`web::CacheLayer`], [`web::Json`] and the admin API with its dashboard ([`admin`]) |
+//! | `sessions` | | [`sessions::CacheSessionStore`], a tower-sessions store |
 //!
 //! Without default features (`features = ["macros"]`) the crate has no Redis client: the
 //! memory store is the only one.
@@ -242,14 +242,20 @@
 //! # Web integration
 //!
 //! With the `axum` feature, `#[cached]` sits on axum 0.8 handlers (the key is what the
-//! extractors bind; return `web::Json` instead of axum's, which is not serializable), and
-//! `web::CacheLayer` runs each request in a [`scope::RequestScope`]: a `Cache-Control:
+//! extractors bind; return [`web::Json`] instead of axum's, which is not serializable), and
+//! [`web::CacheLayer`] runs each request in a [`scope::RequestScope`]: a `Cache-Control:
 //! no-cache` request or a `?fresh=true` flag bypasses the cache for every cached call of the
-//! request, and an `X-Cache: hit|miss|stale|bypass` header sums them up. `admin::router` is
-//! an admin API (stats, health, invalidation, warming, key listing) behind a bearer token,
-//! with a self-contained HTML dashboard. With the `sessions` feature,
-//! `sessions::CacheSessionStore` is a tower-sessions store on any cache, memory or Redis.
+//! request, and an `X-Cache: hit|miss|stale|bypass` header sums them up. [`admin::router`]
+//! is an admin API (stats, health, invalidation, warming, key listing) behind a bearer
+//! token, with a self-contained HTML dashboard. With the `sessions` feature,
+//! [`sessions::CacheSessionStore`] is a tower-sessions store on any cache, memory or Redis.
 //! The repository's `examples/axum_service` uses them together.
+//!
+//! [`web::CacheLayer`]: web/struct.CacheLayer.html
+//! [`web::Json`]: web/struct.Json.html
+//! [`admin`]: admin/index.html
+//! [`admin::router`]: admin/fn.router.html
+//! [`sessions::CacheSessionStore`]: sessions/struct.CacheSessionStore.html
 //!
 //! # Operating
 //!
