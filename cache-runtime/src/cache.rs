@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     pub(crate) compress_threshold: Option<usize>,
     /// The key of the stored values' MAC, when signing is on.
     pub(crate) signing_key: Option<[u8; 32]>,
+    /// The deepest nesting a decoded value may have.
+    pub(crate) max_depth: u32,
     pub(crate) counters: Arc<Counters>,
     /// Per-namespace counters of `#[cached]` calls (see [`observe`](crate::observe)).
     pub(crate) namespaces: crate::observe::Namespaces,

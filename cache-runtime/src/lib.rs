@@ -98,8 +98,7 @@
 //! different prefixes on one Redis never read, list, clear or delete each other's keys. The
 //! namespace is the `namespace` argument or the fn's module path, escaped so that it holds
 //! no glob character, `:` or white space; a long one is shortened to a fixed length with a
-//! hash of the whole.
-//! `type` is a hash of the value type's name, so a deploy that changes the return type never
+//! hash of the whole. `type` is a hash of the value type's name, so a deploy that changes the return type never
 //! decodes old bytes as the new one; a change *inside* a type needs a `version` bump. The
 //! digest is 128 bits of blake3 over the arguments, serialized with serde straight into the
 //! hasher (no allocation): tagged and length-prefixed, maps and sets hashed independently of
@@ -126,15 +125,17 @@
 //! Bodies above [`CacheBuilder::compress_threshold`] (1 KiB) are compressed with lz4 when
 //! that makes them smaller; [`CacheBuilder::signing_key`] adds the MAC, so a value planted
 //! or altered by anyone without the secret, or copied from another key, is refused. The
-//! cached type must be [`CacheValue`]: `Serialize + DeserializeOwned + Clone + Send + Sync
-//! + 'static`.
+//! cached type must be a [`CacheValue`]:
+//! `Serialize + DeserializeOwned + Clone + Send + Sync + 'static`.
 //!
 //! Decoding never trusts the bytes. The envelope is checked, the size is bounded by
 //! [`CacheBuilder::max_value_bytes`] (8 MiB) before anything is decoded or decompressed, and
-//! bincode reads with a limit, so a forged length fails instead of allocating. A corrupt,
-//! truncated, foreign, other-type or future-format entry is a miss: deleted, counted in
-//! [`Stats::decode_errors`], never a panic. A value that encodes larger than the maximum is
-//! returned but not stored ([`Stats::oversized`]).
+//! bincode reads with a limit, so a forged length fails instead of allocating; decoding
+//! stops at nesting deeper than [`CacheBuilder::max_depth`] (128), so a forged deeply
+//! nested value cannot overflow the stack. A corrupt, truncated, foreign, other-type or
+//! future-format entry is a miss: deleted, counted in [`Stats::decode_errors`], never a
+//! panic. A value that encodes larger than the maximum is returned but not stored
+//! ([`Stats::oversized`]).
 //!
 //! # Tiers and coherence
 //!
@@ -308,8 +309,8 @@ pub use web::sessions;
 pub mod __private;
 
 pub use cache::builder::{
-    CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_VALUE_BYTES, DEFAULT_OPERATION_TIMEOUT,
-    DEFAULT_TTL,
+    CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES,
+    DEFAULT_OPERATION_TIMEOUT, DEFAULT_TTL,
 };
 pub use cache::compute::ComputeOptions;
 pub use cache::config::ENV_VARS;

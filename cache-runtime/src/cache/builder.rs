@@ -56,6 +56,7 @@ pub struct CacheBuilder {
     pub(crate) tls_client_cert: Option<crate::store::redis::tls::ClientCert>,
     pub(crate) compress_threshold: Option<usize>,
     pub(crate) signing_key: Option<[u8; 32]>,
+    pub(crate) max_depth: u32,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -90,6 +91,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("tls_client_cert", &self.has_client_cert().then_some("***"))
             .field("compress_threshold", &self.compress_threshold)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
+            .field("max_depth", &self.max_depth)
             .finish()
     }
 }
@@ -140,6 +142,9 @@ pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_millis(250);
 /// Default size above which encoded values are compressed: 1 KiB.
 pub const DEFAULT_COMPRESS_THRESHOLD: usize = 1024;
+/// Default deepest nesting of a decoded value: 128 levels (see
+/// [`CacheBuilder::max_depth`]).
+pub const DEFAULT_MAX_DEPTH: u32 = 128;
 
 impl Default for CacheBuilder {
     fn default() -> Self {
@@ -184,6 +189,7 @@ impl CacheBuilder {
             tls_client_cert: None,
             compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
             signing_key: None,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 
@@ -459,6 +465,46 @@ impl CacheBuilder {
         self
     }
 
+    /// The deepest nesting a stored value may have to be read (default 128 levels). Every
+    /// struct, tuple, sequence, map, enum variant, `Some` and newtype struct inside a value is
+    /// one level: a `Vec<User>` whose users have an `Option<Address>` is 4 levels deep, a
+    /// `struct Tree { kids: Vec<Tree> }` takes 2 levels per generation, so 64 generations fit
+    /// the default.
+    ///
+    /// Decoding recurses once per level, and the bytes come from the store, so without a
+    /// bound a forged entry nested a few hundred thousand levels deep would overflow the stack
+    /// and abort the process. An entry deeper than this is unreadable: a miss, deleted, counted
+    /// in [`Stats::decode_errors`](crate::Stats::decode_errors) and logged, its decode stopped
+    /// before anything deeper is built. Raise it for legitimately deeper values (each level
+    /// costs stack, and a tokio worker has 2 MiB). The bound applies wherever stored bytes
+    /// are decoded: Redis reads, and reads of the memory store or L1 as another type than
+    /// was written (a hit of the written type is the value itself, never decoded). From the
+    /// environment: `CACHE_MAX_DEPTH`.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cache_runtime::Result<()> {
+    /// #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    /// struct Tree {
+    ///     kids: Vec<Tree>,
+    /// }
+    /// // 100 generations: 200 levels.
+    /// let tree = (1..100).fold(Tree { kids: vec![] }, |t, _| Tree { kids: vec![t] });
+    ///
+    /// let cache = cache_runtime::Cache::builder()
+    ///     .redis_url("redis://127.0.0.1:6379")
+    ///     .max_depth(200)
+    ///     .build()
+    ///     .await?;
+    /// cache.set("tree", &tree, None).await?;
+    /// assert_eq!(cache.get::<Tree>("tree").await?, Some(tree));
+    /// # Ok(()) }
+    /// ```
+    pub fn max_depth(mut self, levels: u32) -> Self {
+        self.max_depth = levels;
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if self.redis_url.is_some() && self.cluster_nodes.is_some() {
             return Err(Error::config(
@@ -501,6 +547,11 @@ impl CacheBuilder {
         }
         if self.lease_time.is_zero() {
             return Err(Error::config("lease_time must be greater than zero"));
+        }
+        if self.max_depth == 0 {
+            return Err(Error::config(
+                "max_depth must be at least 1 (a struct is one level deep)",
+            ));
         }
         if self.memory_capacity == 0 || self.memory_max_bytes == 0 {
             return Err(Error::config(
@@ -720,6 +771,7 @@ impl CacheBuilder {
                 max_value_bytes: self.max_value_bytes,
                 compress_threshold: self.compress_threshold,
                 signing_key: self.signing_key,
+                max_depth: self.max_depth,
                 counters,
                 namespaces: crate::observe::Namespaces::new(self.stats_sample_every),
                 warmers: crate::ops::warm::Warmers::default(),
