@@ -186,8 +186,14 @@ use proc_macro::TokenStream;
 /// - `{name.field.field}` is a field access chain on it (`{user.org_id}`, `{self.tenant}`);
 /// - `{{` and `}}` are literal braces.
 ///
-/// Placeholder values are formatted with `Display` when the call starts, before the body runs.
-/// Tags are not part of the key. The list must not be empty.
+/// Placeholder values are formatted with `Display` when the call starts, before the body runs,
+/// and escaped: every byte other than an ASCII letter, digit, `_`, `-` or `.` is written as
+/// `%XX` (`cache_runtime::tag_part`), so a value can never forge the template's own
+/// separators. With `tags = ["org:{o}:user:{u}"]`, `o = "a:user:b", u = "c"` and
+/// `o = "a", u = "b:user:c"` are two tags (`org:a%3Auser%3Ab:user:c`,
+/// `org:a:user:b%3Auser%3Ac`). For the same reason two placeholders must be separated by a
+/// character outside that set, such as `:` or `/`: `"{a}{b}"` and `"{a}-{b}"` are compile
+/// errors. Tags are not part of the key. The list must not be empty.
 ///
 /// ```ignore
 /// #[cached(skip(db), tags = ["user:{id}", "org:{user.org_id}", "profiles"])]
@@ -195,6 +201,8 @@ use proc_macro::TokenStream;
 ///
 /// // after a write to user 42:
 /// cache.invalidate_tag("user:42").await?;
+/// // a value with other characters: escape it as the template does
+/// cache.invalidate_tag(&format!("org:{}", cache_runtime::tag_part(&org_id))).await?;
 /// ```
 ///
 /// # `l1` and `l1_ttl`
@@ -451,7 +459,8 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Deletes every entry recorded under each tag (see `tags` on [`macro@cached`]). Placeholders
 /// are filled from this function's parameters (`{id}`, `{user.org_id}`, `{self.tenant}`),
-/// formatted when the call starts; a placeholder naming no parameter is a compile error.
+/// formatted when the call starts and escaped as `#[cached]` escapes them, so the same
+/// template names the same tag; a placeholder naming no parameter is a compile error.
 ///
 /// ```ignore
 /// #[cache_invalidate(tags = ["user:{id}", "org:{org.id}"])]

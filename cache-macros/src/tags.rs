@@ -114,6 +114,9 @@ fn segment(text: &str, is_root: bool) -> Option<Ident> {
 /// Checks every template in `tags`: it must parse, and each placeholder must start at one of
 /// `bindings` or at `self` when `has_self`. Errors point at the tag's string literal and name
 /// `function`, the fn whose parameters the placeholders refer to.
+///
+/// A tag must also name one set of values: two placeholders need text between them that a
+/// value never holds once escaped (see [`ambiguity`]).
 pub(crate) fn check(
     tags: &[LitStr],
     bindings: &[&Ident],
@@ -122,6 +125,50 @@ pub(crate) fn check(
     errors: &mut Errors,
 ) {
     check_templates("tag", tags, bindings, has_self, function, errors);
+    for tag in tags {
+        let template = tag.value();
+        if let Some(problem) = parse(&template)
+            .ok()
+            .and_then(|pieces| ambiguity(&template, &pieces))
+        {
+            errors.push(Error::new_spanned(tag, problem));
+        }
+    }
+}
+
+/// Why `pieces` could give two calls' different values the same tag, if they could.
+///
+/// The runtime writes each placeholder value with letters, digits, `_`, `-`, `.` and `%XX`
+/// escapes only (`tag_part`). A template whose placeholders are each followed, before the
+/// next one, by a character outside that set is injective: the first such character after a
+/// value ends it. Between adjacent placeholders, or placeholders separated by text of that
+/// set only (`{a}{b}`, `{a}-{b}`), a value's end cannot be told.
+fn ambiguity(template: &str, pieces: &[Piece]) -> Option<String> {
+    let mut open: Option<&str> = None;
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => {
+                let separates = text
+                    .chars()
+                    .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '%')));
+                if separates {
+                    open = None;
+                }
+            }
+            Piece::Placeholder { written, .. } => {
+                if let Some(before) = open {
+                    return Some(format!(
+                        "ambiguous tag {template:?}: separate `{{{before}}}` and `{{{written}}}` \
+                         with a character such as `:` or `/`; placeholder values are written \
+                         with letters, digits, `_`, `-`, `.` and `%`, so text of those alone \
+                         cannot tell where one value ends"
+                    ));
+                }
+                open = Some(written);
+            }
+        }
+    }
+    None
 }
 
 /// [`check`] for templates of another kind (`what`: `"tag"`, `"label"`) in messages.
@@ -203,6 +250,42 @@ mod tests {
         assert_eq!(shown("{{{id}}}"), Ok("{<id>}".to_owned()));
         assert_eq!(shown("ünï:{ünï}"), Ok("ünï:<ünï>".to_owned()));
         assert_eq!(shown(""), Ok(String::new()));
+    }
+
+    #[test]
+    fn ambiguous_templates() {
+        let problem = |template: &str| super::ambiguity(template, &parse(template).ok()?);
+        for fine in [
+            "org:{o}:user:{u}",
+            "{a}/{b}",
+            "{a}x:{b}",
+            "{a}",
+            "{a}-x",
+            "x-{a}",
+            "user:{id}",
+            "{a} {b}",
+            "{a}{{{b}",
+        ] {
+            assert_eq!(problem(fine), None, "{fine:?}");
+        }
+        for bad in [
+            "{a}{b}",
+            "{a}-{b}",
+            "{a}x{b}",
+            "{a}.{b}",
+            "{a}%{b}",
+            "x:{a}_{b}:y",
+        ] {
+            assert!(problem(bad).is_some(), "{bad:?}");
+        }
+        assert_eq!(
+            problem("{a}-{b}").as_deref(),
+            Some(
+                "ambiguous tag \"{a}-{b}\": separate `{a}` and `{b}` with a character such as \
+                 `:` or `/`; placeholder values are written with letters, digits, `_`, `-`, `.` \
+                 and `%`, so text of those alone cannot tell where one value ends"
+            )
+        );
     }
 
     #[test]

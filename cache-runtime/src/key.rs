@@ -28,7 +28,10 @@
 
 mod serializer;
 mod sink;
+mod tag;
 mod unordered;
+
+pub use tag::{tag_part, TagPart};
 
 use std::any::TypeId;
 use std::fmt;
@@ -486,7 +489,7 @@ fn escape_into(text: &str, fold_paths: bool, out: &mut SmallVec<[u8; 128]>) {
     }
 }
 
-/// Whether `b` is kept as is in an escaped name.
+/// Whether `b` is kept as is in an escaped name (and in a tag's placeholder value).
 fn is_kept(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }

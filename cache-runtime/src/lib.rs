@@ -319,7 +319,7 @@ pub use cache::Cache;
 pub use error::{Error, Result};
 pub use invalidate::defer::defer_invalidations;
 pub use invalidate::Plan;
-pub use key::{key_for, CacheKey, KeyArgs, KeyBuilder};
+pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, TagPart};
 pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;

@@ -8,6 +8,8 @@ pub use ::core;
 
 pub use crate::cache::global::global;
 use crate::call::{Policy, Shape};
+/// Each placeholder value of a `tags = [...]` template, escaped.
+pub use crate::key::tag_part;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
 use crate::observe::{Served, SiteStats, Watch};

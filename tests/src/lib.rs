@@ -122,6 +122,7 @@ macro_rules! backend_suite {
                 invalidate_tag_deletes_its_entries,
                 rewrite_without_tag_leaves_the_tag,
                 hostile_tags_are_literal,
+                template_values_are_escaped,
             }
             values {
                 other_type_is_a_miss,

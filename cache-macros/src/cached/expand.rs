@@ -12,7 +12,7 @@
 //!         //                      let __cache_handle = <private>::AsCache::as_cache(__cache_source);
 //!     let mut __cache_key = <private>::KeyBuilder::new();
 //!     __cache_key.arg(&id);                                  // one per key part
-//!     __cache_key.tag(::std::format!("user:{}", id));        // one per `tags` entry
+//!     __cache_key.tag(::std::format!("user:{}", <private>::tag_part(&(id))));  // per tag
 //!     <private>::cached_outcome::<Ret, _>(__cache_handle, &__CACHE_SITE, &mut __cache_key, async move {
 //!         if false { let __cache_fake_return: Ret = loop {}; return __cache_fake_return; }
 //!         <body statements>

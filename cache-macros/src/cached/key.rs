@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::LitStr;
 
 use super::ast::CachedFn;
+use crate::paths::RuntimePath;
 use crate::tags::{self, Piece};
 
 impl CachedFn<'_> {
@@ -38,8 +39,9 @@ impl CachedFn<'_> {
                 });
             }
         }
+        let private = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value)).private();
         for tag in self.args.tags.iter().flat_map(|tags| &tags.value) {
-            if let Some(value) = tag_value(tag) {
+            if let Some(value) = tag_value(tag, Some(&private)) {
                 stmts.extend(quote_spanned! {tag.span()=>
                     __cache_key.tag(#value);
                 });
@@ -47,7 +49,7 @@ impl CachedFn<'_> {
         }
         // The label only matters to the call's stats, not to the key fn of invalidations.
         if let Some(label) = self.args.label.as_ref().filter(|_| !in_key_fn) {
-            if let Some(value) = tag_value(&label.value) {
+            if let Some(value) = tag_value(&label.value, None) {
                 stmts.extend(quote_spanned! {label.value.span()=>
                     __cache_key.label(#value);
                 });
@@ -57,11 +59,14 @@ impl CachedFn<'_> {
     }
 }
 
-/// `::std::format!("user:{}", id)`, or `String::from("text")` for a tag without placeholders,
-/// spanned at the tag's literal; `None` for a malformed template (`validate` reported it).
+/// `::std::format!("user:{}", __private::tag_part(&(id)))`, or `String::from("text")` for a
+/// tag without placeholders, spanned at the tag's literal; `None` for a malformed template
+/// (`validate` reported it). Each placeholder's value is escaped by the runtime's `tag_part`
+/// when `private` (the runtime's `__private` path) is given: always for tags, never for a
+/// label, which only names the call in stats.
 ///
 /// `#[cache_invalidate(tags = [...])]` formats its tags with the same code.
-pub(crate) fn tag_value(tag: &LitStr) -> Option<TokenStream> {
+pub(crate) fn tag_value(tag: &LitStr, private: Option<&TokenStream>) -> Option<TokenStream> {
     let span = tag.span();
     let pieces = tags::parse(&tag.value()).ok()?;
     let mut format = String::new();
@@ -78,7 +83,12 @@ pub(crate) fn tag_value(tag: &LitStr) -> Option<TokenStream> {
                     field.set_span(span);
                     field
                 });
-                args.push(quote_spanned!(span=> #root #(.#fields)*));
+                args.push(match private {
+                    Some(private) => {
+                        quote_spanned!(span=> #private::tag_part(&(#root #(.#fields)*)))
+                    }
+                    None => quote_spanned!(span=> #root #(.#fields)*),
+                });
             }
         }
     }

@@ -122,7 +122,7 @@ impl Writer<'_> {
             before.extend(quote!(__cache_plan.namespace(#namespace);));
         }
         for tag in self.tags() {
-            if let Some(value) = tag_value(tag) {
+            if let Some(value) = tag_value(tag, Some(&private)) {
                 before.extend(quote_spanned!(tag.span()=> __cache_plan.tag(#value);));
             }
         }

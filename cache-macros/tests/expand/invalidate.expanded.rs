@@ -18,8 +18,12 @@ pub async fn rename(&self, id: u64, name: String) -> Result<(), DbError> {
     );
     ::cache_runtime::__private::plan_all(&mut __cache_plan, __cache_ns_get_orders());
     __cache_plan.namespace("users");
-    __cache_plan.tag(::std::format!("user:{}", id));
-    __cache_plan.tag(::std::format!("org:{}", self.org));
+    __cache_plan
+        .tag(::std::format!("user:{}", ::cache_runtime::__private::tag_part(& (id))));
+    __cache_plan
+        .tag(
+            ::std::format!("org:{}", ::cache_runtime::__private::tag_part(& (self.org))),
+        );
     __cache_plan.pattern("sessions:*");
     ::cache_runtime::__private::invalidate(__cache_handle, &__cache_plan).await;
     let __cache_result = async move {

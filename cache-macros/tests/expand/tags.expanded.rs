@@ -10,11 +10,27 @@ async fn get_user(&self, id: u64, user: &User) -> Option<Profile> {
     let __cache_handle: &::cache_runtime::Cache = ::cache_runtime::__private::global();
     let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
     __cache_key.arg(&id);
-    __cache_key.tag(::std::format!("user:{}", id));
-    __cache_key.tag(::std::format!("org:{}", user.org_id));
-    __cache_key.tag(::std::format!("tenant:{}", self.tenant));
+    __cache_key
+        .tag(::std::format!("user:{}", ::cache_runtime::__private::tag_part(& (id))));
+    __cache_key
+        .tag(
+            ::std::format!(
+                "org:{}", ::cache_runtime::__private::tag_part(& (user.org_id))
+            ),
+        );
+    __cache_key
+        .tag(
+            ::std::format!(
+                "tenant:{}", ::cache_runtime::__private::tag_part(& (self.tenant))
+            ),
+        );
     __cache_key.tag(::std::string::String::from("static-tag"));
-    __cache_key.tag(::std::format!("braces:{{literal}}:{}", id));
+    __cache_key
+        .tag(
+            ::std::format!(
+                "braces:{{literal}}:{}", ::cache_runtime::__private::tag_part(& (id))
+            ),
+        );
     ::cache_runtime::__private::cached_outcome::<
         Option<Profile>,
         _,

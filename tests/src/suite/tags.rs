@@ -1,5 +1,9 @@
 //! Tags: entries recorded under tags, and invalidation by tag.
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use cache_runtime::{cache_invalidate, cached, tag_part, Cache};
+
 use crate::fixture::Fixture;
 
 /// `invalidate_tag` deletes exactly the entries recorded under that tag, and counts them.
@@ -76,4 +80,42 @@ pub async fn hostile_tags_are_literal(fx: &Fixture) {
         assert_eq!(c.get::<u32>(format!("h:{i}")).await.unwrap(), None);
     }
     assert_eq!(c.get::<u32>("h:1").await.unwrap(), Some(1));
+}
+
+#[cached(namespace = "tags.member", tags = ["org:{o}:user:{u}"], cache = cache, skip(cache, runs))]
+async fn member(o: &str, u: &str, cache: &Cache, runs: &AtomicUsize) -> String {
+    runs.fetch_add(1, SeqCst);
+    format!("{o}/{u}")
+}
+
+#[cache_invalidate(tags = ["org:{o}:user:{u}"], cache = cache)]
+async fn remove_member(o: &str, u: &str, cache: &Cache) {
+    let _ = (o, u);
+}
+
+/// A template's placeholder values are escaped, so `org:{o}:user:{u}` with
+/// `("a:user:b", "c")` and with `("a", "b:user:c")` are two tags: invalidating one member
+/// keeps the other's entry, through `#[cache_invalidate]` and through a hand-written tag.
+pub async fn template_values_are_escaped(fx: &Fixture) {
+    let (c, runs) = (&fx.cache, AtomicUsize::new(0));
+    member("a:user:b", "c", c, &runs).await;
+    member("a", "b:user:c", c, &runs).await;
+    member("a:user:b", "c", c, &runs).await;
+    member("a", "b:user:c", c, &runs).await;
+    assert_eq!(runs.load(SeqCst), 2);
+
+    remove_member("a:user:b", "c", c).await;
+    assert_eq!(member("a", "b:user:c", c, &runs).await, "a/b:user:c");
+    assert_eq!(runs.load(SeqCst), 2, "the other member's entry must stay");
+    assert_eq!(member("a:user:b", "c", c, &runs).await, "a:user:b/c");
+    assert_eq!(runs.load(SeqCst), 3);
+
+    // By hand: the tag as the template writes it.
+    let tag = format!("org:{}:user:{}", tag_part("a"), tag_part("b:user:c"));
+    assert_eq!(tag, "org:a:user:b%3Auser%3Ac");
+    assert_eq!(c.invalidate_tag("org:a:user:b:user:c").await.unwrap(), 0);
+    assert_eq!(c.invalidate_tag(&tag).await.unwrap(), 1);
+    member("a", "b:user:c", c, &runs).await;
+    member("a:user:b", "c", c, &runs).await;
+    assert_eq!(runs.load(SeqCst), 4);
 }
