@@ -364,6 +364,7 @@ impl Cache {
     }
 
     pub(crate) async fn clear_pattern_now(&self, pattern: &str) -> Result<u64> {
+        crate::invalidate::pattern::check(pattern).map_err(|e| self.failed("clear", e))?;
         self.delete_matching(pattern).await
     }
 

@@ -169,7 +169,8 @@ fn cluster_nodes(builder: CacheBuilder, nodes: &str) -> Result<CacheBuilder> {
 #[cfg(not(feature = "cluster"))]
 fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
     Err(Error::config(
-        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature",
+        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature; \
+         enable the feature or unset the variable",
     ))
 }
 
@@ -216,7 +217,8 @@ fn tls_files(builder: CacheBuilder, get: &dyn Fn(&str) -> Option<String>) -> Res
     ] {
         if get(var).is_some() {
             return Err(Error::config(format_args!(
-                "{var} is set but cache-runtime was built without its `tls` feature"
+                "{var} is set but cache-runtime was built without its `tls` feature; enable \
+                 the feature or unset the variable"
             )));
         }
     }
