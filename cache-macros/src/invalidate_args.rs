@@ -180,9 +180,39 @@ fn namespace(expr: &Expr) -> Result<LitStr> {
     arg_parse::non_empty_str("namespace", "namespace = \"users\"", expr)
 }
 
-/// `pattern = "users:*"`.
+/// The most `*` wildcards a pattern may hold (the runtime's `MAX_WILDCARDS`).
+const MAX_WILDCARDS: usize = 8;
+
+/// `pattern = "users:*"`, with at most [`MAX_WILDCARDS`] wildcards (`\*` is a literal star).
 fn pattern(expr: &Expr) -> Result<LitStr> {
-    arg_parse::non_empty_str("pattern", "pattern = \"users:*\"", expr)
+    let pattern = arg_parse::non_empty_str("pattern", "pattern = \"users:*\"", expr)?;
+    let wildcards = wildcards(&pattern.value());
+    if wildcards > MAX_WILDCARDS {
+        return Err(syn::Error::new_spanned(
+            &pattern,
+            format!(
+                "`pattern` holds {wildcards} `*` wildcards, more than the {MAX_WILDCARDS} \
+                 allowed; write `\\*` for a literal `*`"
+            ),
+        ));
+    }
+    Ok(pattern)
+}
+
+/// The `*` of `pattern` that are wildcards: not escaped as `\*` (`\\` is an escaped `\`).
+fn wildcards(pattern: &str) -> usize {
+    let mut count = 0;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => count += 1,
+            '\\' if matches!(chars.peek(), Some('*' | '\\')) => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    count
 }
 
 /// `before = true`.

@@ -136,11 +136,8 @@ impl CacheBuilder {
             builder = builder.compress_threshold(threshold);
         }
         if let Some(secret) = get("CACHE_SIGNING_KEY") {
-            if secret.len() < 16 {
-                return Err(Error::config(format_args!(
-                    "CACHE_SIGNING_KEY is too short ({} bytes); use a random secret of at least 16 bytes",
-                    secret.len()
-                )));
+            if let Some(problem) = crate::cache::builder::signing_key_problem(secret.len()) {
+                return Err(Error::config(format_args!("CACHE_SIGNING_KEY {problem}")));
             }
             builder = builder.signing_key(secret);
         }
