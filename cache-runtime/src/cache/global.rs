@@ -71,7 +71,9 @@ fn disabled_message(reason: &str) -> String {
     )
 }
 
-#[cfg(test)]
+// The feature is on whenever the workspace is built together (the tests enable it): run with
+// `cargo test -p cache-runtime`.
+#[cfg(all(test, not(feature = "cluster")))]
 mod tests {
     use super::*;
 
@@ -79,7 +81,6 @@ mod tests {
     /// tracing subscriber is told once on standard error, naming the variable and the
     /// feature; `stats()` and `health()` carry the reason. Run in a child process (this test
     /// binary again, running only the child half) to read its standard error.
-    #[cfg(not(feature = "cluster"))]
     #[test]
     fn cluster_nodes_without_the_feature_is_said_on_stderr() {
         const CHILD: &str = "CACHE_RUNTIME_TEST_GLOBAL_CHILD";
@@ -116,7 +117,6 @@ mod tests {
     }
 
     /// The child half: uses the global cache three times, checks what it reports.
-    #[cfg(not(feature = "cluster"))]
     fn child() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
