@@ -6,7 +6,7 @@ use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 12] = [
+pub const ENV_VARS: [&str; 13] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
     "REDIS_TLS_CA_FILE",
@@ -19,6 +19,7 @@ pub const ENV_VARS: [&str; 12] = [
     "CACHE_REQUIRE_REDIS",
     "CACHE_COMPRESS_THRESHOLD",
     "CACHE_SIGNING_KEY",
+    "CACHE_MAX_DEPTH",
 ];
 
 impl CacheBuilder {
@@ -37,6 +38,7 @@ impl CacheBuilder {
     /// | `CACHE_REQUIRE_REDIS` | `true`: building fails when Redis does not answer | `false` |
     /// | `CACHE_COMPRESS_THRESHOLD` | compress encoded values above this many bytes; `off` | `1024` |
     /// | `CACHE_SIGNING_KEY` | secret for signing stored values (never printed) | unset |
+    /// | `CACHE_MAX_DEPTH` | deepest nesting of a stored value that is read ([`max_depth`](CacheBuilder::max_depth)) | `128` |
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
@@ -140,6 +142,14 @@ impl CacheBuilder {
                 return Err(Error::config(format_args!("CACHE_SIGNING_KEY {problem}")));
             }
             builder = builder.signing_key(secret);
+        }
+        if let Some(depth) = get("CACHE_MAX_DEPTH") {
+            let levels = depth.parse::<u32>().ok().filter(|d| *d >= 1).ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_MAX_DEPTH={depth:?} is not valid; expected a whole number of levels, at least 1 (e.g. 128)"
+                ))
+            })?;
+            builder = builder.max_depth(levels);
         }
         builder = tls_files(builder, &get)?;
         if let Some(problem) = crate::cache::builder::prefix_problem(&builder.prefix) {
