@@ -263,7 +263,9 @@ impl CacheBuilder {
         self
     }
 
-    /// The most bytes (keys and encoded values) the memory store holds (default 256 MiB).
+    /// The most bytes the memory store holds (default 256 MiB): keys, encoded values and tags
+    /// (each tag's text twice, for the entry's copy and the tag index's), plus a fixed cost
+    /// per entry and per tag. [`Stats::bytes`](crate::Stats::bytes) reports this weight.
     pub fn memory_max_bytes(mut self, bytes: u64) -> Self {
         self.memory_max_bytes = bytes;
         self
@@ -310,7 +312,8 @@ impl CacheBuilder {
         self
     }
 
-    /// The most bytes L1 holds (default 64 MiB).
+    /// The most bytes L1 holds (default 64 MiB), counted as
+    /// [`memory_max_bytes`](CacheBuilder::memory_max_bytes) counts them (tags included).
     pub fn l1_max_bytes(mut self, bytes: u64) -> Self {
         self.l1_max_bytes = bytes;
         self
