@@ -310,7 +310,7 @@ pub mod __private;
 
 pub use cache::builder::{
     CacheBuilder, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES,
-    DEFAULT_OPERATION_TIMEOUT, DEFAULT_TTL,
+    DEFAULT_OPERATION_TIMEOUT, DEFAULT_TTL, MIN_SIGNING_KEY_BYTES,
 };
 pub use cache::compute::ComputeOptions;
 pub use cache::config::ENV_VARS;
@@ -318,6 +318,7 @@ pub use cache::global::{global, init};
 pub use cache::Cache;
 pub use error::{Error, Result};
 pub use invalidate::defer::defer_invalidations;
+pub use invalidate::pattern::MAX_WILDCARDS;
 pub use invalidate::Plan;
 pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, TagPart};
 pub use observe::stats::{CircuitState, Stats};

@@ -56,6 +56,8 @@ pub struct CacheBuilder {
     pub(crate) tls_client_cert: Option<crate::store::redis::tls::ClientCert>,
     pub(crate) compress_threshold: Option<usize>,
     pub(crate) signing_key: Option<[u8; 32]>,
+    /// The length of the secret given to `signing_key`, checked by `build`.
+    pub(crate) signing_secret_len: usize,
     pub(crate) max_depth: u32,
 }
 
@@ -134,6 +136,20 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
         })
 }
 
+/// The shortest secret [`CacheBuilder::signing_key`] (and `CACHE_SIGNING_KEY`) accepts, in
+/// bytes.
+pub const MIN_SIGNING_KEY_BYTES: usize = 16;
+
+/// Why a signing secret of `len` bytes is refused, if it is.
+pub(crate) fn signing_key_problem(len: usize) -> Option<String> {
+    (len < MIN_SIGNING_KEY_BYTES).then(|| {
+        format!(
+            "is too short ({len} bytes); use a random secret of at least \
+             {MIN_SIGNING_KEY_BYTES} bytes"
+        )
+    })
+}
+
 /// Default TTL: 5 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// Default maximum encoded value size: 8 MiB.
@@ -189,6 +205,7 @@ impl CacheBuilder {
             tls_client_cert: None,
             compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
             signing_key: None,
+            signing_secret_len: 0,
             max_depth: DEFAULT_MAX_DEPTH,
         }
     }
@@ -460,7 +477,12 @@ impl CacheBuilder {
     /// adds 32 bytes to every value (counted against `max_value_bytes`). An entry without a
     /// MAC is refused too. A cache *without* a signing key reads signed entries by ignoring
     /// their MAC, so signing can be turned on one process at a time.
+    ///
+    /// The secret must be at least [`MIN_SIGNING_KEY_BYTES`] (16) bytes long, as
+    /// `CACHE_SIGNING_KEY` must: a shorter one fails `build` with
+    /// [`Error::Config`](crate::Error::Config).
     pub fn signing_key(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.signing_secret_len = secret.as_ref().len();
         self.signing_key = Some(blake3::derive_key(
             "cache-rs 2026-12 stored value signing key",
             secret.as_ref(),
@@ -521,6 +543,11 @@ impl CacheBuilder {
         }
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
+        }
+        if self.signing_key.is_some() {
+            if let Some(problem) = signing_key_problem(self.signing_secret_len) {
+                return Err(Error::config(format_args!("signing_key {problem}")));
+            }
         }
         if self.default_ttl.is_zero() {
             return Err(Error::config("default_ttl must be greater than zero"));

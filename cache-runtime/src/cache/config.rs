@@ -138,11 +138,8 @@ impl CacheBuilder {
             builder = builder.compress_threshold(threshold);
         }
         if let Some(secret) = get("CACHE_SIGNING_KEY") {
-            if secret.len() < 16 {
-                return Err(Error::config(format_args!(
-                    "CACHE_SIGNING_KEY is too short ({} bytes); use a random secret of at least 16 bytes",
-                    secret.len()
-                )));
+            if let Some(problem) = crate::cache::builder::signing_key_problem(secret.len()) {
+                return Err(Error::config(format_args!("CACHE_SIGNING_KEY {problem}")));
             }
             builder = builder.signing_key(secret);
         }
@@ -179,7 +176,8 @@ fn cluster_nodes(builder: CacheBuilder, nodes: &str) -> Result<CacheBuilder> {
 #[cfg(not(feature = "cluster"))]
 fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
     Err(Error::config(
-        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature",
+        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature; \
+         enable the feature or unset the variable",
     ))
 }
 
@@ -226,7 +224,8 @@ fn tls_files(builder: CacheBuilder, get: &dyn Fn(&str) -> Option<String>) -> Res
     ] {
         if get(var).is_some() {
             return Err(Error::config(format_args!(
-                "{var} is set but cache-runtime was built without its `tls` feature"
+                "{var} is set but cache-runtime was built without its `tls` feature; enable \
+                 the feature or unset the variable"
             )));
         }
     }

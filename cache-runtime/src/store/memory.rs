@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use moka::notification::RemovalCause;
 use moka::Expiry;
 
-use crate::invalidate::pattern;
+use crate::invalidate::pattern::Pattern;
 use crate::observe::stats::Counters;
 
 pub(crate) mod lease;
@@ -269,11 +269,12 @@ impl MemoryStore {
 
     /// Removes every key matching `pattern` (only `*` is a wildcard). Returns how many.
     pub(crate) fn remove_matching(&self, pattern: &str) -> u64 {
-        self.leases.revoke_matching(pattern);
+        let pattern = Pattern::new(pattern);
+        self.leases.revoke_matching(&pattern);
         let doomed: Vec<Arc<str>> = self
             .cache
             .iter()
-            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .filter(|(k, _)| pattern.matches(k.as_ref()))
             .map(|(k, _)| k.as_ref().clone())
             .collect();
         let mut removed = 0;
@@ -322,9 +323,10 @@ impl MemoryStore {
 
     /// At most `limit` keys matching `pattern` (only `*` is a wildcard), in no order.
     pub(crate) fn keys_matching(&self, pattern: &str, limit: usize) -> Vec<String> {
+        let pattern = Pattern::new(pattern);
         self.cache
             .iter()
-            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .filter(|(k, _)| pattern.matches(k.as_ref()))
             .take(limit)
             .map(|(k, _)| k.to_string())
             .collect()
