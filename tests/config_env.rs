@@ -39,7 +39,7 @@ async fn no_variables_means_memory_with_defaults() {
 #[tokio::test]
 async fn variables_are_applied() {
     let cache = from_vars(&[
-        ("CACHE_PREFIX", "svc:v2"),
+        ("CACHE_PREFIX", "svc.v2"),
         ("CACHE_DEFAULT_TTL", "90s"),
         ("CACHE_MAX_VALUE_BYTES", "1024"),
     ])
@@ -47,7 +47,7 @@ async fn variables_are_applied() {
     .build()
     .await
     .unwrap();
-    assert_eq!(cache.prefix(), "svc:v2");
+    assert_eq!(cache.prefix(), "svc.v2");
     assert_eq!(cache.default_ttl(), Duration::from_secs(90));
     let big = "x".repeat(2000);
     assert!(matches!(
@@ -127,7 +127,11 @@ fn malformed_variables_name_the_variable() {
     );
     assert_eq!(
         config_error(&[("CACHE_PREFIX", "my app")]),
-        "invalid cache configuration: CACHE_PREFIX \"my app\" contains ' '; use letters, digits, `_`, `-`, `.` and `:`"
+        "invalid cache configuration: CACHE_PREFIX \"my app\" contains ' '; use letters, digits, `_`, `-` and `.` (the prefix is one key segment: `:` and `#` end it, so a prefix holding them would overlap another cache's keys)"
+    );
+    assert_eq!(
+        config_error(&[("CACHE_PREFIX", "app:t")]),
+        "invalid cache configuration: CACHE_PREFIX \"app:t\" contains ':'; use letters, digits, `_`, `-` and `.` (the prefix is one key segment: `:` and `#` end it, so a prefix holding them would overlap another cache's keys)"
     );
     assert_eq!(
         config_error(&[("REDIS_URL", "http://user:hunter2@example.com")]),
@@ -206,7 +210,7 @@ async fn invalid_builder_settings_are_refused() {
         ),
         (
             Cache::builder().prefix("a*"),
-            "invalid cache configuration: prefix \"a*\" contains '*'; use letters, digits, `_`, `-`, `.` and `:`",
+            "invalid cache configuration: prefix \"a*\" contains '*'; use letters, digits, `_`, `-` and `.` (the prefix is one key segment: `:` and `#` end it, so a prefix holding them would overlap another cache's keys)",
         ),
         (
             Cache::builder().default_ttl(Duration::ZERO),

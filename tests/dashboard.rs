@@ -347,6 +347,9 @@ return {
   rows: [...document.querySelectorAll("#namespaces tbody tr")].map(tr =>
     Object.fromEntries([...tr.cells].map(td => [td.dataset.field, td.textContent]))),
   split: [...document.querySelectorAll("#split .split")].map(s => s.dataset.split),
+  split_nums: document.querySelector("#split .split .nums").textContent,
+  tiers: [...document.querySelectorAll(".tier-l1, .tier-store")].map(e => e.textContent),
+  l1_tile_hidden: document.getElementById("tile-l1-hits").hidden,
   top: [...document.querySelectorAll("#top-keys tbody tr")].map(tr =>
     Object.fromEntries([...tr.cells].map(td => [td.dataset.field, td.textContent]))),
 };
@@ -488,6 +491,32 @@ async fn dashboard_shows_the_stats_in_chromium() {
         assert_rate(&row["hit_rate"], &ns["hit_rate"]);
     }
     assert_eq!(page["split"], json!(["all", "orders", "search", "users"]));
+    // The tiers are named by what they are: this process's L1, and Redis.
+    let tiers: Vec<&str> = page["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tiers,
+        [
+            "in-process L1",
+            "Redis",
+            "in-process L1",
+            "Redis",
+            "in-process L1",
+            "Redis"
+        ]
+    );
+    assert_eq!(page["l1_tile_hidden"], json!(false));
+    assert_eq!(
+        page["split_nums"],
+        format!(
+            "in-process L1 {} · Redis {} · miss {}",
+            total["l1_hits"], total["store_hits"], total["misses"]
+        )
+    );
 
     // The chart: drawn, one line per namespace plus the total, ending at today's rates.
     let samples = page["samples"].as_u64().unwrap();
@@ -625,4 +654,24 @@ async fn dashboard_asks_for_the_token() {
         .await;
     assert_eq!(shown, json!([true, "26", "memory"]));
     assert_eq!(cache.stats().misses, 26);
+    // On the memory store the hits are the store's own, never called L2, and there is no L1
+    // in front of it.
+    let page = browser.script(READ_PAGE).await;
+    assert_eq!(page["l1_tile_hidden"], json!(true));
+    assert_eq!(
+        page["tiers"],
+        json!([
+            "in-process L1",
+            "memory store",
+            "in-process L1",
+            "memory store",
+            "in-process L1",
+            "memory store"
+        ])
+    );
+    let stats = cache.stats();
+    assert_eq!(
+        page["split_nums"],
+        format!("memory store {} · miss {}", stats.hits, stats.misses)
+    );
 }

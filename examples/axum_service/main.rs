@@ -261,7 +261,9 @@ fn app(db: Db, admin: Router, metrics: PrometheusHandle) -> Router {
     let exposition = Router::new().route("/metrics", get(move || async move { metrics.render() }));
     api.merge(visits)
         .merge(exposition)
-        .nest("/admin/cache", admin)
+        // `nest_service`, not `nest`: it serves the dashboard at both `/admin/cache` and
+        // `/admin/cache/` (axum 0.8's `nest` answers only the first).
+        .nest_service("/admin/cache", admin)
 }
 
 // ---- start-up ---------------------------------------------------------------------------

@@ -24,6 +24,8 @@ struct Service {
     db_path: PathBuf,
     stdout: mpsc::Receiver<String>,
     backend: String,
+    /// What the example prints after `admin: `: the dashboard's address and the token.
+    admin: String,
 }
 
 /// The value after `prefix` on the first line of `lines` that starts with it.
@@ -79,6 +81,7 @@ impl Service {
         let database = line_value(&lines, "database: ");
         let db_path = PathBuf::from(database.split_once(" (").unwrap().0);
         let backend = line_value(&lines, "cache backend: ").to_owned();
+        let admin = admin.to_owned();
         Service {
             child,
             addr,
@@ -86,6 +89,7 @@ impl Service {
             db_path,
             stdout: rx,
             backend,
+            admin,
         }
     }
 
@@ -493,6 +497,14 @@ async fn admin_router_is_mounted() {
         .get_with("/admin/cache/stats", &[("Authorization", "Bearer wrong")])
         .await;
     assert_eq!(wrong.status, 401);
+    // The dashboard, at the address the example prints and without its trailing slash.
+    let printed = format!("http://{}/admin/cache/ (bearer token {})", s.addr, s.token);
+    assert_eq!(s.admin, printed);
+    for path in ["/admin/cache/", "/admin/cache"] {
+        let page = s.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {page:?}");
+        assert!(page.body.contains("<h1>Cache</h1>"), "{path}: {page:?}");
+    }
 }
 
 /// With no `REDIS_URL`: the embedded default, the same behaviour; SIGTERM stops it and

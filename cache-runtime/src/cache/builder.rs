@@ -106,6 +106,13 @@ fn redact(url: &str) -> String {
 }
 
 /// Why `prefix` is not a valid key prefix, if it is not.
+///
+/// A prefix is one segment: every Redis key of a cache is its prefix followed by `:` (entries,
+/// manual keys) or `#` (tag indexes), and its backplane channel is `{prefix}:#backplane`. A
+/// prefix without `:`, `#` or a glob character therefore ends at the first `:` or `#` of any
+/// key, so two caches with different prefixes on one Redis never share a key, a SCAN pattern or
+/// a channel. With `:` allowed, the cache `app` would read, list and clear the keys of the cache
+/// `app:t` as its own keys `t:...`.
 pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
     if prefix.is_empty() || prefix.len() > 64 {
         return Some(format!(
@@ -115,8 +122,14 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
     }
     prefix
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
-        .map(|c| format!("{prefix:?} contains {c:?}; use letters, digits, `_`, `-`, `.` and `:`"))
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map(|c| {
+            format!(
+                "{prefix:?} contains {c:?}; use letters, digits, `_`, `-` and `.` (the prefix is \
+                 one key segment: `:` and `#` end it, so a prefix holding them would overlap \
+                 another cache's keys)"
+            )
+        })
 }
 
 /// Default TTL: 5 minutes.
@@ -196,7 +209,13 @@ impl CacheBuilder {
         self
     }
 
-    /// The prefix of every key (default `cache`): letters, digits, `_`, `-`, `.` and `:`.
+    /// The prefix of every key (default `cache`): 1 to 64 letters, digits, `_`, `-` and `.`.
+    ///
+    /// Keys on Redis read `{prefix}:{key}`, tag indexes `{prefix}#tag:{tag}`. A prefix is one
+    /// segment, without `:` or `#`, so caches with different prefixes on one Redis never read,
+    /// list, clear or delete each other's keys: write `myapp.sessions`, not `myapp:sessions`.
+    /// Anything else fails [`build`](CacheBuilder::build) with
+    /// [`Error::Config`](crate::Error::Config).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self

@@ -30,7 +30,7 @@ impl CacheBuilder {
     /// | `REDIS_CLUSTER_NODES` | a Redis Cluster instead (feature `cluster`): `host:port,host:port`; not together with `REDIS_URL` | unset |
     /// | `REDIS_TLS_CA_FILE` | PEM file of the CA to trust instead of the system roots ([`tls_root_cert`](CacheBuilder::tls_root_cert), feature `tls`) | unset |
     /// | `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE` | PEM files of a client certificate and its key, both or neither ([`tls_client_cert`](CacheBuilder::tls_client_cert), feature `tls`) | unset |
-    /// | `CACHE_PREFIX` | key prefix | `cache` |
+    /// | `CACHE_PREFIX` | key prefix: letters, digits, `_`, `-` and `.` (see [`prefix`](CacheBuilder::prefix)) | `cache` |
     /// | `CACHE_DEFAULT_TTL` | default TTL: seconds (`300`) or a duration (`90s`, `10m`, `1h`, `1d`) | `300` |
     /// | `CACHE_MAX_VALUE_BYTES` | largest encoded value cached, in bytes | `8388608` |
     /// | `CACHE_OPERATION_TIMEOUT` | hard deadline of one Redis operation (`250ms`, `1s`) | `250ms` |

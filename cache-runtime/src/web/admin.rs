@@ -12,7 +12,7 @@
 //! let cache = Cache::builder().redis_url("redis://127.0.0.1:6379").build().await?;
 //! let token = std::env::var("CACHE_ADMIN_TOKEN")?;
 //! let app = axum::Router::new()
-//!     .nest("/admin", admin::router(cache, AdminConfig::new().bearer_token(token))?);
+//!     .nest_service("/admin", admin::router(cache, AdminConfig::new().bearer_token(token))?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9000").await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(())
@@ -165,9 +165,9 @@ pub(crate) struct AdminState {
 }
 
 /// The admin router of `cache` (see the [module docs](self) for the endpoints). Its paths
-/// are relative: nest it (`Router::nest("/admin", ...)`) or serve it as it is. It is a
-/// `Router<()>`: nest it after the application's `with_state`, or give it to
-/// `Router::nest_service` on a router that still needs its state.
+/// are relative: mount it with `Router::nest_service("/admin", ...)` (or serve it as it is).
+/// `nest_service` serves the dashboard at both `/admin` and `/admin/`; axum 0.8's
+/// `Router::nest` serves it at `/admin` only, and `/admin/` answers 404.
 ///
 /// # Errors
 /// [`Error::Config`] when no bearer token is configured and

@@ -1,10 +1,11 @@
 //! Quickstart: a slow async function, cached with one attribute.
 //!
-//! Runs on the embedded default (process memory) with no set-up; set `REDIS_URL` (for
-//! example `REDIS_URL=redis://127.0.0.1:6379`) to cache in Redis instead.
+//! Runs on the embedded default (process memory) with no set-up. Built with the `redis`
+//! feature, it caches in Redis when `REDIS_URL` is set:
 //!
 //! ```text
-//! cargo run -p cache-examples --bin quickstart
+//! cargo run -p cache-quickstart
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run -p cache-quickstart --features redis
 //! ```
 
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 use cache_tests::redis_server::RedisServer;
 
 fn run_quickstart(redis_url: Option<&str>) -> String {
-    cache_tests::example::run(env!("CARGO_BIN_EXE_quickstart"), redis_url)
+    cache_tests::example::run(env!("CARGO_BIN_EXE_cache-quickstart"), redis_url)
 }
 
 fn outcomes(stdout: &str) -> Vec<String> {
