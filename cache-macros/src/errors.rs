@@ -1,5 +1,7 @@
 //! Collecting several spanned errors so one compile shows every problem at once.
 
+use proc_macro2::TokenStream;
+
 /// An accumulator of `syn::Error`s, merged with `syn::Error::combine`.
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);
@@ -31,4 +33,10 @@ impl Errors {
             None => Ok(value),
         }
     }
+}
+
+/// `item` as written, followed by `error` as `compile_error!`s.
+pub(crate) fn with_error(mut item: TokenStream, error: &syn::Error) -> TokenStream {
+    item.extend(error.to_compile_error());
+    item
 }

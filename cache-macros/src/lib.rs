@@ -5,27 +5,22 @@
 //! the generated code calls. The reference documentation of each argument is on each macro.
 //!
 //! The crate only generates calls into `cache_runtime::__private`; no caching logic lives here.
-//! The macro parses its arguments into typed values (`args`), builds a model of the function
-//! (`ast`), checks it (`valid`), and rewrites the body (`expand`, `key`), reporting every
-//! mistake as a compile error at the token that causes it.
+//! Each macro parses its arguments into typed values (`args`, declared once each), builds a
+//! model of the function (`ast`), checks it (`valid`), and rewrites the body (`expand`),
+//! reporting every mistake as a compile error at the token that causes it: `cached` for
+//! `#[cached]`, `writer` for `#[cache_invalidate]` and `#[cache_put]`.
 
 #![deny(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-mod arg_parse;
 mod args;
-mod ast;
-mod batch;
+mod cached;
 mod errors;
-mod expand;
-mod invalidate;
-mod invalidate_args;
-mod key;
-mod keyfn;
 mod paths;
-mod put;
+#[cfg(test)]
+mod snapshots;
 mod tags;
 mod target;
-mod valid;
+mod writer;
 
 use proc_macro::TokenStream;
 
@@ -362,7 +357,7 @@ use proc_macro::TokenStream;
 /// and a parameter or return type that cannot be serialized.
 #[proc_macro_attribute]
 pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::cached(args.into(), item.into()).into()
+    cached::expand(args.into(), item.into()).into()
 }
 
 /// Invalidates cached entries when an async fn succeeds: the entry of one call of a
@@ -523,7 +518,7 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 /// placeholder that names no parameter.
 #[proc_macro_attribute]
 pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
-    invalidate::expand(invalidate_args::Attr::Invalidate, args.into(), item.into()).into()
+    writer::expand(writer::Attr::Invalidate, args.into(), item.into()).into()
 }
 
 /// Writes an async fn's return value to the entries of [`macro@cached`] calls, so the next read
@@ -579,5 +574,5 @@ pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[cached]` fn or gets the wrong arguments, and a value type that differs from the target's.
 #[proc_macro_attribute]
 pub fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
-    invalidate::expand(invalidate_args::Attr::Put, args.into(), item.into()).into()
+    writer::expand(writer::Attr::Put, args.into(), item.into()).into()
 }

@@ -2,8 +2,9 @@
 //! `crate = some::path` when the dependency is renamed or re-exported.
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
-use quote::{quote, ToTokens};
-use syn::Path;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Path};
 
 /// The runtime crate's path, as generated code writes it.
 pub(crate) struct RuntimePath {
@@ -36,6 +37,30 @@ impl RuntimePath {
     pub(crate) fn cache(&self) -> TokenStream {
         let root = &self.root;
         quote!(#root::Cache)
+    }
+
+    /// `let __cache_handle: &Cache = ...;`: the cache of `cache = expr`, or the global one.
+    ///
+    /// `expr` is borrowed in its own `let`, which keeps a temporary (`&self.cache`,
+    /// `make_cache()`) alive for the whole call; a value that is not a cache is reported at
+    /// `expr`.
+    pub(crate) fn handle(&self, cache: Option<&Expr>) -> TokenStream {
+        let cache_type = self.cache();
+        match cache {
+            Some(expr) => {
+                let private = self.private_at(expr.span());
+                quote_spanned! {expr.span()=>
+                    let __cache_source = &(#expr);
+                    let __cache_handle: &#cache_type = #private::AsCache::as_cache(__cache_source);
+                }
+            }
+            None => {
+                let private = self.private();
+                quote! {
+                    let __cache_handle: &#cache_type = #private::global();
+                }
+            }
+        }
     }
 }
 

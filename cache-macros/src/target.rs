@@ -12,7 +12,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Error, Expr, ExprCall, ExprPath, Path, PathArguments, Result};
 
-use crate::keyfn::sibling_names;
+use crate::cached::sibling_names;
 
 /// One target of `#[cache_invalidate]` or `#[cache_put]`.
 pub(crate) enum Target {

@@ -7,3 +7,27 @@ fn not_async(id: u64) -> u64 {
 ::core::compile_error! {
     "`ttl` must be greater than zero"
 }
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+fn __cache_key_not_async(id: &u64) -> ::cache_runtime::__private::KeyTarget<u64> {
+    loop {}
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unreachable_pub,
+    missing_docs,
+    clippy::all
+)]
+const fn __cache_ns_not_async() -> &'static str {
+    ""
+}

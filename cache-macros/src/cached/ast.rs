@@ -1,12 +1,13 @@
 //! The IR of one `#[cached]` function: what later phases need to know, with references to the
 //! user's tokens so errors and generated code can point at them.
 
+use syn::visit::Visit;
 use syn::{
-    Error, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, Result, ReturnType,
-    Type,
+    Error, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, ReturnType, Type,
+    TypeImplTrait,
 };
 
-use crate::args::CachedArgs;
+use super::args::CachedArgs;
 use crate::errors::Errors;
 
 /// A `#[cached]` function: its arguments, its parameters and its return shape.
@@ -51,8 +52,9 @@ pub(crate) enum Shape {
 }
 
 impl<'a> CachedFn<'a> {
-    /// Builds the IR; fails only on parameter patterns whose bindings cannot be seen.
-    pub(crate) fn from_syn(original: &'a ItemFn, args: CachedArgs) -> Result<Self> {
+    /// Builds the IR, with the errors about parameter patterns whose bindings cannot be seen
+    /// (their other bindings are kept).
+    pub(crate) fn from_syn(original: &'a ItemFn, args: CachedArgs) -> (Self, Errors) {
         let mut errors = Errors::default();
         let mut receiver = None;
         let mut idents = Vec::new();
@@ -82,13 +84,14 @@ impl<'a> CachedFn<'a> {
                 shape: shape(ty),
             }),
         };
-        errors.finish(CachedFn {
+        let cached = CachedFn {
             args,
             original,
             receiver,
             bindings,
             output,
-        })
+        };
+        (cached, errors)
     }
 
     /// The function's name, for messages.
@@ -184,6 +187,21 @@ pub(crate) fn shape(ty: &Type) -> Shape {
         }
         _ => Shape::Plain,
     }
+}
+
+/// The first `impl Trait` anywhere inside `ty`.
+pub(crate) fn first_impl_trait(ty: &Type) -> Option<&TypeImplTrait> {
+    struct Finder<'ast>(Option<&'ast TypeImplTrait>);
+    impl<'ast> Visit<'ast> for Finder<'ast> {
+        fn visit_type_impl_trait(&mut self, node: &'ast TypeImplTrait) {
+            if self.0.is_none() {
+                self.0 = Some(node);
+            }
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_type(ty);
+    finder.0
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::LitStr;
 
-use crate::ast::CachedFn;
+use super::ast::CachedFn;
 use crate::tags::{self, Piece};
 
 impl CachedFn<'_> {

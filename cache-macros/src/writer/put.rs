@@ -15,35 +15,34 @@
 //! Each target's statements carry the target's span, so a value type that differs from the
 //! target's is reported at the target in the attribute.
 
-use proc_macro2::{Delimiter, Group, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, TokenStream};
 use quote::quote_spanned;
 
-use crate::ast::Shape;
-use crate::invalidate::{put_name, Wrapped};
+use super::ast::Writer;
+use crate::cached::ast::Shape;
 use crate::target::{self, Target};
 
-impl Wrapped<'_> {
+impl Writer<'_> {
     /// The `#[cache_put]` expansion.
     pub(crate) fn put(&self) -> TokenStream {
         let runtime = self.runtime();
-        let (ret, shape) = self.output();
         let mut before = self.handle(&runtime);
         let mut after = TokenStream::new();
-        let store = if shape == Shape::Plain {
+        let store = if self.shape == Shape::Plain {
             "put_plain"
         } else {
             "put_outcome"
         };
-        for (index, target) in self.args.targets.iter().enumerate() {
+        for (index, target) in self.targets.iter().enumerate() {
             let Target::Key(call) = target else {
                 continue;
             };
             let span = target.span();
-            let name = put_name(index, span);
+            let name = Ident::new(&format!("__cache_put_{index}"), span);
             let key = target::key_call(call);
             before.extend(quote_spanned!(span=> let #name = #key;));
             let private = runtime.private_at(span);
-            let store = syn::Ident::new(store, span);
+            let store = Ident::new(store, span);
             let mut args = Group::new(
                 Delimiter::Parenthesis,
                 quote_spanned!(span=> __cache_handle, #name, &__cache_result),
@@ -53,6 +52,6 @@ impl Wrapped<'_> {
             args.set_span(span);
             after.extend(quote_spanned!(span=> #private::#store #args .await;));
         }
-        self.wrap(before, &ret, after)
+        self.wrap(before, after)
     }
 }

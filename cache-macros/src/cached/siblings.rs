@@ -28,7 +28,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{ExprPath, FnArg, Ident, Macro, PatIdent, PatType, Type, Visibility};
 
-use crate::ast::{collect_bindings, CachedFn};
+use super::ast::{collect_bindings, first_impl_trait, CachedFn};
 use crate::errors::Errors;
 use crate::paths::RuntimePath;
 use crate::tags::{self, Piece};
@@ -36,24 +36,67 @@ use crate::tags::{self, Piece};
 impl CachedFn<'_> {
     /// The key fn and the namespace fn, or nothing for a method without a visibility.
     pub(crate) fn siblings(&self, runtime: &RuntimePath, ret: &Type) -> TokenStream {
+        let private = runtime.private();
+        let value = if self.caches_outcome() {
+            quote!(<#ret as #private::Outcome>::Value)
+        } else {
+            quote!(#ret)
+        };
+        let site = self.site(&private);
+        let key_stmts = self.key_parts(true);
+        let key_body = quote! {
+            static __CACHE_SITE: #private::Site = #site;
+            let mut __cache_key = #private::KeyBuilder::new();
+            #key_stmts
+            #private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
+        };
+        self.sibling_items(runtime, &value, &key_body, &self.namespace())
+    }
+
+    /// Stand-ins for the siblings of a fn whose expansion failed: the same signatures, with
+    /// bodies that are never run (the crate does not compile). A writer naming the fn then
+    /// compiles, so the fn's mistake is reported once, at the fn.
+    pub(crate) fn stand_ins(&self) -> TokenStream {
+        if self.args.batch.is_some() {
+            return TokenStream::new();
+        }
+        let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
+        let private = runtime.private();
+        // A return type that could not be cached stands for `()`: only a `#[cache_put]` of
+        // that value would notice, and the fn's own error says why.
+        let value = match &self.output {
+            Some(output) if first_impl_trait(output.ty).is_none() => {
+                let ret = output.ty;
+                if self.caches_outcome() {
+                    quote!(<#ret as #private::Outcome>::Value)
+                } else {
+                    quote!(#ret)
+                }
+            }
+            _ => quote!(()),
+        };
+        self.sibling_items(&runtime, &value, &quote!(loop {}), &quote!(""))
+    }
+
+    /// The key fn returning a `KeyTarget<value>` with body `key_body`, and the namespace fn
+    /// returning `namespace`; nothing for a method without a visibility.
+    fn sibling_items(
+        &self,
+        runtime: &RuntimePath,
+        value: &TokenStream,
+        key_body: &TokenStream,
+        namespace: &TokenStream,
+    ) -> TokenStream {
         let vis = &self.original.vis;
         if self.receiver.is_some() && matches!(vis, Visibility::Inherited) {
             return TokenStream::new();
         }
         let private = runtime.private();
         let (key_fn, ns_fn) = sibling_names(self.name());
-        let value = if self.caches_outcome() {
-            quote!(<#ret as #private::Outcome>::Value)
-        } else {
-            quote!(#ret)
-        };
         let receiver = self.receiver.map(|_| quote!(&self,));
         let params = self.key_params();
         let generics = &self.original.sig.generics;
         let where_clause = &generics.where_clause;
-        let site = self.site(&private);
-        let namespace = self.namespace();
-        let key_stmts = self.key_parts(true);
         let allow = quote! {
             #[doc(hidden)]
             #[allow(
@@ -70,10 +113,7 @@ impl CachedFn<'_> {
             #vis fn #key_fn #generics (#receiver #(#params),*) -> #private::KeyTarget<#value>
             #where_clause
             {
-                static __CACHE_SITE: #private::Site = #site;
-                let mut __cache_key = #private::KeyBuilder::new();
-                #key_stmts
-                #private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
+                #key_body
             }
             #allow
             #vis const fn #ns_fn() -> &'static str {

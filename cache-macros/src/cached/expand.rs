@@ -1,6 +1,4 @@
-//! `#[cached]`: parse the arguments, build the IR, validate it, then rewrite the body.
-//!
-//! Only the body changes. Attributes, visibility, the signature (generics, where clause,
+//! The code of a `#[cached]` fn. Only the body changes. Attributes, visibility, the signature (generics, where clause,
 //! receiver) are re-emitted as written, and the body runs as an `async move` block handed to
 //! the runtime together with the call's key:
 //!
@@ -26,51 +24,14 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Error, Ident, Item, ItemFn, LitStr, Result, Type};
+use syn::{AttrStyle, Ident, ItemFn, LitStr, Type};
 
-use crate::args::CachedArgs;
-use crate::ast::{CachedFn, Output};
+use super::ast::{CachedFn, Output};
 use crate::paths::RuntimePath;
-
-/// Expands `#[cached(args)] item`. On any error the item is re-emitted unchanged next to the
-/// error, so the user sees only the error and no follow-up errors from callers.
-pub(crate) fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function = match syn::parse2::<Item>(item.clone()) {
-        Ok(Item::Fn(function)) => function,
-        Ok(_) => return with_error(item, not_a_fn()),
-        Err(error) => return with_error(item, error),
-    };
-    match try_expand(args, &function) {
-        Ok(expanded) => expanded,
-        Err(error) => with_error(item, error),
-    }
-}
-
-/// The phases: arguments → IR → validation → code.
-fn try_expand(args: TokenStream, function: &ItemFn) -> Result<TokenStream> {
-    let args: CachedArgs = syn::parse2(args)?;
-    let cached = CachedFn::from_syn(function, args)?;
-    cached.validate()?;
-    Ok(cached.generate())
-}
-
-/// `item` as written, followed by `error` as `compile_error!`s.
-fn with_error(mut item: TokenStream, error: Error) -> TokenStream {
-    item.extend(error.to_compile_error());
-    item
-}
-
-/// The error for `#[cached]` on something other than a function with a body.
-fn not_a_fn() -> Error {
-    Error::new(
-        Span::call_site(),
-        "`#[cached]` can only be applied to an async fn with a body",
-    )
-}
 
 impl CachedFn<'_> {
     /// The function with its body replaced by the cached call.
-    fn generate(&self) -> TokenStream {
+    pub(crate) fn generate(&self) -> TokenStream {
         let ItemFn {
             attrs, vis, sig, ..
         } = self.original;
@@ -83,24 +44,9 @@ impl CachedFn<'_> {
         };
         let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
         let private = runtime.private();
-        let cache_type = runtime.cache();
         let (assert, call) = self.assert_and_call(&runtime, ret);
         let site = self.site(&private);
-        // `cache = expr` is borrowed in its own `let`, which keeps a temporary (`&self.cache`,
-        // `make_cache()`) alive for the whole call.
-        let handle = match &self.args.cache {
-            Some(cache) => {
-                let expr = &cache.value;
-                let private = runtime.private_at(expr.span());
-                quote_spanned! {expr.span()=>
-                    let __cache_source = &(#expr);
-                    let __cache_handle: &#cache_type = #private::AsCache::as_cache(__cache_source);
-                }
-            }
-            None => quote! {
-                let __cache_handle: &#cache_type = #private::global();
-            },
-        };
+        let handle = runtime.handle(self.args.cache.as_ref().map(|arg| &arg.value));
         if self.args.batch.is_some() {
             let body = self.batch_body(&runtime, ret, site, handle);
             return quote! {
@@ -247,6 +193,3 @@ fn last_span(tokens: &impl ToTokens) -> Span {
         None => Span::call_site(),
     }
 }
-
-#[cfg(test)]
-mod tests;

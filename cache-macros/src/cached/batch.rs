@@ -35,7 +35,7 @@ use syn::{
     Error, FnArg, GenericArgument, Ident, Pat, PatIdent, PathArguments, Type, TypeReference,
 };
 
-use crate::ast::CachedFn;
+use super::ast::CachedFn;
 use crate::errors::Errors;
 use crate::paths::RuntimePath;
 

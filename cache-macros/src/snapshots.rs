@@ -9,16 +9,16 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::invalidate_args::Attr;
+use crate::writer::{self, Attr};
 
 /// Expands `#[cached(args)] item` and checks it against the snapshot named `case`.
 fn check(case: &str, args: TokenStream, item: TokenStream) {
-    check_expanded(case, super::cached(args, item));
+    check_expanded(case, crate::cached::expand(args, item));
 }
 
 /// Expands `#[cache_invalidate(args)] item` or `#[cache_put(args)] item` and checks it.
 fn check_targets(case: &str, attr: Attr, args: TokenStream, item: TokenStream) {
-    check_expanded(case, crate::invalidate::expand(attr, args, item));
+    check_expanded(case, writer::expand(attr, args, item));
 }
 
 /// Checks `expanded` against the snapshot named `case`.
@@ -203,7 +203,7 @@ fn policy_flags() {
             }
         },
     );
-    let defaults = super::cached(
+    let defaults = crate::cached::expand(
         quote!(l1 = true, lock = false, compress = true),
         quote! {
             async fn thumbnail(id: u64) -> Vec<u8> {
@@ -219,7 +219,7 @@ fn policy_flags() {
 /// With tags but no key part, `__cache_key` is still `mut`.
 #[test]
 fn tags_without_key_parts() {
-    let expanded = super::cached(
+    let expanded = crate::cached::expand(
         quote!(tags = ["rates"]),
         quote! {
             async fn rates() -> Vec<Rate> {
@@ -295,7 +295,7 @@ fn put() {
 /// fn without `->` returns `()`.
 #[test]
 fn invalidate_before_only() {
-    let expanded = crate::invalidate::expand(
+    let expanded = writer::expand(
         Attr::Invalidate,
         quote!(get_user(id), before = true, after = false),
         quote! {
@@ -316,7 +316,7 @@ fn invalidate_before_only() {
 /// A plain return is written with `put_plain`.
 #[test]
 fn put_plain() {
-    let expanded = crate::invalidate::expand(
+    let expanded = writer::expand(
         Attr::Put,
         quote!(square(n)),
         quote! {
@@ -349,7 +349,7 @@ fn batch() {
 /// the parameter's own name; the `cache = expr` form is kept, and no siblings are emitted.
 #[test]
 fn batch_slice() {
-    let expanded = super::cached(
+    let expanded = crate::cached::expand(
         quote!(batch, cache = self.cache, version = 2),
         quote! {
             pub async fn load(&self, mut keys: &[String]) -> Result<Vec<Item>, Error> {
@@ -376,7 +376,7 @@ fn batch_slice() {
 /// Every refusal of `batch`, each at its own token, in one compile.
 #[test]
 fn batch_errors() {
-    let expanded = super::cached(
+    let expanded = crate::cached::expand(
         quote!(
             batch,
             key = id,
@@ -421,7 +421,7 @@ fn batch_errors() {
     );
 
     for args in [quote!(batch = true), quote!(batch(ids))] {
-        let expanded = super::cached(
+        let expanded = crate::cached::expand(
             args,
             quote!(
                 async fn get(ids: Vec<u64>) -> Vec<u64> {

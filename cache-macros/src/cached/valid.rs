@@ -1,10 +1,9 @@
 //! Rules across the function and its arguments, checked on the IR before any code is generated.
 //! Every broken rule is reported, each at the token that breaks it.
 
-use syn::visit::Visit;
 use syn::{Error, FnArg, Ident, Pat, Result, Type, TypeImplTrait, TypeParamBound};
 
-use crate::ast::{collect_bindings, CachedFn, Shape};
+use super::ast::{collect_bindings, first_impl_trait, CachedFn, Shape};
 use crate::errors::Errors;
 use crate::tags;
 
@@ -77,9 +76,7 @@ impl CachedFn<'_> {
                 "`#[cached]` needs a return value to cache; `()` has nothing to store",
             ));
         }
-        let mut finder = FindImplTrait(None);
-        finder.visit_type(output.ty);
-        if let Some(impl_trait) = finder.0 {
+        if let Some(impl_trait) = first_impl_trait(output.ty) {
             let message = if is_impl_into_response(impl_trait) {
                 // An axum handler's usual return type: its response is not data to store.
                 "`#[cached]` cannot store an `impl IntoResponse` value, which is a response \
@@ -254,15 +251,4 @@ fn is_impl_into_response(impl_trait: &TypeImplTrait) -> bool {
         matches!(bound, TypeParamBound::Trait(bound)
             if bound.path.segments.last().is_some_and(|last| last.ident == "IntoResponse"))
     })
-}
-
-/// Finds the first `impl Trait` anywhere inside a type.
-struct FindImplTrait<'ast>(Option<&'ast TypeImplTrait>);
-
-impl<'ast> Visit<'ast> for FindImplTrait<'ast> {
-    fn visit_type_impl_trait(&mut self, node: &'ast TypeImplTrait) {
-        if self.0.is_none() {
-            self.0 = Some(node);
-        }
-    }
 }

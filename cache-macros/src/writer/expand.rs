@@ -1,0 +1,149 @@
+//! The code of a writer: the body wrapped between what runs before it and after it.
+//!
+//! `#[cache_invalidate]`:
+//!
+//! ```text
+//! <attrs> <vis> <sig> {
+//!     <inner attrs>
+//!     let __cache_handle: &<root>::Cache = <private>::global();   // or the `cache = ` form
+//!     let mut __cache_plan = <private>::Plan::new();
+//!     <private>::plan_key(__cache_handle, &mut __cache_plan, __cache_key_get_user(&(id)));
+//!     <private>::plan_all(&mut __cache_plan, __cache_ns_get_orders());
+//!     __cache_plan.namespace("users");                       // `namespace`, `tags`, `pattern`
+//!     <private>::invalidate(__cache_handle, &__cache_plan).await;        // if `before = true`
+//!     let __cache_result = async move {
+//!         if false { let __cache_fake_return: Ret = loop {}; return __cache_fake_return; }
+//!         <body statements>
+//!     }.await;
+//!     <private>::invalidate_if_ok(__cache_handle, &__cache_plan, &__cache_result).await;
+//!         // `Result` return; any other shape: <private>::invalidate(..); none if `after = false`
+//!     __cache_result
+//! }
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, Type};
+
+use super::args::Attr;
+use super::ast::Writer;
+use crate::cached::ast::Shape;
+use crate::cached::key::tag_value;
+use crate::paths::RuntimePath;
+use crate::target::{self, Target};
+
+impl Writer<'_> {
+    /// The fn with its body wrapped.
+    pub(crate) fn generate(&self) -> TokenStream {
+        match self.attr {
+            Attr::Invalidate => self.invalidate(),
+            Attr::Put => self.put(),
+        }
+    }
+
+    /// `let __cache_handle = ...;`: the global cache, or the `cache = expr` form of `#[cached]`.
+    pub(crate) fn handle(&self, runtime: &RuntimePath) -> TokenStream {
+        runtime.handle(self.args.cache.as_ref().map(|arg| &arg.value))
+    }
+
+    /// `async move { <fake return> <body> }.await`, whose value is the body's.
+    fn body(&self) -> TokenStream {
+        let ret = &self.ret;
+        let stmts = &self.original.block.stmts;
+        let fake_return = quote_spanned! {ret.span()=>
+            #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
+            if false {
+                let __cache_fake_return: #ret = loop {};
+                return __cache_fake_return;
+            }
+        };
+        quote! {
+            async move {
+                #fake_return
+                #(#stmts)*
+            }
+            .await
+        }
+    }
+
+    /// The fn with the body wrapped in `before`, then the body, then `after`.
+    pub(crate) fn wrap(&self, before: TokenStream, after: TokenStream) -> TokenStream {
+        let ItemFn { vis, sig, .. } = self.original;
+        let (outer, inner) = self.attrs();
+        let body = self.body();
+        let is_unit = matches!(&self.ret, Type::Tuple(unit) if unit.elems.is_empty());
+        let allow_unit = is_unit.then(|| quote!(#[allow(clippy::let_unit_value)]));
+        let run = if after.is_empty() {
+            body
+        } else {
+            quote! {
+                #allow_unit
+                let __cache_result = #body;
+                #after
+                __cache_result
+            }
+        };
+        quote! {
+            #(#outer)*
+            #vis #sig {
+                #(#inner)*
+                #before
+                #run
+            }
+        }
+    }
+
+    /// The `#[cache_invalidate]` expansion.
+    fn invalidate(&self) -> TokenStream {
+        let args = &self.args;
+        let runtime = self.runtime();
+        let private = runtime.private();
+        let mut before = self.handle(&runtime);
+        before.extend(quote!(let mut __cache_plan = #private::Plan::new();));
+        for target in &self.targets {
+            before.extend(match target {
+                Target::Key(call) => {
+                    let key = target::key_call(call);
+                    quote_spanned! {target.span()=>
+                        #private::plan_key(__cache_handle, &mut __cache_plan, #key);
+                    }
+                }
+                Target::All(path) => {
+                    let ns = target::ns_call(path);
+                    quote_spanned! {target.span()=>
+                        #private::plan_all(&mut __cache_plan, #ns);
+                    }
+                }
+            });
+        }
+        if let Some(namespace) = &args.namespace {
+            let namespace = &namespace.value;
+            before.extend(quote!(__cache_plan.namespace(#namespace);));
+        }
+        for tag in self.tags() {
+            if let Some(value) = tag_value(tag) {
+                before.extend(quote_spanned!(tag.span()=> __cache_plan.tag(#value);));
+            }
+        }
+        if let Some(pattern) = &args.pattern {
+            let pattern = &pattern.value;
+            before.extend(quote!(__cache_plan.pattern(#pattern);));
+        }
+        let run_before = args.before.as_ref().is_some_and(|arg| arg.value);
+        if run_before {
+            before.extend(quote!(#private::invalidate(__cache_handle, &__cache_plan).await;));
+        }
+        let run_after = args.after.as_ref().is_none_or(|arg| arg.value);
+        let after = match (run_after, self.shape) {
+            (false, _) => TokenStream::new(),
+            (true, Shape::Result) => quote! {
+                #private::invalidate_if_ok(__cache_handle, &__cache_plan, &__cache_result).await;
+            },
+            (true, _) => quote! {
+                #private::invalidate(__cache_handle, &__cache_plan).await;
+            },
+        };
+        self.wrap(before, after)
+    }
+}
