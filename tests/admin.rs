@@ -110,6 +110,17 @@ async fn refuses_to_build_without_a_token() {
         "the admin bearer token is empty"
     );
     assert_eq!(
+        config_error(AdminConfig::new().bearer_token("0123456789abcde")),
+        "the admin bearer token is too short (15 bytes); use a random token of at least 16 \
+         bytes"
+    );
+    assert!(admin::router(
+        Cache::memory(),
+        AdminConfig::new().bearer_token("0123456789abcdef")
+    )
+    .is_ok());
+    assert_eq!(admin::MIN_TOKEN_BYTES, 16);
+    assert_eq!(
         config_error(AdminConfig::new().bearer_token("two words")),
         "the admin bearer token must be visible ASCII without spaces (it travels in the \
          Authorization header)"
@@ -646,7 +657,7 @@ async fn health_is_503_when_redis_is_gone() {
     assert_eq!(
         body_json(&response),
         json!({"backend": "memory", "reachable": true, "latency_us": 0, "backplane": null,
-               "circuit": "closed", "error": null})
+               "circuit": "closed", "error": null, "disabled_reason": null})
     );
 }
 
@@ -702,12 +713,16 @@ async fn warm_runs_warmers_and_reports_failures() {
     assert_eq!(runs.load(SeqCst), 1);
     assert_eq!(cache.get::<u64>("warm.users:3").await.unwrap(), Some(3));
 
-    // No body at all: every warmer too.
-    let response = http::request(addr, "POST", "/warm", &[AUTH], b"").await;
+    // An empty JSON body: every warmer too.
+    let response = http::request(addr, "POST", "/warm", &[AUTH, JSON], b"").await;
     assert_eq!(
         reports(&body_json(&response)),
         vec![users_ok.clone(), broken]
     );
+    assert_eq!(runs.load(SeqCst), 2);
+    // No Content-Type: none.
+    let response = http::request(addr, "POST", "/warm", &[AUTH], b"").await;
+    assert_error(&response, 415, "expected Content-Type: application/json");
     assert_eq!(runs.load(SeqCst), 2);
 
     let response = post(addr, "/warm", r#"{"warmers": ["users"]}"#).await;
@@ -723,4 +738,91 @@ async fn warm_runs_warmers_and_reports_failures() {
         r#"no warmer named "nope" (registered: ["users", "broken"])"#,
     );
     assert_eq!(runs.load(SeqCst), 3);
+}
+
+/// With `allow_unauthenticated`, a mutating route never runs for a request a browser sends
+/// cross-site without a CORS preflight: an empty `POST` without `Content-Type`, a form, a
+/// `text/plain` body. Each is 415, and nothing was warmed or deleted; `application/json`
+/// (which needs the preflight) is served.
+#[tokio::test]
+async fn mutating_routes_need_json_even_without_a_token() {
+    let server = RedisServer::start();
+    let cache = redis_cache(&server).await;
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    {
+        let runs = runs.clone();
+        cache.register_warmer("all", move || {
+            let runs = runs.clone();
+            async move {
+                runs.fetch_add(1, SeqCst);
+                Ok::<u64, Error>(0)
+            }
+        });
+    }
+    cache.set("kept", &1u8, None).await.unwrap();
+    let addr = serve(cache.clone(), AdminConfig::new().allow_unauthenticated()).await;
+    // (headers, body) of each cross-site simple request.
+    type Simple<'a> = (&'a [(&'a str, &'a str)], &'a [u8]);
+    let simple: [Simple<'_>; 4] = [
+        (&[], b""),
+        (
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"keys=kept",
+        ),
+        (
+            &[("Content-Type", "multipart/form-data; boundary=x")],
+            b"--x--",
+        ),
+        (&[("Content-Type", "text/plain")], br#"{"keys": ["kept"]}"#),
+    ];
+    for (headers, body) in simple {
+        for path in ["/warm", "/invalidate"] {
+            let response = http::request(addr, "POST", path, headers, body).await;
+            assert_error(&response, 415, "expected Content-Type: application/json");
+        }
+    }
+    assert_eq!(runs.load(SeqCst), 0);
+    assert_eq!(cache.get::<u8>("kept").await.unwrap(), Some(1));
+
+    let response = http::request(addr, "POST", "/warm", &[JSON], b"").await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(runs.load(SeqCst), 1);
+    let response = http::request(
+        addr,
+        "POST",
+        "/invalidate",
+        &[JSON],
+        br#"{"keys": ["kept"]}"#,
+    )
+    .await;
+    assert_eq!(body_json(&response)["keys"], 1, "{response:?}");
+    assert_eq!(cache.get::<u8>("kept").await.unwrap(), None);
+}
+
+/// A pattern with more than 8 wildcards refuses the whole request (422, nothing deleted,
+/// not even the request's keys); `\*` matches a literal star.
+#[tokio::test]
+async fn patterns_are_bounded_and_stars_escapable() {
+    let server = RedisServer::start();
+    let cache = redis_cache(&server).await;
+    let addr = serve_with_token(&cache).await;
+    for key in ["rate*limit:1", "rate*limit:2", "rate-limit:1", "k"] {
+        cache.set(key, &1u8, None).await.unwrap();
+    }
+    let nine = "*".repeat(9);
+    let request = json!({"keys": ["k"], "patterns": ["rate*", nine]}).to_string();
+    assert_error(
+        &post(addr, "/invalidate", &request).await,
+        422,
+        "invalid key pattern: the pattern holds 9 `*` wildcards, more than the 8 allowed; \
+         write `\\*` for a literal `*`",
+    );
+    for key in ["rate*limit:1", "rate*limit:2", "rate-limit:1", "k"] {
+        assert!(cache.exists(key).await.unwrap(), "{key} gone");
+    }
+    let request = json!({"patterns": [r"rate\*limit:*", "*:*:*:*:*:*:*:never"]}).to_string();
+    let response = post(addr, "/invalidate", &request).await;
+    assert_eq!(body_json(&response)["patterns"], 2, "{response:?}");
+    assert!(cache.exists("rate-limit:1").await.unwrap());
+    assert!(!cache.exists("rate*limit:1").await.unwrap());
 }

@@ -8,7 +8,7 @@
 //! fails, never skips, without them. `CHROMIUM` and `CHROMEDRIVER` override the binaries.
 //!
 //! `CACHE_DASHBOARD_SCREENSHOT=docs/dashboard.png` (relative to the workspace root) also
-//! saves the screenshot: that is how the README's picture is made.
+//! saves the screenshot: that is how the picture in docs/operating.md is made.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::{SocketAddr, TcpListener};

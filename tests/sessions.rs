@@ -6,8 +6,11 @@
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
+use cache_runtime::admin::{self, AdminConfig};
 use cache_runtime::sessions::CacheSessionStore;
 use cache_runtime::Cache;
+use cache_tests::http;
+use cache_tests::logs::capture_logs;
 use cache_tests::redis_server::RedisServer;
 use time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
@@ -254,14 +257,15 @@ async fn namespaces_are_separate(b: Backend) {
     let other = CacheSessionStore::new(cache).namespace("app one");
     let mut rec = record(60_000, 1);
     other.create(&mut rec).await.unwrap();
-    assert_eq!(other.key(&rec.id), format!("app%20one:{}", rec.id));
-    assert_eq!(b.store.key(&rec.id), format!("sessions:{}", rec.id));
+    let digest = b.store.key(&rec.id)["sessions:".len()..].to_owned();
+    assert_eq!(other.key(&rec.id), format!("app%20one:{digest}"));
     assert_eq!(other.load(&rec.id).await.unwrap(), Some(rec.clone()));
     assert_eq!(b.store.load(&rec.id).await.unwrap(), None);
     assert!(!b.stored(&rec.id).await);
 }
 
-/// On Redis the key is exactly `{prefix}:sessions:{id}`, the id's 22-character string form.
+/// On Redis the key is exactly `{prefix}:sessions:{digest}`: 32 hex digits of the keyed
+/// blake3 hash of the id's 22-character string form, never the id itself.
 #[tokio::test]
 async fn redis_key_layout() {
     let b = Backend::redis().await;
@@ -273,8 +277,94 @@ async fn redis_key_layout() {
         .query_async(&mut server.raw().await)
         .await
         .unwrap();
-    assert_eq!(keys, vec![format!("cache:sessions:{}", rec.id)]);
-    assert_eq!(rec.id.to_string().len(), 22);
+    let id = rec.id.to_string();
+    assert_eq!(id.len(), 22);
+    let digest = blake3::Hasher::new_derive_key("cache-rs 2026-12 session id digest")
+        .update(id.as_bytes())
+        .finalize()
+        .to_hex();
+    assert_eq!(keys, vec![format!("cache:sessions:{}", &digest[..32])]);
+    assert!(!keys[0].contains(&id), "{keys:?}");
+    // Another id, another key; the same id, the same key.
+    assert_ne!(b.store.key(&Id::default()), b.store.key(&rec.id));
+    assert_eq!(b.store.key(&rec.id.clone()), b.store.key(&rec.id));
+}
+
+/// A session id is a bearer credential: the paths of the cache that name keys in their log
+/// lines and errors (an unreadable entry, a record too large to store) and the admin API's
+/// key listing never show one, only the digest the session is keyed by.
+#[tokio::test]
+async fn session_ids_never_reach_logs_errors_or_the_admin_api() {
+    let server = RedisServer::start();
+    let build = |max_value_bytes| {
+        Cache::builder()
+            .redis_url(server.url())
+            .max_value_bytes(max_value_bytes)
+            .build()
+    };
+    // Two caches on one Redis: the cache logs at most one warning a second each.
+    let (cache, small) = (build(1 << 20).await.unwrap(), build(512).await.unwrap());
+    let store = CacheSessionStore::new(cache.clone());
+    let small_store = CacheSessionStore::new(small);
+    let mut live = record(60_000, 1);
+    store.create(&mut live).await.unwrap();
+    let corrupt = Id::default();
+    let mut big = record(60_000, 2);
+    big.data
+        .insert("blob".to_owned(), serde_json::json!("x".repeat(4096)));
+    let raw_key = |id: &Id| format!("{}:{}", cache.prefix(), store.key(id));
+    let () = redis::cmd("SET")
+        .arg(raw_key(&corrupt))
+        .arg(b"not a session envelope".as_slice())
+        .query_async(&mut server.raw().await)
+        .await
+        .unwrap();
+
+    let token = "sessions-admin-token";
+    let app = admin::router(cache.clone(), AdminConfig::new().bearer_token(token)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let ((error, listing), logs) = capture_logs(async {
+        assert_eq!(store.load(&corrupt).await.unwrap(), None);
+        let error = small_store.save(&big).await.unwrap_err().to_string();
+        let auth = format!("Bearer {token}");
+        let listing = http::get(
+            addr,
+            "/keys?namespace=sessions",
+            &[("Authorization", auth.as_str())],
+        )
+        .await;
+        (error, listing)
+    })
+    .await;
+
+    // Each path ran, and named the entry by its digest.
+    assert!(
+        logs.contains(&format!(
+            "dropping unreadable entry `{}`",
+            store.key(&corrupt)
+        )),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(&format!("not caching `{}`", store.key(&big.id))),
+        "{logs}"
+    );
+    assert!(
+        error.starts_with("Encoding failed with: session not saved: value of "),
+        "{error}"
+    );
+    assert_eq!(listing.status, 200, "{listing:?}");
+    let listed: serde_json::Value = serde_json::from_str(&listing.body).unwrap();
+    assert_eq!(listed["keys"], serde_json::json!([store.key(&live.id)]));
+    for id in [&live.id, &corrupt, &big.id] {
+        let id = id.to_string();
+        assert!(!logs.contains(&id), "{id} in the logs: {logs}");
+        assert!(!error.contains(&id), "{id} in the error: {error}");
+        assert!(!listing.body.contains(&id), "{id} listed: {}", listing.body);
+    }
 }
 
 /// Redis going away is an error naming the operation, not a missing session.

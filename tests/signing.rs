@@ -7,8 +7,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use cache_runtime::{cached, key_for, Cache};
+use cache_runtime::{cached, key_for, Cache, CacheBuilder, Error};
 use cache_tests::fixture::Fixture;
+use cache_tests::redis_server::RedisServer;
 use cache_tests::suite::compression::compressible;
 
 const SECRET: &str = "signing test secret";
@@ -95,7 +96,7 @@ async fn unsigned_or_foreign_values_are_refused() {
     let fx = signed().await;
     let unsigned = fx.another(|b| b.l1(false)).await;
     let foreign = fx
-        .another(|b| b.l1(false).signing_key("another secret"))
+        .another(|b| b.l1(false).signing_key("another signing secret"))
         .await;
     unsigned.set("unsigned", &7u64, None).await.unwrap();
     foreign.set("foreign", &8u64, None).await.unwrap();
@@ -163,4 +164,48 @@ async fn signed_values_read_without_a_key() {
     assert_eq!(calls.load(SeqCst), 1);
     assert_eq!(refusals(&plain), (0, 0));
     assert_eq!(refusals(&same), (0, 0));
+}
+
+/// `signing_key` follows the rule of `CACHE_SIGNING_KEY`: a secret shorter than 16 bytes
+/// (the empty one among them) fails `build`, for Redis and memory alike, with the same
+/// words; 16 bytes are enough.
+#[tokio::test]
+async fn short_signing_keys_are_refused_like_the_variable() {
+    let server = RedisServer::start();
+    let config_error = |builder: CacheBuilder| async move {
+        match builder.build().await {
+            Err(Error::Config(message)) => message,
+            Err(other) => panic!("expected a config error, got {other:?}"),
+            Ok(_) => panic!("built"),
+        }
+    };
+    for secret in ["", "hunter2", "fifteen bytes!!"] {
+        let expected = format!(
+            "signing_key is too short ({} bytes); use a random secret of at least 16 bytes",
+            secret.len()
+        );
+        let redis = Cache::builder().redis_url(server.url()).signing_key(secret);
+        assert_eq!(config_error(redis).await, expected);
+        assert_eq!(
+            config_error(Cache::builder().signing_key(secret)).await,
+            expected
+        );
+    }
+    let from_env = CacheBuilder::from_lookup(|name| {
+        (name == "CACHE_SIGNING_KEY").then(|| "fifteen bytes!!".to_owned())
+    });
+    assert_eq!(
+        from_env.unwrap_err().to_string(),
+        "invalid cache configuration: CACHE_SIGNING_KEY is too short (15 bytes); use a random \
+         secret of at least 16 bytes"
+    );
+    assert_eq!(cache_runtime::MIN_SIGNING_KEY_BYTES, 16);
+    let cache = Cache::builder()
+        .redis_url(server.url())
+        .signing_key("sixteen bytes!!!")
+        .build()
+        .await
+        .unwrap();
+    cache.set("k", &1u8, None).await.unwrap();
+    assert_eq!(cache.get::<u8>("k").await.unwrap(), Some(1));
 }

@@ -30,6 +30,36 @@ use crate::CacheValue;
 /// Keys given to the manual API are used as written, under the cache's prefix: on Redis,
 /// `cache.set("user:42", ..)` writes `{prefix}:user:42`. Keys that `#[cached]` computes can
 /// be had from [`key_for`](crate::key_for) and used here too.
+///
+/// | methods | what they do |
+/// | --- | --- |
+/// | [`get`](Cache::get), [`set`](Cache::set), [`delete`](Cache::delete), [`exists`](Cache::exists) | one key; a corrupt, foreign or other-type entry reads as a miss, deleted and counted |
+/// | [`expire`](Cache::expire), [`ttl`](Cache::ttl) | set or read the remaining TTL |
+/// | [`get_many`](Cache::get_many), [`set_many`](Cache::set_many), [`delete_many`](Cache::delete_many) | many keys in one round trip (an MGET, a pipeline, an UNLINK) |
+/// | [`clear_namespace`](Cache::clear_namespace), [`clear_pattern`](Cache::clear_pattern) | SCAN + UNLINK in batches, never KEYS; in patterns only `*` is a wildcard |
+/// | [`set_with_tags`](Cache::set_with_tags), [`invalidate_key`](Cache::invalidate_key), [`invalidate_tag`](Cache::invalidate_tag), [`invalidate_tags`](Cache::invalidate_tags), [`invalidate_namespace`](Cache::invalidate_namespace), [`invalidate_pattern`](Cache::invalidate_pattern) | writes and invalidations that also reach every process's in-process tier |
+/// | [`get_or_compute`](Cache::get_or_compute), [`try_get_or_compute`](Cache::try_get_or_compute), and their `_detached` forms | the `#[cached]` call path for a key built by hand: L1, single flight, fill lease, tags, [`ComputeOptions`](crate::ComputeOptions) |
+/// | [`ping`](Cache::ping), [`stats`](Cache::stats), [`namespace_stats`](Cache::namespace_stats), [`health`](Cache::health), [`keys`](Cache::keys) | what an operator asks |
+/// | [`register_warmer`](Cache::register_warmer), [`warm_all`](Cache::warm_all), [`warm`](Cache::warm), [`warmers`](Cache::warmers) | fill the cache ahead of traffic |
+///
+/// Unlike `#[cached]`, which always fails open, the manual methods report store trouble:
+/// [`Error::Store`](crate::Error::Store) (Redis refused, failed or missed the operation
+/// timeout), [`Error::CircuitOpen`](crate::Error::CircuitOpen) (the breaker skips Redis for
+/// now), [`Error::TooLarge`](crate::Error::TooLarge). Wrap them in your own fallback, or use
+/// [`get_or_compute`](Cache::get_or_compute), which fails open like the attribute.
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_runtime::Cache;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> cache_runtime::Result<()> {
+/// let cache = Cache::memory();
+/// cache.set("user:42", &"Ada".to_owned(), Some(Duration::from_secs(60))).await?;
+/// assert_eq!(cache.get::<String>("user:42").await?.as_deref(), Some("Ada"));
+/// assert_eq!(cache.get::<String>("user:43").await?, None);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Cache {
     pub(crate) inner: Arc<Inner>,
@@ -57,6 +87,8 @@ pub(crate) struct Inner {
     pub(crate) compress_threshold: Option<usize>,
     /// The key of the stored values' MAC, when signing is on.
     pub(crate) signing_key: Option<[u8; 32]>,
+    /// The deepest nesting a decoded value may have.
+    pub(crate) max_depth: u32,
     pub(crate) counters: Arc<Counters>,
     /// Per-namespace counters of `#[cached]` calls (see [`observe`](crate::observe)).
     pub(crate) namespaces: crate::observe::Namespaces,
@@ -352,11 +384,27 @@ impl Cache {
     }
 
     /// Deletes every key matching `pattern`, in which only `*` is a wildcard (any run of
-    /// characters); `?`, `[`, `]` and `\` match themselves. Returns how many were deleted.
+    /// characters), at most [`MAX_WILDCARDS`](crate::MAX_WILDCARDS) of them; `\*` matches a
+    /// literal `*` and `\\` a literal `\`; `?`, `[`, `]` and any other `\` match themselves.
+    /// Returns how many were deleted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cache_runtime::Result<()> {
+    /// let cache = cache_runtime::Cache::memory();
+    /// cache.set("rate*limit:1", &1u32, None).await?;
+    /// cache.set("rate-limit:1", &2u32, None).await?;
+    /// assert_eq!(cache.clear_pattern(r"rate\*limit:*").await?, 1);
+    /// assert!(cache.clear_pattern(&"*".repeat(9)).await.is_err());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
+    /// [`Error::Pattern`](crate::Error::Pattern) when `pattern` holds more than 8 wildcards
+    /// (nothing is deleted); [`Error::Store`](crate::Error::Store) when the store cannot be
+    /// reached.
     pub async fn clear_pattern(&self, pattern: &str) -> Result<u64> {
+        crate::invalidate::pattern::check(pattern)?;
         if crate::invalidate::defer::defer(self, crate::invalidate::Plan::new().pattern(pattern)) {
             return Ok(0);
         }
@@ -364,6 +412,7 @@ impl Cache {
     }
 
     pub(crate) async fn clear_pattern_now(&self, pattern: &str) -> Result<u64> {
+        crate::invalidate::pattern::check(pattern).map_err(|e| self.failed("clear", e))?;
         self.delete_matching(pattern).await
     }
 
@@ -417,6 +466,7 @@ impl Cache {
             stats.entries = mem.entry_count();
             stats.bytes = mem.weighted_size();
         }
+        stats.disabled_reason = self.inner.backend.disabled_reason().map(str::to_owned);
         stats
     }
 
@@ -452,8 +502,8 @@ impl Cache {
 }
 
 /// A pseudo-random number for TTL jitter: splitmix64 steps over a per-thread state seeded
-/// from std's random hash keys. (A fresh `RandomState` hash per call, as before, cost about
-/// 500 instructions per miss in callgrind; this is a handful.)
+/// from std's random hash keys: a handful of instructions per call, where hashing with a
+/// fresh `RandomState` costs hundreds.
 fn jitter_random() -> u64 {
     use std::cell::Cell;
     use std::hash::BuildHasher;

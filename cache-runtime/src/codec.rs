@@ -21,8 +21,10 @@
 //!
 //! Decoding never trusts the bytes: the envelope is checked first, the entry must be within
 //! the configured maximum value size, a compressed body's claimed length is checked against
-//! that maximum before anything is allocated, and bincode reads from the slice with a size
-//! limit, so a forged length prefix fails instead of allocating.
+//! that maximum before anything is allocated, bincode reads from the slice with a size
+//! limit, so a forged length prefix fails instead of allocating, and the value may nest at
+//! most `max_depth` levels (see [`depth`]), so a forged deep value fails instead of
+//! overflowing the stack.
 //!
 //! The storage key under the MAC is the key as Redis holds it, `{prefix}:{key}` (the memory
 //! store signs the same text), so a signed value copied to another key, or to another
@@ -41,6 +43,7 @@ use crate::cache::Inner;
 use crate::error::{Error, Result};
 
 mod compress;
+mod depth;
 mod sign;
 
 #[cfg(test)]
@@ -78,6 +81,8 @@ pub(crate) struct Encoding<'a> {
     pub(crate) compress_above: Option<usize>,
     /// The MAC key and the key prefix, when values are signed.
     pub(crate) signing: Option<Signing<'a>>,
+    /// The deepest nesting a decoded value may have (see [`depth`]).
+    pub(crate) max_depth: u32,
 }
 
 /// What signs and verifies envelopes: the MAC key, and the prefix of the storage keys.
@@ -94,6 +99,7 @@ impl std::fmt::Debug for Encoding<'_> {
             .field("max_bytes", &self.max_bytes)
             .field("compress_above", &self.compress_above)
             .field("signed", &self.signing.is_some())
+            .field("max_depth", &self.max_depth)
             .finish()
     }
 }
@@ -108,6 +114,7 @@ impl<'a> Encoding<'a> {
                 key,
                 prefix: &inner.prefix,
             }),
+            max_depth: inner.max_depth,
         }
     }
 
@@ -205,9 +212,9 @@ pub(crate) fn decode<T: DeserializeOwned>(
     let (flags, body) = open(bytes, key, enc)?;
     if flags & FLAG_COMPRESSED != 0 {
         let body = compress::expand(body, enc.max_bytes)?;
-        from_bincode(&body)
+        from_bincode(&body, enc.max_depth)
     } else {
-        from_bincode(body)
+        from_bincode(body, enc.max_depth)
     }
 }
 
@@ -225,9 +232,19 @@ pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(created.try_into().ok()?))
 }
 
-fn from_bincode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
-    let (value, used) = bincode::serde::decode_from_slice::<T, _>(body, config())
-        .map_err(|e| DecodeError::corrupt(format_args!("stored value does not decode: {e}")))?;
+fn from_bincode<T: DeserializeOwned>(body: &[u8], max_depth: u32) -> Result<T, DecodeError> {
+    let bounded = depth::Bounded {
+        max: max_depth,
+        marker: std::marker::PhantomData::<T>,
+    };
+    let (value, used) =
+        bincode::serde::seed_decode_from_slice(bounded, body, config()).map_err(|e| match e {
+            // serde's messages (and the depth bound's), without bincode's `Debug` wrapping.
+            bincode::error::DecodeError::OtherString(why) => {
+                DecodeError::corrupt(format_args!("stored value does not decode: {why}"))
+            }
+            e => DecodeError::corrupt(format_args!("stored value does not decode: {e}")),
+        })?;
     if used != body.len() {
         return Err(DecodeError::corrupt(format_args!(
             "stored value has {} trailing bytes (written for another type?)",

@@ -38,6 +38,13 @@ pub enum Error {
         /// The consecutive failures that opened the circuit.
         failures: u32,
     },
+    /// A key pattern given to [`Cache::clear_pattern`](crate::Cache::clear_pattern) (or
+    /// `invalidate_pattern`, or the admin API) holds more `*` wildcards than the
+    /// [8 allowed](crate::MAX_WILDCARDS); nothing was deleted.
+    ///
+    /// Use fewer wildcards, or write `\*` where a literal `*` is meant.
+    #[error("invalid key pattern: {0}")]
+    Pattern(String),
     /// The encoded value is larger than the configured maximum and was not stored.
     ///
     /// Raise [`CacheBuilder::max_value_bytes`](crate::CacheBuilder::max_value_bytes) (or

@@ -53,7 +53,10 @@ impl Plan {
         self
     }
 
-    /// Invalidate every key matching `pattern` (only `*` is a wildcard).
+    /// Invalidate every key matching `pattern` (only `*` is a wildcard; see
+    /// [`Cache::clear_pattern`]). A pattern with more than
+    /// [`MAX_WILDCARDS`](crate::MAX_WILDCARDS) wildcards deletes nothing when the plan runs,
+    /// and is counted and logged as a failed clear.
     pub fn pattern(&mut self, pattern: impl Into<String>) -> &mut Self {
         self.patterns.push(pattern.into());
         self
@@ -138,6 +141,7 @@ impl Cache {
     /// [`clear_pattern`](Cache::clear_pattern). Returns how many.
     ///
     /// # Errors
+    /// [`Error::Pattern`](crate::Error::Pattern) when `pattern` holds more than 8 wildcards;
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
         self.clear_pattern(pattern).await

@@ -17,6 +17,13 @@
 //!   varint lengths and integers, order-independent for maps and sets, floats canonicalized.
 //!   Raw argument text never appears in a key.
 //!
+//! Sets are recognised by their serde type name (`HashSet`, `BTreeSet`, hashbrown's): a set
+//! inside a `#[serde(transparent)]` wrapper hashes in iteration order (a plain newtype is
+//! fine), which costs misses across processes, never wrong values. A namespace (or tag)
+//! whose escaped form is longer than 128 bytes is shortened to at most its first 64 bytes,
+//! `~` and 32 hex digits of blake3 over the whole escaped name (`~` is always escaped in a
+//! name, so a shortened name never equals a short one).
+//!
 //! These layouts are pinned by golden tests: changing them is a breaking change.
 
 mod serializer;
@@ -251,7 +258,10 @@ tuple_args! {
 
 /// The key `#[cached(namespace = ..., version = ...)]` computes for a fn returning values of
 /// type `V` when called with `args` (a tuple of the key arguments in parameter order, skipped
-/// ones left out; `()` for none).
+/// ones left out; `()` for none). A method's receiver is never part of the key, and for a
+/// destructured parameter the values it binds are the arguments: an axum handler
+/// `#[cached(namespace = "products")] async fn get(Path(id): Path<u64>) -> Json<Product>` has
+/// the key `key_for::<Json<Product>>("products", 1, &(id,))`.
 ///
 /// ```
 /// let key = cache_runtime::key_for::<u64>("users", 1, &(42u64,)).unwrap();

@@ -29,6 +29,14 @@ impl Backend {
         }
     }
 
+    /// Why the store is disabled, if it is.
+    pub(crate) fn disabled_reason(&self) -> Option<&str> {
+        match self {
+            Backend::Disabled(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
     /// The circuit breaker's state (`Closed` for the memory store).
     pub(crate) fn circuit(&self) -> crate::observe::stats::CircuitState {
         match self {

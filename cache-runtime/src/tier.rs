@@ -89,6 +89,9 @@ impl Cache {
             ) {
                 Ok(value) => value,
                 Err(_) => {
+                    // Unreadable as a `T` (too deep, say): the copy goes, and the read
+                    // goes on to Redis, which decides about the entry itself.
+                    Counters::bump(&self.inner.counters.decode_errors);
                     l1.store.remove(key);
                     return None;
                 }

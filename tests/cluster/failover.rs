@@ -4,7 +4,7 @@
 //! the entries the replica had are hits again, with no miss.
 //!
 //! The figures it prints (promotion time, how long calls ran their body instead of the
-//! cache, the slowest call) are the failover window reported in the README.
+//! cache, the slowest call) are the failover window reported in docs/testing.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};

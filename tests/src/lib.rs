@@ -150,6 +150,7 @@ macro_rules! backend_suite {
                 clear_namespace_is_literal,
                 path_separator_folds_only_double_colons,
                 clear_pattern_metacharacters_are_literal,
+                clear_pattern_wildcards_are_bounded,
                 invalidate_tag_is_literal,
                 manual_hostile_keys_round_trip,
                 huge_tag_keeps_entry_keys_fixed,

@@ -194,6 +194,43 @@ pub(crate) fn text(spec: &Spec, expr: &Expr) -> Result<LitStr> {
     }
 }
 
+/// The most `*` wildcards a pattern may hold (the runtime's `MAX_WILDCARDS`).
+const MAX_WILDCARDS: usize = 8;
+
+/// `pattern = "users:*"`: a non-empty string literal with at most [`MAX_WILDCARDS`]
+/// wildcards (`\*` is a literal star, `\\` a literal backslash).
+pub(crate) fn pattern(spec: &Spec, expr: &Expr) -> Result<LitStr> {
+    let pattern = text(spec, expr)?;
+    let wildcards = wildcards(&pattern.value());
+    if wildcards > MAX_WILDCARDS {
+        return Err(Error::new_spanned(
+            &pattern,
+            format!(
+                "`{}` holds {wildcards} `*` wildcards, more than the {MAX_WILDCARDS} allowed; \
+                 write `\\*` for a literal `*`",
+                spec.name
+            ),
+        ));
+    }
+    Ok(pattern)
+}
+
+/// The `*` of `pattern` that are wildcards: not escaped as `\*` (`\\` is an escaped `\`).
+fn wildcards(pattern: &str) -> usize {
+    let mut count = 0;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => count += 1,
+            '\\' if matches!(chars.peek(), Some('*' | '\\')) => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
 /// `version = 2`: an integer literal that fits in a `u32`.
 pub(crate) fn version(spec: &Spec, expr: &Expr) -> Result<u32> {
     match literal(expr) {

@@ -29,12 +29,12 @@ arguments! {
             aliases: ["tag"],
             value: assigned(values::tags),
         },
-        /// `pattern = "users:*"`: every key matching it (only `*` is a wildcard).
+        /// `pattern = "users:*"`: every key matching it (only `*` is a wildcard, at most 8).
         pattern: LitStr {
             name: "pattern",
             example: "pattern = \"users:*\"",
             aliases: ["prefix", "key"],
-            value: assigned(values::text),
+            value: assigned(values::pattern),
         },
         /// `before = true`: also invalidate before the body runs.
         before: bool {

@@ -56,6 +56,9 @@ pub struct CacheBuilder {
     pub(crate) tls_client_cert: Option<crate::store::redis::tls::ClientCert>,
     pub(crate) compress_threshold: Option<usize>,
     pub(crate) signing_key: Option<[u8; 32]>,
+    /// The length of the secret given to `signing_key`, checked by `build`.
+    pub(crate) signing_secret_len: usize,
+    pub(crate) max_depth: u32,
 }
 
 impl std::fmt::Debug for CacheBuilder {
@@ -90,6 +93,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("tls_client_cert", &self.has_client_cert().then_some("***"))
             .field("compress_threshold", &self.compress_threshold)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
+            .field("max_depth", &self.max_depth)
             .finish()
     }
 }
@@ -132,6 +136,20 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<String> {
         })
 }
 
+/// The shortest secret [`CacheBuilder::signing_key`] (and `CACHE_SIGNING_KEY`) accepts, in
+/// bytes.
+pub const MIN_SIGNING_KEY_BYTES: usize = 16;
+
+/// Why a signing secret of `len` bytes is refused, if it is.
+pub(crate) fn signing_key_problem(len: usize) -> Option<String> {
+    (len < MIN_SIGNING_KEY_BYTES).then(|| {
+        format!(
+            "is too short ({len} bytes); use a random secret of at least \
+             {MIN_SIGNING_KEY_BYTES} bytes"
+        )
+    })
+}
+
 /// Default TTL: 5 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// Default maximum encoded value size: 8 MiB.
@@ -140,6 +158,9 @@ pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_millis(250);
 /// Default size above which encoded values are compressed: 1 KiB.
 pub const DEFAULT_COMPRESS_THRESHOLD: usize = 1024;
+/// Default deepest nesting of a decoded value: 128 levels (see
+/// [`CacheBuilder::max_depth`]).
+pub const DEFAULT_MAX_DEPTH: u32 = 128;
 
 impl Default for CacheBuilder {
     fn default() -> Self {
@@ -184,6 +205,8 @@ impl CacheBuilder {
             tls_client_cert: None,
             compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
             signing_key: None,
+            signing_secret_len: 0,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 
@@ -240,7 +263,9 @@ impl CacheBuilder {
         self
     }
 
-    /// The most bytes (keys and encoded values) the memory store holds (default 256 MiB).
+    /// The most bytes the memory store holds (default 256 MiB): keys, encoded values and tags
+    /// (each tag's text twice, for the entry's copy and the tag index's), plus a fixed cost
+    /// per entry and per tag. [`Stats::bytes`](crate::Stats::bytes) reports this weight.
     pub fn memory_max_bytes(mut self, bytes: u64) -> Self {
         self.memory_max_bytes = bytes;
         self
@@ -287,7 +312,8 @@ impl CacheBuilder {
         self
     }
 
-    /// The most bytes L1 holds (default 64 MiB).
+    /// The most bytes L1 holds (default 64 MiB), counted as
+    /// [`memory_max_bytes`](CacheBuilder::memory_max_bytes) counts them (tags included).
     pub fn l1_max_bytes(mut self, bytes: u64) -> Self {
         self.l1_max_bytes = bytes;
         self
@@ -342,8 +368,9 @@ impl CacheBuilder {
     /// [`max_reads_in_flight`](CacheBuilder::max_reads_in_flight) reads are in flight goes
     /// out at once, so an idle cache pays nothing; under load, the GETs made in the same
     /// instant (one turn of the scheduler) go out as one MGET, so the server parses one
-    /// command per batch instead of one per call and the client writes one frame. See the
-    /// README's Performance section for the figures.
+    /// command per batch instead of one per call and the client writes one frame (the
+    /// repository's `benches/README.md` has the figures: Redis hits per second with 1 to 256
+    /// tasks).
     pub fn coalesce_reads(mut self, on: bool) -> Self {
         self.coalesce_reads = on;
         self
@@ -450,11 +477,56 @@ impl CacheBuilder {
     /// adds 32 bytes to every value (counted against `max_value_bytes`). An entry without a
     /// MAC is refused too. A cache *without* a signing key reads signed entries by ignoring
     /// their MAC, so signing can be turned on one process at a time.
+    ///
+    /// The secret must be at least [`MIN_SIGNING_KEY_BYTES`] (16) bytes long, as
+    /// `CACHE_SIGNING_KEY` must: a shorter one fails `build` with
+    /// [`Error::Config`](crate::Error::Config).
     pub fn signing_key(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.signing_secret_len = secret.as_ref().len();
         self.signing_key = Some(blake3::derive_key(
             "cache-rs 2026-12 stored value signing key",
             secret.as_ref(),
         ));
+        self
+    }
+
+    /// The deepest nesting a stored value may have to be read (default 128 levels). Every
+    /// struct, tuple, sequence, map, enum variant, `Some` and newtype struct inside a value is
+    /// one level: a `Vec<User>` whose users have an `Option<Address>` is 4 levels deep, a
+    /// `struct Tree { kids: Vec<Tree> }` takes 2 levels per generation, so 64 generations fit
+    /// the default.
+    ///
+    /// Decoding recurses once per level, and the bytes come from the store, so without a
+    /// bound a forged entry nested a few hundred thousand levels deep would overflow the stack
+    /// and abort the process. An entry deeper than this is unreadable: a miss, deleted, counted
+    /// in [`Stats::decode_errors`](crate::Stats::decode_errors) and logged, its decode stopped
+    /// before anything deeper is built. Raise it for legitimately deeper values (each level
+    /// costs stack, and a tokio worker has 2 MiB). The bound applies wherever stored bytes
+    /// are decoded: Redis reads, and reads of the memory store or L1 as another type than
+    /// was written (a hit of the written type is the value itself, never decoded). From the
+    /// environment: `CACHE_MAX_DEPTH`.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cache_runtime::Result<()> {
+    /// #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    /// struct Tree {
+    ///     kids: Vec<Tree>,
+    /// }
+    /// // 100 generations: 200 levels.
+    /// let tree = (1..100).fold(Tree { kids: vec![] }, |t, _| Tree { kids: vec![t] });
+    ///
+    /// let cache = cache_runtime::Cache::builder()
+    ///     .redis_url("redis://127.0.0.1:6379")
+    ///     .max_depth(200)
+    ///     .build()
+    ///     .await?;
+    /// cache.set("tree", &tree, None).await?;
+    /// assert_eq!(cache.get::<Tree>("tree").await?, Some(tree));
+    /// # Ok(()) }
+    /// ```
+    pub fn max_depth(mut self, levels: u32) -> Self {
+        self.max_depth = levels;
         self
     }
 
@@ -471,6 +543,11 @@ impl CacheBuilder {
         }
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
+        }
+        if self.signing_key.is_some() {
+            if let Some(problem) = signing_key_problem(self.signing_secret_len) {
+                return Err(Error::config(format_args!("signing_key {problem}")));
+            }
         }
         if self.default_ttl.is_zero() {
             return Err(Error::config("default_ttl must be greater than zero"));
@@ -500,6 +577,11 @@ impl CacheBuilder {
         }
         if self.lease_time.is_zero() {
             return Err(Error::config("lease_time must be greater than zero"));
+        }
+        if self.max_depth == 0 {
+            return Err(Error::config(
+                "max_depth must be at least 1 (a struct is one level deep)",
+            ));
         }
         if self.memory_capacity == 0 || self.memory_max_bytes == 0 {
             return Err(Error::config(
@@ -719,6 +801,7 @@ impl CacheBuilder {
                 max_value_bytes: self.max_value_bytes,
                 compress_threshold: self.compress_threshold,
                 signing_key: self.signing_key,
+                max_depth: self.max_depth,
                 counters,
                 namespaces: crate::observe::Namespaces::new(self.stats_sample_every),
                 warmers: crate::ops::warm::Warmers::default(),

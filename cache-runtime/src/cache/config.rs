@@ -6,7 +6,7 @@ use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 12] = [
+pub const ENV_VARS: [&str; 13] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
     "REDIS_TLS_CA_FILE",
@@ -19,6 +19,7 @@ pub const ENV_VARS: [&str; 12] = [
     "CACHE_REQUIRE_REDIS",
     "CACHE_COMPRESS_THRESHOLD",
     "CACHE_SIGNING_KEY",
+    "CACHE_MAX_DEPTH",
 ];
 
 impl CacheBuilder {
@@ -37,6 +38,7 @@ impl CacheBuilder {
     /// | `CACHE_REQUIRE_REDIS` | `true`: building fails when Redis does not answer | `false` |
     /// | `CACHE_COMPRESS_THRESHOLD` | compress encoded values above this many bytes; `off` | `1024` |
     /// | `CACHE_SIGNING_KEY` | secret for signing stored values (never printed) | unset |
+    /// | `CACHE_MAX_DEPTH` | deepest nesting of a stored value that is read ([`max_depth`](CacheBuilder::max_depth)) | `128` |
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
@@ -136,13 +138,18 @@ impl CacheBuilder {
             builder = builder.compress_threshold(threshold);
         }
         if let Some(secret) = get("CACHE_SIGNING_KEY") {
-            if secret.len() < 16 {
-                return Err(Error::config(format_args!(
-                    "CACHE_SIGNING_KEY is too short ({} bytes); use a random secret of at least 16 bytes",
-                    secret.len()
-                )));
+            if let Some(problem) = crate::cache::builder::signing_key_problem(secret.len()) {
+                return Err(Error::config(format_args!("CACHE_SIGNING_KEY {problem}")));
             }
             builder = builder.signing_key(secret);
+        }
+        if let Some(depth) = get("CACHE_MAX_DEPTH") {
+            let levels = depth.parse::<u32>().ok().filter(|d| *d >= 1).ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_MAX_DEPTH={depth:?} is not valid; expected a whole number of levels, at least 1 (e.g. 128)"
+                ))
+            })?;
+            builder = builder.max_depth(levels);
         }
         builder = tls_files(builder, &get)?;
         if let Some(problem) = crate::cache::builder::prefix_problem(&builder.prefix) {
@@ -169,7 +176,8 @@ fn cluster_nodes(builder: CacheBuilder, nodes: &str) -> Result<CacheBuilder> {
 #[cfg(not(feature = "cluster"))]
 fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
     Err(Error::config(
-        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature",
+        "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature; \
+         enable the feature or unset the variable",
     ))
 }
 
@@ -216,7 +224,8 @@ fn tls_files(builder: CacheBuilder, get: &dyn Fn(&str) -> Option<String>) -> Res
     ] {
         if get(var).is_some() {
             return Err(Error::config(format_args!(
-                "{var} is set but cache-runtime was built without its `tls` feature"
+                "{var} is set but cache-runtime was built without its `tls` feature; enable \
+                 the feature or unset the variable"
             )));
         }
     }

@@ -82,6 +82,7 @@ fn encoding() -> impl Strategy<Value = Encoding<'static>> {
                 key: &SECRET,
                 prefix: "cache",
             }),
+            max_depth: crate::cache::builder::DEFAULT_MAX_DEPTH,
         })
 }
 
@@ -249,7 +250,12 @@ proptest! {
     /// Compression only ever shrinks an entry, and small bodies are never compressed.
     #[test]
     fn compression_only_shrinks(value in text()) {
-        let off = Encoding { max_bytes: MAX, compress_above: None, signing: None };
+        let off = Encoding {
+            max_bytes: MAX,
+            compress_above: None,
+            signing: None,
+            max_depth: crate::cache::builder::DEFAULT_MAX_DEPTH,
+        };
         let on = Encoding { compress_above: Some(64), ..off };
         let (raw, packed) = match (encode(&value, KEY, &off), encode(&value, KEY, &on)) {
             (Ok(raw), Ok(packed)) => (raw, packed),
@@ -271,6 +277,7 @@ proptest! {
             max_bytes: MAX,
             compress_above: Some(1024),
             signing: Some(Signing { key: &SECRET, prefix: "cache" }),
+            max_depth: crate::cache::builder::DEFAULT_MAX_DEPTH,
         };
         let bytes = encode(&value, KEY, &enc).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assume!(other != KEY);

@@ -15,6 +15,7 @@ fn plain() -> Encoding<'static> {
         max_bytes: MAX,
         compress_above: Some(1024),
         signing: None,
+        max_depth: crate::cache::builder::DEFAULT_MAX_DEPTH,
     }
 }
 
@@ -403,4 +404,120 @@ fn signed_entry_is_read_without_a_key() {
     let text = compressible();
     let both = enc_with(&text, &signed(&SECRET));
     assert_eq!(dec::<String>(&both, &plain()).ok(), Some(text));
+}
+
+/// A recursive value type: 2 levels per generation (the struct, its `Vec`).
+#[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Tree {
+    kids: Vec<Tree>,
+}
+
+impl Tree {
+    /// `generations` trees, each the only kid of the one above.
+    fn chain(generations: usize) -> Tree {
+        let mut tree = Tree { kids: Vec::new() };
+        for _ in 1..generations {
+            tree = Tree { kids: vec![tree] };
+        }
+        tree
+    }
+}
+
+/// 1 level per node (the enum), the leaf too.
+#[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+enum List {
+    Leaf,
+    Node(Box<List>),
+}
+
+/// 2 levels per link (the newtype struct, `Some`), 1 for the last.
+#[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Link(Option<Box<Link>>);
+
+/// 2 levels per map (the newtype struct, the map).
+#[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Nest(std::collections::BTreeMap<u8, Nest>);
+
+fn depth(max_depth: u32) -> Encoding<'static> {
+    Encoding {
+        max_depth,
+        ..plain()
+    }
+}
+
+/// The envelope of a bincode body written by hand.
+fn envelope(body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![MAGIC, FORMAT_VERSION, 0, 0];
+    bytes.extend_from_slice(&0u64.to_le_bytes());
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn too_deep<T: DeserializeOwned + std::fmt::Debug>(bytes: &[u8], max_depth: u32) -> String {
+    match dec::<T>(bytes, &depth(max_depth)) {
+        Ok(value) => unreachable!("decoded {value:?} past the bound"),
+        Err(e) => {
+            assert!(!e.bad_signature);
+            e.to_string()
+        }
+    }
+}
+
+#[test]
+fn every_kind_of_nesting_counts_up_to_the_bound() {
+    let message = "cache codec error: stored value does not decode: it nests more than 10 \
+                   levels deep (the max_depth bound; raise it with CacheBuilder::max_depth if \
+                   such values are legitimate)";
+    // A struct and a sequence per generation: 5 generations are 10 levels.
+    let at = enc(&Tree::chain(5));
+    assert_eq!(dec::<Tree>(&at, &depth(10)).ok(), Some(Tree::chain(5)));
+    assert_eq!(too_deep::<Tree>(&enc(&Tree::chain(6)), 10), message);
+    // Enum variants: 9 nodes and the leaf.
+    let list = (0..9).fold(List::Leaf, |l, _| List::Node(Box::new(l)));
+    let deeper = List::Node(Box::new(
+        (0..9).fold(List::Leaf, |l, _| List::Node(Box::new(l))),
+    ));
+    assert_eq!(dec::<List>(&enc(&list), &depth(10)).ok(), Some(list));
+    assert_eq!(too_deep::<List>(&enc(&deeper), 10), message);
+    // Newtype structs and `Some`: 4 links and the last.
+    let link = |n: usize| (0..n).fold(Link(None), |l, _| Link(Some(Box::new(l))));
+    assert_eq!(dec::<Link>(&enc(&link(4)), &depth(9)).ok(), Some(link(4)));
+    assert_eq!(too_deep::<Link>(&enc(&link(5)), 10), message);
+    // Maps (inside newtype structs).
+    let nest = |n: usize| {
+        (1..n).fold(Nest(Default::default()), |inner, _| {
+            Nest(std::iter::once((1, inner)).collect())
+        })
+    };
+    assert_eq!(dec::<Nest>(&enc(&nest(5)), &depth(10)).ok(), Some(nest(5)));
+    assert_eq!(too_deep::<Nest>(&enc(&nest(6)), 10), message);
+    // Width does not count: 10,000 kids are 2 generations, 4 levels, as one kid is.
+    let wide = Tree {
+        kids: (0..10_000).map(|_| Tree { kids: Vec::new() }).collect(),
+    };
+    assert!(dec::<Tree>(&enc(&wide), &depth(4)).is_ok());
+    assert!(dec::<Tree>(&enc(&wide), &depth(3)).is_err());
+}
+
+/// A forged entry 300,000 generations deep (600,000 levels: unbounded, bincode overflows
+/// the 2 MiB stack of a test thread and the process aborts) is refused, plain and through lz4
+/// (a 1.2 KiB entry that expands to 300,000 bytes).
+#[test]
+fn forged_deep_values_fail_without_overflowing_the_stack() {
+    let mut body = vec![1u8; 299_999];
+    body.push(0);
+    let plain_entry = envelope(&body);
+    let message = "cache codec error: stored value does not decode: it nests more than 128 \
+                   levels deep (the max_depth bound; raise it with CacheBuilder::max_depth if \
+                   such values are legitimate)";
+    assert_eq!(too_deep::<Tree>(&plain_entry, 128), message);
+    let mut packed = plain_entry.clone();
+    assert!(compress::shrink(&mut packed, 1024));
+    assert!(packed.len() < 2_000, "{}", packed.len());
+    assert_eq!(too_deep::<Tree>(&packed, 128), message);
+    // The legitimate ones up to the bound decode.
+    let at = enc(&Tree::chain(64));
+    assert!(is_compressed(&at) || at.len() < 1024);
+    assert_eq!(dec::<Tree>(&at, &plain()).ok(), Some(Tree::chain(64)));
+    assert!(dec::<Tree>(&enc(&Tree::chain(65)), &plain()).is_err());
 }

@@ -51,6 +51,9 @@ pub struct Stats {
     pub short_circuited: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
+    /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
+    /// naming the variable or the missing feature. `None` for a working cache.
+    pub disabled_reason: Option<String>,
     /// Entries held in this process: the memory store's, or L1's in front of Redis.
     pub entries: u64,
     /// Their weight in bytes, as the memory bounds count it (each entry weighs at least
@@ -147,6 +150,7 @@ impl Counters {
             circuit_opened: self.circuit_opened.load(Relaxed),
             short_circuited: self.short_circuited.load(Relaxed),
             backend,
+            disabled_reason: None,
             entries: 0,
             bytes: 0,
         }

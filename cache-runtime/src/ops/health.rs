@@ -24,6 +24,9 @@ pub struct Health {
     pub circuit: CircuitState,
     /// Why the store did not answer.
     pub error: Option<String>,
+    /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
+    /// naming the variable or the missing feature. `None` for a working cache.
+    pub disabled_reason: Option<String>,
 }
 
 impl Health {
@@ -52,6 +55,7 @@ impl Cache {
             backplane: self.inner.l1.as_ref().map(|_| self.l1_active()),
             circuit: self.inner.backend.circuit(),
             error,
+            disabled_reason: self.inner.backend.disabled_reason().map(str::to_owned),
         }
     }
 

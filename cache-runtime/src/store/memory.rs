@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use moka::notification::RemovalCause;
 use moka::Expiry;
 
-use crate::invalidate::pattern;
+use crate::invalidate::pattern::Pattern;
 use crate::observe::stats::Counters;
 
 pub(crate) mod lease;
@@ -158,6 +158,20 @@ pub(crate) struct MemoryStore {
 
 /// Fixed cost counted per entry on top of its key and bytes (moka's node, the `MemEntry`).
 const ENTRY_OVERHEAD: u64 = 128;
+/// Fixed cost counted per tag of an entry on top of its text (the boxed copy in the entry,
+/// the index's map entries).
+const TAG_OVERHEAD: u64 = 64;
+
+/// What one entry holds, as the byte bound counts it: its key, its bytes, and each tag's text
+/// twice (the entry's copy and the tag index's), plus fixed overheads.
+fn weight(key: &str, entry: &MemEntry) -> u64 {
+    let tags = entry.tags.as_deref().unwrap_or_default();
+    let tag_bytes: u64 = tags
+        .iter()
+        .map(|tag| 2 * tag.len() as u64 + TAG_OVERHEAD)
+        .sum();
+    (key.len() + entry.bytes.len()) as u64 + ENTRY_OVERHEAD + tag_bytes
+}
 
 impl MemoryStore {
     pub(crate) fn new(bounds: MemoryBounds, counters: Arc<Counters>, lease_time: Duration) -> Self {
@@ -171,8 +185,7 @@ impl MemoryStore {
         let cache = moka::sync::Cache::builder()
             .max_capacity(bounds.max_bytes)
             .weigher(move |k: &Arc<str>, v: &Arc<MemEntry>| {
-                let w = (k.len() + v.bytes.len()) as u64 + ENTRY_OVERHEAD;
-                u32::try_from(w.max(min_weight)).unwrap_or(u32::MAX)
+                u32::try_from(weight(k, v).max(min_weight)).unwrap_or(u32::MAX)
             })
             .expire_after(PerEntryTtl)
             .eviction_listener(move |k: Arc<Arc<str>>, v: Arc<MemEntry>, cause| {
@@ -256,11 +269,12 @@ impl MemoryStore {
 
     /// Removes every key matching `pattern` (only `*` is a wildcard). Returns how many.
     pub(crate) fn remove_matching(&self, pattern: &str) -> u64 {
-        self.leases.revoke_matching(pattern);
+        let pattern = Pattern::new(pattern);
+        self.leases.revoke_matching(&pattern);
         let doomed: Vec<Arc<str>> = self
             .cache
             .iter()
-            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .filter(|(k, _)| pattern.matches(k.as_ref()))
             .map(|(k, _)| k.as_ref().clone())
             .collect();
         let mut removed = 0;
@@ -309,9 +323,10 @@ impl MemoryStore {
 
     /// At most `limit` keys matching `pattern` (only `*` is a wildcard), in no order.
     pub(crate) fn keys_matching(&self, pattern: &str, limit: usize) -> Vec<String> {
+        let pattern = Pattern::new(pattern);
         self.cache
             .iter()
-            .filter(|(k, _)| pattern::matches(pattern, k.as_ref()))
+            .filter(|(k, _)| pattern.matches(k.as_ref()))
             .take(limit)
             .map(|(k, _)| k.to_string())
             .collect()

@@ -27,7 +27,7 @@
 //! | `GET /stats` | the counters: `total` ([`Stats`](crate::Stats) plus `hit_rate`, `store_hits`, `l1_active`) and `namespaces` (one [`NamespaceStats`](crate::NamespaceStats) each, plus `hit_rate`) |
 //! | `GET /health` | [`Health`](crate::Health): 200 when the store answers, 503 when not |
 //! | `POST /invalidate` | body `{"keys": [], "tags": [], "namespaces": [], "patterns": []}` (each optional); answers how many entries each kind deleted, and `total` |
-//! | `POST /warm` | body `{"warmers": ["name", ...]}` runs those registered warmers, `{}` or no body runs all; answers each one's [`WarmReport`](crate::WarmReport) and `duration_ms` |
+//! | `POST /warm` | body `{"warmers": ["name", ...]}` runs those registered warmers, `{}` or an empty body runs all; answers each one's [`WarmReport`](crate::WarmReport) and `duration_ms` |
 //! | `GET /keys?namespace=NS&limit=N` | up to `N` keys of namespace `NS` (default 100, at most [`AdminConfig::keys_limit_max`](crate::web::admin::AdminConfig::keys_limit_max)), found by a bounded SCAN: for debugging |
 //!
 //! # Authentication
@@ -47,8 +47,11 @@
 //!
 //! Every error is JSON, `{"error": "..."}`: 400 malformed JSON or query, 401 missing or
 //! wrong token, 404 unknown path or warmer, 405 wrong method, 413 body over
-//! [`AdminConfig::body_limit`](crate::web::admin::AdminConfig::body_limit), 415 a body that is not `application/json`, 422 JSON of the
-//! wrong shape (unknown fields among them), 503 the store failed.
+//! [`AdminConfig::body_limit`](crate::web::admin::AdminConfig::body_limit), 415 a `POST`
+//! without `Content-Type: application/json` (even with an empty body, so that no mutating
+//! route runs for a cross-site request a browser sends without a CORS preflight), 422 JSON of
+//! the wrong shape (unknown fields among them) or a pattern with more than
+//! [`MAX_WILDCARDS`](crate::MAX_WILDCARDS) wildcards, 503 the store failed.
 
 mod auth;
 mod dashboard;
@@ -64,6 +67,9 @@ use axum::Router;
 
 use crate::error::{Error, Result};
 use crate::Cache;
+
+/// The shortest bearer token [`router`] accepts, in bytes.
+pub const MIN_TOKEN_BYTES: usize = 16;
 
 /// The default [`AdminConfig::body_limit`]: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -105,8 +111,10 @@ impl AdminConfig {
         }
     }
 
-    /// Requests must carry `Authorization: Bearer <token>`. The token must be non-empty
-    /// visible ASCII (no spaces), as it travels in a header; use a long random one.
+    /// Requests must carry `Authorization: Bearer <token>`. The token must be visible ASCII
+    /// (no spaces), as it travels in a header, and at least
+    /// [`MIN_TOKEN_BYTES`] (16) bytes long; use a long random one
+    /// (`openssl rand -hex 32`).
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -171,8 +179,8 @@ pub(crate) struct AdminState {
 ///
 /// # Errors
 /// [`Error::Config`] when no bearer token is configured and
-/// [`AdminConfig::allow_unauthenticated`] was not called, when the token is empty or holds
-/// characters other than visible ASCII, when the keys limit is 0, or when the dashboard
+/// [`AdminConfig::allow_unauthenticated`] was not called, when the token is shorter than
+/// [`MIN_TOKEN_BYTES`] or holds characters other than visible ASCII, when the keys limit is 0, or when the dashboard
 /// refresh is under 100 ms.
 pub fn router(cache: Cache, config: AdminConfig) -> Result<Router> {
     let auth = match &config.token {

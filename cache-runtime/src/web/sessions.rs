@@ -22,10 +22,15 @@ const CREATE_ATTEMPTS: usize = 8;
 /// A tower-sessions [`SessionStore`] on a [`Cache`]: each session is one cache entry, kept
 /// until the session's expiry date.
 ///
-/// A session lives under the key `{namespace}:{id}` of the cache (on Redis,
-/// `{prefix}:{namespace}:{id}`), where `{id}` is the session id's string form (22 URL-safe
-/// base64 characters, random: tower-sessions makes the ids) and the namespace is escaped as
-/// `#[cached]` namespaces are. Its TTL is the time left until the record's
+/// A session lives under the key `{namespace}:{digest}` of the cache (on Redis,
+/// `{prefix}:{namespace}:{digest}`), where `{digest}` is 32 hex digits of a blake3 hash of
+/// the session id (see [`key`](Self::key)) and the namespace is escaped as `#[cached]`
+/// namespaces are. A session id is a bearer credential: whoever presents it is logged in. So
+/// it is never part of a key, and neither the cache's logs (which name keys), its errors,
+/// key listings ([`Cache::keys`], the admin API's `GET /keys`) nor anyone who can list the
+/// Redis keys ever see one; the digest cannot be turned back into the id. (Versions before
+/// 0.3 keyed sessions by the id itself: upgrading drops the sessions stored by them, and
+/// their visitors start new ones.) Its TTL is the time left until the record's
 /// [`expiry_date`](Record::expiry_date): a record that has already expired is not stored
 /// (saving one deletes the session), and one is never loaded after its expiry date.
 ///
@@ -72,6 +77,9 @@ pub struct CacheSessionStore {
     namespace: String,
 }
 
+/// The blake3 context of the digests sessions are keyed by.
+const SESSION_KEY_CONTEXT: &str = "cache-rs 2026-12 session id digest";
+
 /// What one session's entry holds: the record as JSON (tower-sessions' session data is
 /// `serde_json::Value`, which needs a self-describing format).
 #[derive(Clone, Serialize, Deserialize)]
@@ -97,10 +105,14 @@ impl CacheSessionStore {
         self
     }
 
-    /// The cache key of session `id`, `{namespace}:{id}` (on Redis, the cache's prefix and
-    /// `:` come first).
+    /// The cache key of session `id`: `{namespace}:{digest}`, the digest being the first 16
+    /// bytes, in hex, of a blake3 hash (in its key derivation mode, with a context of its
+    /// own) of the id's string form (on Redis, the cache's prefix and `:` come first).
     pub fn key(&self, id: &Id) -> String {
-        format!("{}:{id}", self.namespace)
+        let mut hasher = blake3::Hasher::new_derive_key(SESSION_KEY_CONTEXT);
+        hasher.update(id.to_string().as_bytes());
+        let digest = hasher.finalize().to_hex();
+        format!("{}:{}", self.namespace, &digest[..32])
     }
 
     /// The cache the sessions are kept in.

@@ -183,7 +183,7 @@ async fn signed_page(id: u64, cache: &Cache, calls: &AtomicUsize) -> String {
 /// A cache with a signing key reads back what it wrote (small, and compressed), through
 /// `#[cached]` and the manual API; every stored entry carries the MAC flag and 32 more bytes.
 pub async fn signed_values_round_trip(fx: &Fixture) {
-    let c = fx.another(|b| b.signing_key("suite secret")).await;
+    let c = fx.another(|b| b.signing_key("suite signing secret")).await;
     let calls = AtomicUsize::new(0);
     assert_eq!(signed_page(9, &c, &calls).await, compressible(9));
     assert_eq!(signed_page(9, &c, &calls).await, compressible(9));

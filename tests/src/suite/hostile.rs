@@ -365,6 +365,7 @@ pub async fn clear_pattern_metacharacters_are_literal(fx: &Fixture) {
         "k\\",
         "k\\x",
         "k\\*",
+        "k*",
         "k{a}",
         "ka}",
         "k\n",
@@ -401,7 +402,9 @@ pub async fn clear_pattern_metacharacters_are_literal(fx: &Fixture) {
         ("k[".into(), vec!["k["]),
         ("k]".into(), vec!["k]"]),
         ("k\\".into(), vec!["k\\"]),
-        ("k\\*".into(), vec!["k\\x", "k\\*"]),
+        // `\*` is a literal star, `\\` a literal backslash.
+        ("k\\*".into(), vec!["k*"]),
+        ("k\\\\*".into(), vec!["k\\x", "k\\*"]),
         ("k{a}".into(), vec!["k{a}"]),
         ("k\n".into(), vec!["k\n"]),
         ("k\0".into(), vec!["k\0"]),
@@ -634,4 +637,41 @@ pub async fn manual_keys_never_touch_tag_indexes(fx: &Fixture) {
     assert_eq!(c.get::<u32>("victim").await.unwrap(), None);
     assert_eq!(c.get::<u32>("victim2").await.unwrap(), None);
     assert_eq!(fx.counts().errors, 0);
+}
+
+/// A pattern holds at most 8 wildcards: with more, `clear_pattern` and `invalidate_pattern`
+/// are refused with an error saying so and delete nothing, also inside a deferring scope; a
+/// plan holding one deletes nothing for it and counts the failure. Escaped stars do not
+/// count.
+pub async fn clear_pattern_wildcards_are_bounded(fx: &Fixture) {
+    let c = &fx.cache;
+    for key in ["a:1", "a*b", "b:1"] {
+        c.set(key, &1u8, None).await.unwrap();
+    }
+    let nine = "a*".repeat(9);
+    let message = "the pattern holds 9 `*` wildcards, more than the 8 allowed; write `\\*` \
+                   for a literal `*`";
+    for result in [
+        c.clear_pattern(&nine).await,
+        c.invalidate_pattern(&nine).await,
+        cache_runtime::defer_invalidations(async { c.clear_pattern(&nine).await }).await,
+    ] {
+        match result {
+            Err(cache_runtime::Error::Pattern(text)) => assert_eq!(text, message),
+            other => panic!("expected a pattern error, got {other:?}"),
+        }
+    }
+    assert_eq!(cache_runtime::MAX_WILDCARDS, 8);
+    assert_eq!(c.clear_pattern(&"*".repeat(8)).await.unwrap(), 3);
+    for key in ["a:1", "a*b"] {
+        c.set(key, &1u8, None).await.unwrap();
+    }
+    assert_eq!(c.clear_pattern(&"a\\*".repeat(20)).await.unwrap(), 0);
+    assert_eq!(c.clear_pattern("a\\*b").await.unwrap(), 1);
+    let errors = fx.counts().errors;
+    let mut plan = cache_runtime::Plan::new();
+    plan.pattern(nine).pattern("a:*");
+    plan.run(c).await;
+    assert_eq!(fx.counts().errors, errors + 1);
+    assert!(!c.exists("a:1").await.unwrap());
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use super::handlers::ApiError;
+use super::MIN_TOKEN_BYTES;
 use crate::error::{Error, Result};
 
 /// Who may call the data endpoints.
@@ -32,6 +33,13 @@ impl Auth {
                 "the admin bearer token must be visible ASCII without spaces (it travels in \
                  the Authorization header)",
             ));
+        }
+        if token.len() < MIN_TOKEN_BYTES {
+            return Err(Error::config(format_args!(
+                "the admin bearer token is too short ({} bytes); use a random token of at \
+                 least {MIN_TOKEN_BYTES} bytes",
+                token.len()
+            )));
         }
         Ok(Auth {
             expected: Some(*blake3::hash(token.as_bytes()).as_bytes()),

@@ -189,6 +189,11 @@ pub(crate) async fn invalidate(
             "expected a JSON body: {\"keys\": [], \"tags\": [], \"namespaces\": [], \"patterns\": []}",
         )
     })?;
+    // A bad pattern refuses the whole request: nothing is deleted.
+    for pattern in &request.patterns {
+        crate::invalidate::pattern::check(pattern)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    }
     let cache = &state.cache;
     let mut done = Invalidated {
         keys: 0,
@@ -342,13 +347,24 @@ fn source_text(error: &dyn std::error::Error) -> String {
     error.to_string()
 }
 
-/// The request body as a `T`: `Ok(None)` when the body is empty, 415 when it is not
-/// `application/json`, 413 when over the limit, 400 when not JSON, 422 when not a `T`.
+/// The request body as a `T`: 415 unless the request says `Content-Type: application/json`
+/// (even with an empty body), `Ok(None)` when the body is empty, 413 when over the limit,
+/// 400 when not JSON, 422 when not a `T`.
+///
+/// Every mutating route reads its body here, so none of them runs for a request a browser
+/// sends cross-site without a CORS preflight (a "simple request": a form, or a `fetch`
+/// with no body or a `text/plain` one), which matters most with `allow_unauthenticated`.
 fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<Option<T>, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json",
+        ));
+    }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -362,15 +378,6 @@ fn json_body<T: DeserializeOwned>(
             )
         }
     })?;
-    if body.is_empty() && headers.get(CONTENT_TYPE).is_none() {
-        return Ok(None);
-    }
-    if !is_json(headers) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected Content-Type: application/json",
-        ));
-    }
     if body.is_empty() {
         return Ok(None);
     }
