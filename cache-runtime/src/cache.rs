@@ -502,8 +502,8 @@ impl Cache {
 }
 
 /// A pseudo-random number for TTL jitter: splitmix64 steps over a per-thread state seeded
-/// from std's random hash keys. (A fresh `RandomState` hash per call, as before, cost about
-/// 500 instructions per miss in callgrind; this is a handful.)
+/// from std's random hash keys: a handful of instructions per call, where hashing with a
+/// fresh `RandomState` costs hundreds.
 fn jitter_random() -> u64 {
     use std::cell::Cell;
     use std::hash::BuildHasher;

@@ -258,7 +258,10 @@ tuple_args! {
 
 /// The key `#[cached(namespace = ..., version = ...)]` computes for a fn returning values of
 /// type `V` when called with `args` (a tuple of the key arguments in parameter order, skipped
-/// ones left out; `()` for none).
+/// ones left out; `()` for none). A method's receiver is never part of the key, and for a
+/// destructured parameter the values it binds are the arguments: an axum handler
+/// `#[cached(namespace = "products")] async fn get(Path(id): Path<u64>) -> Json<Product>` has
+/// the key `key_for::<Json<Product>>("products", 1, &(id,))`.
 ///
 /// ```
 /// let key = cache_runtime::key_for::<u64>("users", 1, &(42u64,)).unwrap();

@@ -2,7 +2,7 @@
 //!
 //! While the cache is *quiet*, a GET that finds fewer than `max_in_flight` reads in flight
 //! (default 2, `CacheBuilder::max_reads_in_flight`) is sent at once, alone: an idle or
-//! lightly loaded cache pays nothing, and its GETs pipeline on the connection as before. A
+//! lightly loaded cache pays nothing, and its GETs pipeline on the connection. A
 //! GET that finds them all in flight *gathers* a batch: it yields to the runtime once, so
 //! that the other tasks ready in the same instant run, and every GET they make joins its
 //! batch; then it sends one MGET for all of them (up to [`MAX_BATCH`] keys) and hands each
