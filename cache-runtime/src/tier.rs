@@ -168,6 +168,7 @@ impl Cache {
     }
 
     /// The part of [`forget`](Cache::forget) in the other processes: the backplane message.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     pub(crate) async fn publish_forget(&self, what: Forget<'_>) {
         // Other processes may keep L1 copies even when this cache keeps none: always publish.
         #[cfg(feature = "redis")]

@@ -356,6 +356,7 @@ impl Cache {
     /// taken whether or not a value is stored. On Redis, the lease command sets the lease
     /// only on a missing key: a value it finds stands for the lease instead, and the fill
     /// replaces exactly those bytes.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     pub(crate) async fn lease_over(&self, key: &str, site: &FillSite<'_>) -> Fill {
         match &self.inner.backend {
             Backend::Memory(mem) => match mem.acquire(key) {
