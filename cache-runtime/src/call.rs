@@ -1,6 +1,8 @@
 //! One cached call, shared by `#[cached]` and [`Cache::get_or_compute`]: L1 → store → single
-//! flight → fill lease → body → fill.
+//! flight → fill lease → body → fill; or, bypassing the cache, single flight → fill lease →
+//! body → fill (see [`bypass`]).
 
+pub(crate) mod bypass;
 pub(crate) mod early;
 pub(crate) mod fill;
 pub(crate) mod flight;
@@ -130,19 +132,7 @@ where
     // A namespace whose calls keep missing sends the fill lease as its first read: no GET
     // before it, no read shared before the flight.
     let lease_first = cache.reads_before_flight() && lease_first() && !cache.writes_refused();
-    let mut fill_site = FillSite {
-        lease_first,
-        // The jittered TTL is only computed for a miss (below).
-        ttl: fresh_ttl,
-        fresh_ttl,
-        stale_ok: policy.stale_for.is_some(),
-        l1: policy.l1,
-        l1_ttl: policy.l1_ttl,
-        tags: &tags,
-        takeover: false,
-        lock: policy.lock.then(|| cache.lock_wait()),
-        compress: policy.compress,
-    };
+    let mut fill_site = FillSite::new(cache, policy, &tags, fresh_ttl, lease_first);
     // On Redis, one GET before any flight bookkeeping: a hit returns from it. The GET is
     // counted in its key's slot, and a caller that finds another read of its slot in
     // progress joins the flight *before* reading: as a waiter, or as a leader that reads
@@ -317,6 +307,14 @@ async fn join_early<V: CacheValue>(
     }
 }
 
+/// Resumes, on the caller's task, the panic of a body that ran on a spawned task.
+pub(crate) fn resume(error: tokio::task::JoinError) -> ! {
+    match error.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
+    }
+}
+
 /// A value handed to the callers waiting on a miss, with the [invalidation
 /// mark](Cache::invalidation_mark) taken before its source was read (or its body ran). A
 /// waiter takes it only if the mark has not moved since: otherwise an invalidation came after
@@ -429,9 +427,6 @@ where
     match joined {
         Ok(result) => result,
         // The body panicked on its task: resume the panic here, as an inline call would.
-        Err(error) => match error.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(error) => std::panic::resume_unwind(Box::new(error.to_string())),
-        },
+        Err(error) => resume(error),
     }
 }

@@ -273,8 +273,9 @@ where
     let span = site.span();
     let call = async {
         if crate::observe::scope::bypassing() {
-            let result = bypass(cache, site, key, &tags, body, shape).await;
-            (result, Served::Bypass)
+            let bypassed =
+                crate::call::bypass::run_detached(cache, key, site.policy, tags, body, shape);
+            (bypassed.await, Served::Bypass)
         } else {
             let lease_first = || site.lease_first(cache);
             crate::call::run_detached(cache, key, site.policy, lease_first, tags, body, shape).await
@@ -360,8 +361,8 @@ where
     let span = site.span();
     let call = async {
         if crate::observe::scope::bypassing() {
-            let result = bypass(cache, site, key, &tags, body, shape).await;
-            (result, Served::Bypass)
+            let bypassed = crate::call::bypass::run(cache, key, &site.policy, tags, body, shape);
+            (bypassed.await, Served::Bypass)
         } else {
             let lease_first = || site.lease_first(cache);
             crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await
@@ -370,33 +371,6 @@ where
     let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
     let label = prepared.label.as_deref();
     site.finish(cache, prepared.watch, &span, key, label, served);
-    result
-}
-
-/// A call in a [`RequestScope`](crate::observe::scope::RequestScope) that bypasses the cache: the
-/// body runs and its cacheable value is stored (so later reads get it), as `#[cache_put]`
-/// would.
-#[cold]
-async fn bypass<V, R, F>(
-    cache: &Cache,
-    site: &'static Site,
-    key: &str,
-    tags: &[String],
-    body: F,
-    shape: Shape<R, V>,
-) -> R
-where
-    V: CacheValue,
-    F: Future<Output = R>,
-{
-    let result = body.await;
-    if let Some(value) = (shape.cacheable)(&result) {
-        // Failures are counted and logged by the write; the function's result stands.
-        let ttl = cache.ttl_or_default(site.policy.ttl);
-        let _ = cache
-            .write_with(key, value, ttl, tags, site.policy.compress)
-            .await;
-    }
     result
 }
 

@@ -153,12 +153,24 @@ impl Cache {
     /// A failed publish is counted and logged: other processes then serve their copy for
     /// at most their L1 TTL.
     pub(crate) async fn forget(&self, what: Forget<'_>) {
+        self.forget_here(what);
+        self.publish_forget(what).await;
+    }
+
+    /// The part of [`forget`](Cache::forget) in this process: the invalidation marks move,
+    /// matching L1 entries are dropped.
+    pub(crate) fn forget_here(&self, what: Forget<'_>) {
         what.mark(&self.inner.marks);
-        // Other processes may keep L1 copies even when this cache keeps none: always publish.
         if let Some(l1) = &self.inner.l1 {
             l1.epoch.fetch_add(1, SeqCst);
             what.apply(&l1.store);
         }
+    }
+
+    /// The part of [`forget`](Cache::forget) in the other processes: the backplane message.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    pub(crate) async fn publish_forget(&self, what: Forget<'_>) {
+        // Other processes may keep L1 copies even when this cache keeps none: always publish.
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.inner.backend {
             if let Err(e) = redis.publish(&what.encode()).await {

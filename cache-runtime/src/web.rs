@@ -1,9 +1,10 @@
 //! axum and tower integration (features `axum` and `sessions`).
 //!
-//! - [`CacheLayer`](crate::web::CacheLayer): a tower layer for axum routers. Per request, it honours a bypass
-//!   (`Cache-Control: no-cache`, or a query flag, `?fresh=true` by default) for every
-//!   `#[cached]` call made while handling the request, and can sum those calls up in an
-//!   `X-Cache: hit|miss|stale|bypass` response header. It runs the request in a
+//! - [`CacheLayer`](crate::web::CacheLayer): a tower layer for axum routers. Per request, it
+//!   can sum up the `#[cached]` calls made while handling the request in an
+//!   `X-Cache: hit|miss|stale|bypass` response header, and lets the requests the application
+//!   trusts (a predicate it gives) bypass the cache when they ask (`Cache-Control: no-cache`,
+//!   or a query flag, `?fresh=true` by default). It runs the request in a
 //!   [`RequestScope`](crate::observe::scope::RequestScope).
 //! - [`Json`](crate::web::Json): axum's `Json`, but serializable, so that a handler returning
 //!   `Result<Json<T>, E>` can carry `#[cached]` itself.

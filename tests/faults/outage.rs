@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use cache_runtime::{Cache, CircuitState, Error};
 use cache_tests::redis_server::RedisServer;
 
-use crate::load::{bound, poll, print_stats, sample_circuit, tally, Load};
+use super::load::{bound, poll, print_stats, sample_circuit, tally, Load};
 
 const OP_TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -15,7 +15,7 @@ const OP_TIMEOUT: Duration = Duration::from_millis(250);
 /// after the restart the cache uses Redis again (hits grow, the circuit closes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_load() {
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start_kind(crate::KIND, &[]);
     let cache = Cache::builder()
         .redis_url(server.url())
         .prefix("faults.kill")
@@ -65,7 +65,7 @@ async fn redis_killed_and_restarted_mid_load() {
 /// stopped), timeouts are counted; after `SIGCONT` the circuit closes and hits resume.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_for_three_seconds() {
-    let server = RedisServer::start();
+    let server = RedisServer::start_kind(crate::KIND, &[]);
     let cache = Cache::builder()
         .redis_url(server.url())
         .prefix("faults.stop")
@@ -207,7 +207,8 @@ async fn redis_never_started() {
     assert_eq!(absent.l1_hits, 0, "{absent:?}");
 
     // A server comes up on that port: the same cache starts using it.
-    let _server = tokio::task::block_in_place(|| RedisServer::start_on(port, &[]));
+    let _server =
+        tokio::task::block_in_place(|| RedisServer::start_kind_on(crate::KIND, port, &[]));
     let up = cache.stats();
     let recovered = poll(
         &cache,
@@ -250,7 +251,7 @@ async fn redis_host_does_not_resolve() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_names_the_last_connection_error() {
     const REFUSED: &str = "Connection refused (os error 111)";
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start_kind(crate::KIND, &[]);
     // The operation timeout is what runs out, not a reconnection's own limits.
     let five = Duration::from_secs(5);
     let cache = deadline_cache(&server, "faults.last_error", OP_TIMEOUT, five, five).await;
@@ -336,7 +337,7 @@ async fn errors_until(cache: &Cache, last: impl Fn(&str) -> bool) -> Vec<String>
 /// it; a longer one is left out, since the operation deadline would always fire first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shorter_response_timeout_still_bounds_a_command() {
-    let server = RedisServer::start();
+    let server = RedisServer::start_kind(crate::KIND, &[]);
     let (operation, response) = (Duration::from_secs(30), Duration::from_millis(200));
     let connect = Duration::from_millis(250);
     let cache = deadline_cache(

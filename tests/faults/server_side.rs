@@ -11,7 +11,7 @@ use cache_tests::redis_server::RedisServer;
 use cache_tests::suite::compression::noise;
 use redis::aio::MultiplexedConnection;
 
-use crate::load::{bound, expected, print_latencies, print_stats, value, Load};
+use super::load::{bound, expected, print_latencies, print_stats, value, Load};
 
 const OP_TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -79,8 +79,10 @@ async fn call_all(cache: &Cache, runs: &Arc<AtomicU64>, ids: &[u64], tasks: u64)
 /// exactly one per body run; `OOM` replies never open the circuit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_full_with_noeviction() {
-    let server =
-        RedisServer::start_with(&["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
+    let server = RedisServer::start_kind(
+        crate::KIND,
+        &["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"],
+    );
     let mut raw = server.raw().await;
     let cache = Cache::builder()
         .redis_url(server.url())
@@ -216,7 +218,7 @@ async fn another_redis_type_under_a_cached_key() {
 }
 
 async fn garbage_cases(list: bool) {
-    let server = RedisServer::start();
+    let server = RedisServer::start_kind(crate::KIND, &[]);
     let mut raw = server.raw().await;
     let cache = Cache::builder()
         .redis_url(server.url())
@@ -329,7 +331,7 @@ async fn blob(len: usize, cache: &Cache, runs: &AtomicU64) -> Vec<u8> {
 /// (raw EXISTS 0: neither value nor fill lease left behind), counted once in `oversized`.
 #[tokio::test]
 async fn oversized_value_is_returned_not_stored() {
-    let server = RedisServer::start();
+    let server = RedisServer::start_kind(crate::KIND, &[]);
     let mut raw = server.raw().await;
     let cache = Cache::builder()
         .redis_url(server.url())

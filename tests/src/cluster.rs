@@ -1,5 +1,5 @@
-//! A local Redis Cluster of real `redis-server` processes on free loopback ports, with no
-//! persistence, killed when dropped.
+//! A local Redis Cluster of real `redis-server` (or `valkey-server`) processes on free
+//! loopback ports, with no persistence, killed when dropped.
 //!
 //! Every node, and the `redis-cli --cluster create` that joins them, runs in one process
 //! group led by a small watchdog (`sh`) that blocks reading a pipe from this process. When the
@@ -7,7 +7,8 @@
 //! crash), the pipe closes and the watchdog kills the whole group and removes the temp dir,
 //! so no `redis-server` outlives the tests.
 
-use crate::redis_server::{free_port, spawn_until_ready, INSTALL_HINT};
+use crate::kind::ServerKind;
+use crate::redis_server::{free_port, spawn_until_ready};
 use crate::tls::{ClientCerts, TestPki};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -23,6 +24,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 ///
 /// Dropping it kills every node by PID (`SIGKILL`), waits for it and removes the temp dirs.
 pub struct RedisCluster {
+    kind: ServerKind,
     nodes: Vec<Node>,
     dir: PathBuf,
     watchdog: Child,
@@ -67,16 +69,26 @@ impl NodeInfo {
 }
 
 impl RedisCluster {
-    /// One 3-master cluster shared by every test of the calling test binary, started on
-    /// first use (its watchdog kills it when the binary exits). On a multi-threaded tokio
+    /// One 3-master Redis cluster shared by every test of the calling test binary, started
+    /// on first use (its watchdog kills it when the binary exits). On a multi-threaded tokio
     /// runtime it starts the cluster in `block_in_place`; elsewhere it blocks the thread.
     pub fn shared() -> &'static RedisCluster {
-        static SHARED: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
+        Self::shared_kind(ServerKind::Redis)
+    }
+
+    /// [`shared`](RedisCluster::shared), of servers of `kind` (one shared cluster per kind).
+    pub fn shared_kind(kind: ServerKind) -> &'static RedisCluster {
+        static SHARED: [std::sync::OnceLock<RedisCluster>; 2] =
+            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
         let start = || {
-            SHARED.get_or_init(|| {
+            SHARED[kind as usize].get_or_init(|| {
                 let started = std::time::Instant::now();
-                let cluster = RedisCluster::start(3, 0);
-                eprintln!("3-master cluster ready in {:?}", started.elapsed());
+                let cluster = RedisCluster::start_kind(kind, 3, 0, &[]);
+                eprintln!(
+                    "3-master {} cluster ready in {:?}",
+                    kind.name(),
+                    started.elapsed()
+                );
                 cluster
             })
         };
@@ -86,10 +98,10 @@ impl RedisCluster {
         }
     }
 
-    /// Starts `masters` (at least 3) masters with `replicas_per_master` replicas each.
+    /// Starts `masters` (at least 3) Redis masters with `replicas_per_master` replicas each.
     ///
-    /// Panics with [`INSTALL_HINT`] when `redis-server` or `redis-cli` is missing, and with
-    /// redis-cli's output when the cluster is not ok within 20 s.
+    /// Panics with the install command when `redis-server` or `redis-cli` is missing, and
+    /// with redis-cli's output when the cluster is not ok within 20 s.
     pub fn start(masters: usize, replicas_per_master: usize) -> RedisCluster {
         Self::start_with(masters, replicas_per_master, &[])
     }
@@ -97,7 +109,18 @@ impl RedisCluster {
     /// [`start`](RedisCluster::start) with extra `redis-server` arguments for every node,
     /// e.g. `["--cluster-node-timeout", "2000"]`.
     pub fn start_with(masters: usize, replicas_per_master: usize, extra: &[&str]) -> RedisCluster {
-        Self::start_inner(masters, replicas_per_master, extra, None)
+        Self::start_kind(ServerKind::Redis, masters, replicas_per_master, extra)
+    }
+
+    /// [`start_with`](RedisCluster::start_with), with servers of `kind` (joined by its own
+    /// CLI).
+    pub fn start_kind(
+        kind: ServerKind,
+        masters: usize,
+        replicas_per_master: usize,
+        extra: &[&str],
+    ) -> RedisCluster {
+        Self::start_inner(kind, masters, replicas_per_master, extra, None)
     }
 
     /// A TLS-only cluster of `masters` masters: every node listens on its TLS port alone
@@ -112,10 +135,11 @@ impl RedisCluster {
     /// not. The harness's own connections (`redis-cli --cluster create`,
     /// [`query`](Self::query)) always show `pki`'s client certificate.
     pub fn start_tls_asking(masters: usize, pki: TestPki, clients: ClientCerts) -> RedisCluster {
-        Self::start_inner(masters, 0, &[], Some((pki, clients)))
+        Self::start_inner(ServerKind::Redis, masters, 0, &[], Some((pki, clients)))
     }
 
     fn start_inner(
+        kind: ServerKind,
         masters: usize,
         replicas_per_master: usize,
         extra: &[&str],
@@ -144,6 +168,7 @@ impl RedisCluster {
             .unwrap_or_else(|e| panic!("spawning the watchdog shell: {e}"));
         let pipe = watchdog.stdin.take();
         let mut cluster = RedisCluster {
+            kind,
             nodes: Vec::new(),
             dir,
             watchdog,
@@ -183,7 +208,7 @@ impl RedisCluster {
             let dir = self.dir.join(port.to_string());
             std::fs::create_dir_all(&dir)
                 .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-            let mut command = Command::new("redis-server");
+            let mut command = Command::new(self.kind.server());
             match &self.tls {
                 None => command.args(["--port", &port.to_string()]),
                 Some((pki, clients)) => {
@@ -217,14 +242,15 @@ impl RedisCluster {
         panic!("could not start a cluster node: {last_err}");
     }
 
-    /// Runs `redis-cli --cluster create` (30 s at most) and returns its output.
+    /// Runs `redis-cli --cluster create` (`valkey-cli` for Valkey; 30 s at most) and returns
+    /// its output.
     fn create(&self, replicas: usize) -> String {
         let log_path = self.dir.join("create.log");
         let log = std::fs::File::create(&log_path).unwrap_or_else(|e| panic!("create.log: {e}"));
         let log2 = log
             .try_clone()
             .unwrap_or_else(|e| panic!("create.log: {e}"));
-        let mut command = Command::new("redis-cli");
+        let mut command = Command::new(self.kind.cli());
         if let Some((pki, _)) = &self.tls {
             command
                 .arg("--tls")
@@ -246,8 +272,10 @@ impl RedisCluster {
             .spawn();
         let mut child = match spawned {
             Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
-            Err(e) => panic!("spawning redis-cli: {e}"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                panic!("{}", self.kind.install_hint())
+            }
+            Err(e) => panic!("spawning {}: {e}", self.kind.cli().display()),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
@@ -312,6 +340,11 @@ impl RedisCluster {
             }
         }
         Ok(())
+    }
+
+    /// Which server its nodes are.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
     }
 
     /// `127.0.0.1:port` of every node still running (not [`kill_node`](RedisCluster::kill_node)ed),

@@ -1,15 +1,17 @@
 //! The backend one shared suite runs against, and helpers to check what it stored.
 //!
-//! Every test builds its own [`Fixture`]: a fresh memory cache, a fresh `redis-server`
-//! process with a cache connected to it, or a cache on the test binary's shared Redis
-//! Cluster, which the fixture holds alone (tests on it run one at a time) and finds empty.
-//! Counters therefore start at zero and no test sees another test's entries.
+//! Every test builds its own [`Fixture`]: a fresh memory cache, a fresh `redis-server` (or
+//! `valkey-server`) process with a cache connected to it, or a cache on the test binary's
+//! shared Redis Cluster (or Valkey cluster), which the fixture holds alone (tests on it run
+//! one at a time) and finds empty. Counters therefore start at zero and no test sees another
+//! test's entries.
 
 use cache_runtime::{Cache, CacheBuilder, Stats};
 use redis::aio::MultiplexedConnection;
 use tokio::sync::MutexGuard;
 
 use crate::cluster::RedisCluster;
+use crate::kind::ServerKind;
 use crate::raw::RawConn;
 use crate::redis_server::RedisServer;
 
@@ -49,13 +51,28 @@ impl Fixture {
     /// A cache on a `redis-server` started for this fixture alone, Redis only (no L1), so
     /// every read reaches Redis.
     pub async fn redis() -> Fixture {
-        Self::redis_with(|b| b.l1(false)).await
+        Self::on(ServerKind::Redis).await
+    }
+
+    /// [`redis`](Fixture::redis) on a `valkey-server`.
+    pub async fn valkey() -> Fixture {
+        Self::on(ServerKind::Valkey).await
+    }
+
+    /// A cache on a server of `kind` started for this fixture alone, with no L1.
+    pub async fn on(kind: ServerKind) -> Fixture {
+        Self::on_with(kind, |b| b.l1(false)).await
     }
 
     /// A cache on its own `redis-server` with the in-process tier (L1) in front, as users
     /// get it by default. Waits until the backplane is subscribed.
     pub async fn tiered() -> Fixture {
-        let fx = Self::redis_with(|b| b).await;
+        Self::tiered_on(ServerKind::Redis).await
+    }
+
+    /// [`tiered`](Fixture::tiered) on its own server of `kind`.
+    pub async fn tiered_on(kind: ServerKind) -> Fixture {
+        let fx = Self::on_with(kind, |b| b).await;
         fx.cache
             .wait_for_backplane(std::time::Duration::from_secs(5))
             .await;
@@ -64,7 +81,15 @@ impl Fixture {
 
     /// A cache on its own `redis-server`, configured by `configure`.
     pub async fn redis_with(configure: impl FnOnce(CacheBuilder) -> CacheBuilder) -> Fixture {
-        let server = RedisServer::start();
+        Self::on_with(ServerKind::Redis, configure).await
+    }
+
+    /// A cache on its own server of `kind`, configured by `configure`.
+    pub async fn on_with(
+        kind: ServerKind,
+        configure: impl FnOnce(CacheBuilder) -> CacheBuilder,
+    ) -> Fixture {
+        let server = RedisServer::start_kind(kind, &[]);
         let cache = configure(
             Cache::builder()
                 .redis_url(server.url())
@@ -85,13 +110,23 @@ impl Fixture {
     /// A cache on the binary's shared 3-master Redis Cluster (started on first use), Redis
     /// only (no L1). Waits for its turn on the cluster and flushes every master first.
     pub async fn cluster() -> Fixture {
-        Self::cluster_with(|b| b.l1(false)).await
+        Self::cluster_on(ServerKind::Redis).await
+    }
+
+    /// [`cluster`](Fixture::cluster) on the binary's shared cluster of servers of `kind`.
+    pub async fn cluster_on(kind: ServerKind) -> Fixture {
+        Self::cluster_on_with(kind, |b| b.l1(false)).await
     }
 
     /// A cache on the shared Redis Cluster with L1 in front; waits until the backplane is
     /// subscribed.
     pub async fn cluster_tiered() -> Fixture {
-        let fx = Self::cluster_with(|b| b).await;
+        Self::cluster_tiered_on(ServerKind::Redis).await
+    }
+
+    /// [`cluster_tiered`](Fixture::cluster_tiered) on the shared cluster of `kind`.
+    pub async fn cluster_tiered_on(kind: ServerKind) -> Fixture {
+        let fx = Self::cluster_on_with(kind, |b| b).await;
         fx.cache
             .wait_for_backplane(std::time::Duration::from_secs(5))
             .await;
@@ -100,9 +135,17 @@ impl Fixture {
 
     /// A cache on the shared Redis Cluster, configured by `configure`.
     pub async fn cluster_with(configure: impl FnOnce(CacheBuilder) -> CacheBuilder) -> Fixture {
+        Self::cluster_on_with(ServerKind::Redis, configure).await
+    }
+
+    /// A cache on the shared cluster of servers of `kind`, configured by `configure`.
+    pub async fn cluster_on_with(
+        kind: ServerKind,
+        configure: impl FnOnce(CacheBuilder) -> CacheBuilder,
+    ) -> Fixture {
         let turn = CLUSTER_TURN.lock().await;
-        let cluster = tokio::task::spawn_blocking(|| {
-            let cluster = RedisCluster::shared();
+        let cluster = tokio::task::spawn_blocking(move || {
+            let cluster = RedisCluster::shared_kind(kind);
             cluster.flush_all();
             cluster
         })
@@ -123,6 +166,15 @@ impl Fixture {
             prefix: REDIS_PREFIX.to_owned(),
             cluster: Some(cluster),
             _turn: Some(turn),
+        }
+    }
+
+    /// The server behind the cache (one server or a cluster); `None` for memory.
+    pub fn kind(&self) -> Option<ServerKind> {
+        match (&self.server, self.cluster) {
+            (Some(server), _) => Some(server.kind()),
+            (None, Some(cluster)) => Some(cluster.kind()),
+            (None, None) => None,
         }
     }
 

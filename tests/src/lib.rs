@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod example;
 pub mod fixture;
 pub mod http;
+pub mod kind;
 pub mod logs;
 pub mod raw;
 pub mod redis_server;
@@ -24,12 +25,14 @@ pub mod tls;
 ///
 /// Write `$fixture` with full paths: it is expanded inside the generated modules.
 ///
-/// Every suite fn is listed here, once.
+/// Every suite fn is listed here, once: the generated test
+/// `backend_suite_list::every_suite_fn_is_listed` fails when a `pub async fn` of a suite
+/// file (all but `tier.rs`, which [`tier_suite!`] runs) is missing from the list.
 #[macro_export]
 macro_rules! backend_suite {
     ($fixture:expr $(,)?) => {
         $crate::backend_suite! {
-            @expand $fixture;
+            @listed backend_suite_list, $crate::suite::Files::AllBut(&["tier"]), $fixture;
             manual {
                 get_set_round_trip,
                 delete_and_exists,
@@ -157,6 +160,21 @@ macro_rules! backend_suite {
             }
         }
     };
+    (
+        @listed $check:ident, $files:expr, $fixture:expr;
+        $($suite:ident { $($name:ident),* $(,)? })*
+    ) => {
+        $crate::backend_suite! { @expand $fixture; $($suite { $($name),* })* }
+        mod $check {
+            #[test]
+            fn every_suite_fn_is_listed() {
+                $crate::suite::assert_listed(
+                    &[$((stringify!($suite), &[$(stringify!($name)),*])),*],
+                    $files,
+                );
+            }
+        }
+    };
     (@expand $fixture:expr; $($suite:ident { $($name:ident),* $(,)? })*) => {
         $(
             mod $suite {
@@ -174,12 +192,13 @@ macro_rules! backend_suite {
 
 /// Expands to one `#[tokio::test]` per fn of [`suite::tier`]: the in-process tier and the
 /// backplane. `$fixture` must be a cache with L1 whose backplane is subscribed
-/// (`Fixture::tiered()`, `Fixture::cluster_tiered()`).
+/// (`Fixture::tiered()`, `Fixture::cluster_tiered()`). The generated test
+/// `tier_suite_list::every_suite_fn_is_listed` fails when a fn of `tier.rs` is not listed.
 #[macro_export]
 macro_rules! tier_suite {
     ($fixture:expr $(,)?) => {
         $crate::backend_suite! {
-            @expand $fixture;
+            @listed tier_suite_list, $crate::suite::Files::Only(&["tier"]), $fixture;
             tier {
                 l1_hits_do_no_io,
                 l1_never_outlives_the_redis_entry,

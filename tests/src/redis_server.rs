@@ -1,5 +1,5 @@
-//! A real `redis-server` process on a free loopback port, killed when dropped; fault tests
-//! kill, restart, pause and resume it.
+//! A real `redis-server` (or `valkey-server`) process on a free loopback port, killed when
+//! dropped; fault tests kill, restart, pause and resume it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,19 +9,23 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::kind::ServerKind;
+
 /// The message a test fails with when `redis-server` is not installed.
 pub const INSTALL_HINT: &str =
     "redis-server was not found on PATH. The integration tests start their own \
      redis-server processes and never skip: install it with `apt-get install redis-server` \
      (Debian/Ubuntu), `dnf install redis` (Fedora) or `brew install redis` (macOS)";
 
-/// A running `redis-server` child process with no persistence.
+/// A running `redis-server` (or, [`start_kind`](RedisServer::start_kind)ed with
+/// [`ServerKind::Valkey`], `valkey-server`) child process with no persistence.
 ///
 /// Fault tests can [`kill`](RedisServer::kill) it and [`restart`](RedisServer::restart) it on
 /// the same port, or [`pause`](RedisServer::pause) and [`resume`](RedisServer::resume) it.
 /// Dropping it always kills the process (a paused one too) and waits for it, so no test
 /// leaves a `redis-server` behind, even when it panics.
 pub struct RedisServer {
+    kind: ServerKind,
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -33,35 +37,49 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a server with no extra arguments.
+    /// Starts a `redis-server` with no extra arguments.
     pub fn start() -> RedisServer {
         Self::start_with(&[])
     }
 
-    /// Starts a server with extra `redis-server` arguments (e.g. `["--requirepass", "pw"]`).
+    /// Starts a `redis-server` with extra arguments (e.g. `["--requirepass", "pw"]`).
     ///
     /// Panics with [`INSTALL_HINT`] when `redis-server` is missing.
     pub fn start_with(extra: &[&str]) -> RedisServer {
+        Self::start_kind(ServerKind::Redis, extra)
+    }
+
+    /// Starts a server of `kind` with extra arguments (`redis-server` and `valkey-server`
+    /// take the same ones).
+    ///
+    /// Panics with the command that installs the server when it is missing.
+    pub fn start_kind(kind: ServerKind, extra: &[&str]) -> RedisServer {
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
-            match Self::try_start(port, extra) {
+            match Self::try_start(kind, port, extra) {
                 Ok(server) => return server,
                 Err(e) => last_err = e,
             }
         }
-        panic!("could not start redis-server: {last_err}");
+        panic!("could not start {}: {last_err}", kind.server().display());
     }
 
-    /// Starts a server on `port` (one nobody listens on yet, e.g. one a fail-open cache was
-    /// built against), retrying the bind for up to 5 s.
+    /// Starts a `redis-server` on `port` (one nobody listens on yet, e.g. one a fail-open
+    /// cache was built against), retrying the bind for up to 5 s.
     ///
     /// Panics with [`INSTALL_HINT`] when `redis-server` is missing.
     pub fn start_on(port: u16, extra: &[&str]) -> RedisServer {
+        Self::start_kind_on(ServerKind::Redis, port, extra)
+    }
+
+    /// [`start_on`](RedisServer::start_on) for a server of `kind`.
+    pub fn start_kind_on(kind: ServerKind, port: u16, extra: &[&str]) -> RedisServer {
         let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
         let dir = Self::dir_for(port);
-        let child = launch_retrying(port, &dir, &extra);
+        let child = launch_retrying(kind, port, &dir, &extra);
         RedisServer {
+            kind,
             child,
             port,
             dir,
@@ -75,11 +93,12 @@ impl RedisServer {
         std::env::temp_dir().join(format!("cache-tests-redis-{}-{port}", std::process::id()))
     }
 
-    fn try_start(port: u16, extra: &[&str]) -> Result<RedisServer, String> {
+    fn try_start(kind: ServerKind, port: u16, extra: &[&str]) -> Result<RedisServer, String> {
         let dir = Self::dir_for(port);
         let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
-        let child = launch(port, &dir, &extra)?;
+        let child = launch(kind, port, &dir, &extra)?;
         Ok(RedisServer {
+            kind,
             child,
             port,
             dir,
@@ -120,8 +139,13 @@ impl RedisServer {
             self.dead,
             "restart() is for a killed server; kill() it first"
         );
-        self.child = launch_retrying(self.port, &self.dir, &self.extra);
+        self.child = launch_retrying(self.kind, self.port, &self.dir, &self.extra);
         self.dead = false;
+    }
+
+    /// Which server it is.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
     }
 
     /// Whether the process is running (not killed; a paused one is running).
@@ -198,43 +222,44 @@ impl Drop for RedisServer {
     }
 }
 
-/// Starts `redis-server` on `port`, retrying for up to 5 s while the port is still taken
-/// (a killed server's port, or a bind race).
-fn launch_retrying(port: u16, dir: &Path, extra: &[String]) -> Child {
+/// Starts a server of `kind` on `port`, retrying for up to 5 s while the port is still
+/// taken (a killed server's port, or a bind race).
+fn launch_retrying(kind: ServerKind, port: u16, dir: &Path, extra: &[String]) -> Child {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match launch(port, dir, extra) {
+        match launch(kind, port, dir, extra) {
             Ok(child) => return child,
-            Err(e) if Instant::now() >= deadline => {
-                panic!("could not start redis-server on port {port} within 5 s: {e}")
-            }
+            Err(e) if Instant::now() >= deadline => panic!(
+                "could not start {} on port {port} within 5 s: {e}",
+                kind.server().display()
+            ),
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
 }
 
-/// Spawns `redis-server` on `port` and waits until *this* process reports that it serves.
+/// Spawns a server of `kind` on `port` and waits until *this* process reports that it
+/// serves.
 ///
-/// Panics with [`INSTALL_HINT`] when `redis-server` is missing; on any other failure the
+/// Panics with the install command when the server is missing; on any other failure the
 /// process is reaped and the reason returned.
-fn launch(port: u16, dir: &Path, extra: &[String]) -> Result<Child, String> {
+fn launch(kind: ServerKind, port: u16, dir: &Path, extra: &[String]) -> Result<Child, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let mut command = Command::new("redis-server");
+    let mut command = Command::new(kind.server());
     command
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
         .arg("--dir")
         .arg(dir)
         .args(extra);
-    let mut child = spawn_until_ready(command, &format!("redis-server on port {port}"))?;
+    let what = format!("{} on port {port}", kind.server().display());
+    let mut child = spawn_until_ready(command, &what)?;
     if answers_ping(port) {
         return Ok(child);
     }
     let _ = child.kill();
     let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
-    Err(format!(
-        "redis-server on port {port} is ready but does not answer ({status})"
-    ))
+    Err(format!("{what} is ready but does not answer ({status})"))
 }
 
 /// Spawns a `redis-server` command and waits (10 s at most) until *this* process prints

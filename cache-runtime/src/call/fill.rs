@@ -33,12 +33,24 @@ pub(crate) struct Read<T> {
     pub(crate) fill: Fill,
 }
 
+impl Fill {
+    /// Whether filling replaces a stored value (rather than filling a missing key).
+    pub(crate) fn replaces(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if let Fill::Stale(_) = self {
+            return true;
+        }
+        false
+    }
+}
+
 /// The right to store the value of one miss.
 pub(crate) enum Fill {
     Memory(mem_lease::Lease),
     #[cfg(feature = "redis")]
     Redis(redis_lease::Lease),
-    /// A stale entry to replace: stored only if the key still holds exactly these bytes.
+    /// A stored entry to replace (a stale one, or the one a bypassing call recomputes): stored
+    /// only if the key still holds exactly these bytes.
     #[cfg(feature = "redis")]
     Stale(Vec<u8>),
     /// Another caller (another process) is filling: do not store.
@@ -125,6 +137,32 @@ pub(crate) struct FillSite<'a> {
     pub(crate) lock: Option<Duration>,
     /// Whether the value may be stored compressed (`#[cached(compress = false)]`: not).
     pub(crate) compress: bool,
+}
+
+impl<'a> FillSite<'a> {
+    /// What the fill path of one call under `policy` needs, its entry kept for the fresh
+    /// TTL until the caller sets the jittered [`ttl`](FillSite::ttl) of a miss.
+    #[inline]
+    pub(crate) fn new(
+        cache: &Cache,
+        policy: &crate::call::Policy,
+        tags: &'a [String],
+        fresh_ttl: Duration,
+        lease_first: bool,
+    ) -> Self {
+        FillSite {
+            lease_first,
+            ttl: fresh_ttl,
+            fresh_ttl,
+            stale_ok: policy.stale_for.is_some(),
+            l1: policy.l1,
+            l1_ttl: policy.l1_ttl,
+            tags,
+            takeover: false,
+            lock: policy.lock.then(|| cache.lock_wait()),
+            compress: policy.compress,
+        }
+    }
 }
 
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
@@ -312,6 +350,34 @@ impl Cache {
             Ok(None) => self.lease_redis(redis, key, site).await?,
             Err(e) => return Err(self.failed("get", e)),
         })
+    }
+
+    /// The fill lease of a call that bypasses the cache (see [`bypass`](crate::call::bypass)),
+    /// taken whether or not a value is stored. On Redis, the lease command sets the lease
+    /// only on a missing key: a value it finds stands for the lease instead, and the fill
+    /// replaces exactly those bytes.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    pub(crate) async fn lease_over(&self, key: &str, site: &FillSite<'_>) -> Fill {
+        match &self.inner.backend {
+            Backend::Memory(mem) => match mem.acquire(key) {
+                mem_lease::Acquired::Leased(lease) => Fill::Memory(lease),
+                mem_lease::Acquired::Busy => Fill::Busy,
+            },
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => match redis.read_or_lease(key).await {
+                Ok(redis_lease::Read::Value(bytes)) => Fill::Stale(bytes),
+                // A lease, another caller's, a refusal or a failure: what a miss makes of
+                // them (no value is read there, so its type does not matter).
+                read => match self.leased::<()>(redis, key, site, read).await {
+                    Ok((_, fill)) => fill,
+                    Err(_) => Fill::Skip,
+                },
+            },
+            Backend::Disabled(reason) => {
+                self.failed("lease", crate::cache::access::disabled(reason));
+                Fill::Skip
+            }
+        }
     }
 
     /// Counts a failing call served a stale value (`stale_if_error`).

@@ -1,11 +1,14 @@
 //! The request scope: what the `#[cached]` calls made while handling one request did, and
-//! whether they should bypass the cache (`Cache-Control: no-cache`, `?fresh=true`).
+//! whether they bypass the cache (an operator's `Cache-Control: no-cache`, say).
 //!
 //! [`RequestScope::run`] runs a future with the scope in a tokio task-local: every
-//! `#[cached]` call awaited inside it (not in tasks it spawns) records how it was served,
-//! and with bypass on it skips the read, runs its body and stores the fresh value, so the
-//! next request reads it. The axum layer `web::CacheLayer` (feature `axum`) opens one per
-//! request and sums it up in an `X-Cache` header.
+//! `#[cached]` call awaited inside it (not in tasks it spawns) records how it was served.
+//! With bypass on, a call serves no cached value and recomputes as a miss does: it joins
+//! the key's single flight (concurrent bypassing calls of one key share one run of the
+//! body), takes the fill lease, and stores the fresh value under it (so a bypass racing an
+//! invalidation never stores a stale value); the next call without the bypass reads it. The
+//! axum layer `web::CacheLayer` (feature `axum`) opens one per request, with bypass only for
+//! the requests the application lets bypass, and sums it up in an `X-Cache` header.
 //!
 //! ```
 //! use cache_runtime::scope::RequestScope;
@@ -73,7 +76,9 @@ impl ScopeSummary {
 }
 
 impl RequestScope {
-    /// A scope; with `bypass`, its cached calls skip the read and store fresh values.
+    /// A scope; with `bypass`, its cached calls serve no cached value and recompute (each
+    /// key's body once for all the callers bypassing it at the same time), storing the
+    /// fresh values.
     pub fn new(bypass: bool) -> Self {
         RequestScope(Arc::new(State {
             bypass,

@@ -18,6 +18,7 @@ pub(crate) mod cluster;
 mod coalesce;
 mod deadline;
 mod eval;
+mod ifeq;
 mod last_error;
 pub(crate) mod lease;
 mod redact;
@@ -141,6 +142,8 @@ pub(crate) struct RedisStore {
     writes_refused: Arc<std::sync::atomic::AtomicBool>,
     /// The last transport error since Redis last answered: a timed-out operation names it.
     last_error: Arc<last_error::LastError>,
+    /// Whether the server takes `SET .. IFEQ` (see [`ifeq`]): fills without a script.
+    set_ifeq: Arc<ifeq::SetIfeq>,
 }
 
 /// `{prefix}:{key}` written as one Redis argument without building a `String`.
@@ -314,6 +317,7 @@ impl RedisStore {
             counters,
             writes_refused: Arc::default(),
             last_error: Arc::default(),
+            set_ifeq: Arc::default(),
         }
     }
 
@@ -407,9 +411,11 @@ impl RedisStore {
                 if e.is_connection_refusal() || e.is_connection_dropped() {
                     pass.refused();
                     self.last_error.record(&e);
+                    self.set_ifeq.forget();
                 } else if is_transport(&e) {
                     pass.failed();
                     self.last_error.record(&e);
+                    self.set_ifeq.forget();
                 } else {
                     pass.answered();
                     self.last_error.clear();

@@ -2,12 +2,14 @@
 //! summary written to the response.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::http::header::CACHE_CONTROL;
+use axum::http::request::Parts;
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use tower_layer::Layer;
@@ -22,39 +24,53 @@ pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 const DEFAULT_QUERY_FLAG: &str = "fresh";
 
 /// A tower [`Layer`] for axum routers (or any `http` service): each request runs in its own
-/// [`RequestScope`], so every `#[cached]` call made while handling it honours the request's
-/// bypass and is summed up in an optional `X-Cache` response header.
+/// [`RequestScope`], so every `#[cached]` call made while handling it is summed up in an
+/// optional `X-Cache` response header, and bypasses the cache when the request may and asks
+/// to.
 ///
 /// ```
+/// use axum::http::request::Parts;
 /// use axum::routing::get;
 /// use axum::Router;
 /// use cache_runtime::web::CacheLayer;
 ///
+/// /// Put in the request's extensions by the authentication layer, for operators only.
+/// #[derive(Clone)]
+/// struct Operator;
+///
 /// # async fn handler() -> &'static str { "" }
 /// let app: Router = Router::new()
 ///     .route("/products", get(handler))
-///     .layer(CacheLayer::new().x_cache_header(true));
+///     .layer(
+///         CacheLayer::new()
+///             .x_cache_header(true)
+///             .bypass_if(|request: &Parts| request.extensions.get::<Operator>().is_some()),
+///     );
 /// # drop(app);
 /// ```
 ///
-/// **Bypass.** A request bypasses the cache when it carries `Cache-Control: no-cache` (any
-/// `Cache-Control` header with a `no-cache` directive, case-insensitive; see
-/// [`cache_control`](CacheLayer::cache_control)) or the query flag
+/// **Bypass** is opt-in per request: by default no request bypasses the cache, whatever it
+/// sends. A request bypasses when the predicate the application gives to
+/// [`bypass_if`](CacheLayer::bypass_if) lets it (an operator, an authenticated user, a
+/// request carrying an admin header: anything the request's parts tell) *and* it asks: with
+/// `Cache-Control: no-cache` (any `Cache-Control` header with a `no-cache` directive,
+/// case-insensitive; see [`cache_control`](CacheLayer::cache_control)) or the query flag
 /// ([`query_flag`](CacheLayer::query_flag), `fresh` by default) as `?fresh`, `?fresh=true`
-/// or `?fresh=1` (`true` in any case; other values such as `fresh=false` do not bypass).
-/// Every `#[cached]` call awaited while handling such a request skips the read, runs its
-/// body and stores the fresh value, so the next request without the bypass reads it. Calls
-/// made in tasks the handler spawns (`tokio::spawn`) are outside the request's scope: they
-/// neither bypass nor count. The query flag is removed from the request's URI before the
-/// inner service sees it (only that parameter; the rest of the query is kept as written), so
-/// a handler that keys on its whole query (`Query<HashMap<String, String>>`) stores the
-/// fresh value under the key a request without the flag reads.
+/// or `?fresh=1` (`true` in any case; other values such as `fresh=false` do not ask).
+/// Browsers send `Cache-Control: no-cache` on every hard reload, so honouring it for anyone
+/// would let any visitor make the service recompute; an anonymous request that asks is
+/// served like any other (`X-Cache: hit` when cached).
 ///
-/// Anyone who can send the flag or the header makes the service recompute: on a public
-/// listener, where that is an easy way to load the database, turn the query flag off
-/// ([`without_query_flag`](CacheLayer::without_query_flag)) and the header off
-/// ([`cache_control(false)`](CacheLayer::cache_control)), or put the layer only on routes
-/// that only trusted clients reach.
+/// Every `#[cached]` call awaited while handling a bypassing request serves no cached value
+/// and recomputes, as a miss does: concurrent bypassing requests of one key share one run
+/// of the body (single flight), and the value is stored under the fill lease, so a bypass
+/// racing an invalidation never stores its stale value; the next request without the
+/// bypass reads the fresh one. Calls made in tasks the handler spawns (`tokio::spawn`) are
+/// outside the request's scope: they neither bypass nor count. The query flag is removed
+/// from the request's URI before the inner service sees it (only that parameter; the rest
+/// of the query is kept as written; also when the request may not bypass), so a handler
+/// that keys on its whole query (`Query<HashMap<String, String>>`) stores the fresh value
+/// under the key a request without the flag reads.
 ///
 /// **`X-Cache`.** With [`x_cache_header(true)`](CacheLayer::x_cache_header), the response
 /// gets `X-Cache` from [`ScopeSummary::x_cache`](crate::observe::scope::ScopeSummary::x_cache):
@@ -68,15 +84,34 @@ pub struct CacheLayer {
     config: Arc<Config>,
 }
 
+/// Which requests may bypass the cache (see [`CacheLayer::bypass_if`]).
+type MayBypass = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
+
 /// What a [`CacheLayer`] reads from requests and writes to responses.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Config {
-    /// Whether `Cache-Control: no-cache` bypasses.
+    /// Which requests may bypass; `None`: none.
+    may_bypass: Option<MayBypass>,
+    /// Whether `Cache-Control: no-cache` asks to bypass.
     cache_control: bool,
-    /// The query parameter that bypasses; `None`: none.
+    /// The query parameter that asks to bypass; `None`: none.
     query_flag: Option<Cow<'static, str>>,
     /// Whether responses get `X-Cache`.
     x_cache: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "bypass_if",
+                &self.may_bypass.as_ref().map(|_| "<predicate>"),
+            )
+            .field("cache_control", &self.cache_control)
+            .field("query_flag", &self.query_flag)
+            .field("x_cache", &self.x_cache)
+            .finish()
+    }
 }
 
 impl Default for CacheLayer {
@@ -86,16 +121,30 @@ impl Default for CacheLayer {
 }
 
 impl CacheLayer {
-    /// A layer that bypasses the cache for `Cache-Control: no-cache` and `?fresh=true`, and
-    /// sets no `X-Cache` header.
+    /// A layer that lets no request bypass the cache (until
+    /// [`bypass_if`](CacheLayer::bypass_if)) and sets no `X-Cache` header.
     pub fn new() -> Self {
         CacheLayer {
             config: Arc::new(Config {
+                may_bypass: None,
                 cache_control: true,
                 query_flag: Some(Cow::Borrowed(DEFAULT_QUERY_FLAG)),
                 x_cache: false,
             }),
         }
+    }
+
+    /// Lets the requests for which `predicate` returns `true` bypass the cache when they ask
+    /// to (`Cache-Control: no-cache`, or the query flag). The predicate sees the request's
+    /// method, URI, headers and extensions (what an authentication layer in front of this
+    /// one put there), never its body; it runs for every request that asks, and only for
+    /// those.
+    pub fn bypass_if<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(&Parts) -> bool + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).may_bypass = Some(Arc::new(predicate));
+        self
     }
 
     /// Whether responses get an `X-Cache: hit|miss|stale|bypass` header summing up the
@@ -105,29 +154,31 @@ impl CacheLayer {
         self
     }
 
-    /// Whether a `Cache-Control: no-cache` request header bypasses the cache (default
-    /// `true`).
+    /// Whether a `Cache-Control: no-cache` request header asks to bypass the cache (default
+    /// `true`; only requests [`bypass_if`](CacheLayer::bypass_if) lets through do).
     pub fn cache_control(mut self, yes: bool) -> Self {
         Arc::make_mut(&mut self.config).cache_control = yes;
         self
     }
 
-    /// The query parameter that bypasses the cache (default `fresh`): `?name`, `?name=true`
-    /// or `?name=1`. The name is compared as written in the URI, not percent-decoded.
+    /// The query parameter that asks to bypass the cache (default `fresh`): `?name`,
+    /// `?name=true` or `?name=1` (only requests [`bypass_if`](CacheLayer::bypass_if) lets
+    /// through do). The name is compared as written in the URI, not percent-decoded.
     pub fn query_flag(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         Arc::make_mut(&mut self.config).query_flag = Some(name.into());
         self
     }
 
-    /// No query parameter bypasses the cache (and none is removed from the URI).
+    /// No query parameter asks to bypass the cache (and none is removed from the URI).
     pub fn without_query_flag(mut self) -> Self {
         Arc::make_mut(&mut self.config).query_flag = None;
         self
     }
 
-    /// Whether `request` bypasses the cache under this layer's settings.
-    pub fn bypasses<B>(&self, request: &Request<B>) -> bool {
-        self.config.bypasses(request.headers(), request.uri())
+    /// Whether a request with these parts bypasses the cache under this layer's settings:
+    /// it asks to, and [`bypass_if`](CacheLayer::bypass_if)'s predicate lets it.
+    pub fn bypasses(&self, request: &Parts) -> bool {
+        self.config.bypasses(request)
     }
 }
 
@@ -165,17 +216,18 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let config = &self.config;
-        let bypass = config.bypasses(request.headers(), request.uri());
+        let (mut parts, body) = request.into_parts();
+        let bypass = config.bypasses(&parts);
         if let Some(flag) = &config.query_flag {
-            if let Some(uri) = without_query_param(request.uri(), flag) {
-                *request.uri_mut() = uri;
+            if let Some(uri) = without_query_param(&parts.uri, flag) {
+                parts.uri = uri;
             }
         }
         let x_cache = config.x_cache;
         // The inner service was polled ready for this call: call it now, run it in the scope.
-        let response = self.inner.call(request);
+        let response = self.inner.call(Request::from_parts(parts, body));
         let scope = RequestScope::new(bypass);
         Box::pin(async move {
             let mut response = scope.run(response).await?;
@@ -192,13 +244,21 @@ where
 }
 
 impl Config {
-    /// Whether a request with these headers and this URI bypasses the cache.
-    fn bypasses(&self, headers: &HeaderMap, uri: &Uri) -> bool {
-        (self.cache_control && has_no_cache(headers))
+    /// Whether a request with these parts bypasses the cache: it may, and it asks.
+    fn bypasses(&self, request: &Parts) -> bool {
+        let Some(may_bypass) = &self.may_bypass else {
+            return false;
+        };
+        self.asks(request) && may_bypass(request)
+    }
+
+    /// Whether a request with these parts asks to bypass the cache.
+    fn asks(&self, request: &Parts) -> bool {
+        (self.cache_control && has_no_cache(&request.headers))
             || self
                 .query_flag
                 .as_deref()
-                .is_some_and(|flag| query_flag_set(uri.query(), flag))
+                .is_some_and(|flag| query_flag_set(request.uri.query(), flag))
     }
 }
 
@@ -251,20 +311,49 @@ fn without_query_param(uri: &Uri, flag: &str) -> Option<Uri> {
 mod tests {
     use super::*;
 
-    fn request(uri: &str, cache_control: &[&str]) -> Request<()> {
+    fn request(uri: &str, cache_control: &[&str]) -> Parts {
         let mut builder = Request::builder().uri(uri);
         for value in cache_control {
             builder = builder.header(CACHE_CONTROL, *value);
         }
         match builder.body(()) {
-            Ok(request) => request,
+            Ok(request) => request.into_parts().0,
             Err(e) => unreachable!("test request {uri}: {e}"),
         }
     }
 
+    /// A layer that lets every request that asks bypass.
+    fn trusting() -> CacheLayer {
+        CacheLayer::new().bypass_if(|_| true)
+    }
+
+    #[test]
+    fn nobody_bypasses_by_default() {
+        let layer = CacheLayer::new();
+        for (uri, cache_control) in [("/a", "no-cache"), ("/a?fresh=1", ""), ("/a?fresh", "")] {
+            assert!(!layer.bypasses(&request(uri, &[cache_control])), "{uri}");
+        }
+    }
+
+    #[test]
+    fn only_requests_the_predicate_lets_through_bypass() {
+        let layer = CacheLayer::new().bypass_if(|request| request.headers.contains_key("x-op"));
+        let mut operator = request("/a?fresh=1", &[]);
+        operator
+            .headers
+            .insert("x-op", HeaderValue::from_static("1"));
+        assert!(layer.bypasses(&operator));
+        assert!(!layer.bypasses(&request("/a?fresh=1", &[])));
+        // An operator's request that does not ask does not bypass either.
+        let mut quiet = request("/a", &[]);
+        quiet.headers.insert("x-op", HeaderValue::from_static("1"));
+        assert!(!layer.bypasses(&quiet));
+        assert!(format!("{layer:?}").contains("bypass_if: Some(\"<predicate>\")"));
+    }
+
     #[test]
     fn bypass_from_cache_control() {
-        let layer = CacheLayer::new();
+        let layer = trusting();
         for value in [
             "no-cache",
             "No-Cache",
@@ -284,7 +373,7 @@ mod tests {
 
     #[test]
     fn bypass_from_query_flag() {
-        let layer = CacheLayer::new();
+        let layer = trusting();
         for uri in ["/a?fresh", "/a?fresh=", "/a?fresh=1", "/a?x=2&fresh=TRUE&y"] {
             assert!(layer.bypasses(&request(uri, &[])), "{uri}");
         }
@@ -297,10 +386,10 @@ mod tests {
         ] {
             assert!(!layer.bypasses(&request(uri, &[])), "{uri}");
         }
-        let layer = CacheLayer::new().query_flag("nocache");
+        let layer = trusting().query_flag("nocache");
         assert!(layer.bypasses(&request("/a?nocache=1", &[])));
         assert!(!layer.bypasses(&request("/a?fresh=1", &[])));
-        let layer = CacheLayer::new().without_query_flag();
+        let layer = trusting().without_query_flag();
         assert!(!layer.bypasses(&request("/a?fresh=1", &[])));
         assert!(layer.bypasses(&request("/a?fresh=1", &["no-cache"])));
     }

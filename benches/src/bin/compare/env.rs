@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use cache_bench::User;
 use cache_runtime::Cache;
+use cache_tests::kind::ServerKind;
 use cache_tests::redis_server::RedisServer;
 use redis::aio::ConnectionManager;
 
@@ -52,11 +53,18 @@ pub struct Env {
     pub quick: bool,
     /// `--only`: the one scenario to run.
     pub only: Option<String>,
+    /// `--server`: the server the child starts.
+    pub server: ServerKind,
 }
 
 impl Env {
-    pub fn new(mode: Mode, quick: bool, only: Option<String>) -> Env {
-        Env { mode, quick, only }
+    pub fn new(mode: Mode, quick: bool, only: Option<String>, server: ServerKind) -> Env {
+        Env {
+            mode,
+            quick,
+            only,
+            server,
+        }
     }
 
     /// Whether scenario `name` runs (all do without `--only`).
@@ -155,8 +163,8 @@ impl Ctx {
     }
 }
 
-/// The CPU model and core count, from `/proc/cpuinfo`.
-pub fn machine_line() -> String {
+/// The CPU model and core count, from `/proc/cpuinfo`, and the server's version.
+pub fn machine_line(server: ServerKind) -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = info
         .lines()
@@ -164,7 +172,7 @@ pub fn machine_line() -> String {
         .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
         .unwrap_or_else(|| "unknown CPU".into());
     let cpus = info.lines().filter(|l| l.starts_with("processor")).count();
-    let redis = std::process::Command::new("redis-server")
+    let redis = std::process::Command::new(server.server())
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())

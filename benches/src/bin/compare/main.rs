@@ -25,7 +25,10 @@
 //!
 //! Options: `--quick` (short measurements; no chart), `--mode pinned|spread|both` (default
 //! both; the chart needs both), `--no-chart`, `--only SCENARIO` (one scenario, e.g. to
-//! profile it; `--only concurrency` still draws the chart). `--child pinned|spread|memory --out FILE` is the internal child entry.
+//! profile it; `--only concurrency` still draws the chart), `--server redis|valkey` (the
+//! server every child starts: `redis-server` by default, or `valkey-server` 8.1+, found as
+//! the tests find it, see `tests/src/kind.rs`). `--child pinned|spread|memory --out FILE` is
+//! the internal child entry.
 #![allow(
     missing_docs,
     unreachable_pub,
@@ -53,6 +56,7 @@ use std::alloc::System;
 use std::path::PathBuf;
 use std::process::Command;
 
+use cache_tests::kind::ServerKind;
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
 use crate::env::{Env, Mode};
@@ -71,6 +75,8 @@ struct Args {
     /// `concurrency`, `miss`, `batch`, `stampede`, `reference`), e.g. to profile it; or
     /// `count:LIB:N`, N sequential Redis hits of one library, for callgrind.
     only: Option<String>,
+    /// `--server`: which server the children start.
+    server: ServerKind,
     child: Option<(Mode, PathBuf)>,
 }
 
@@ -80,6 +86,7 @@ fn parse_args() -> Args {
         modes: vec![Mode::Pinned, Mode::Spread],
         chart: true,
         only: None,
+        server: ServerKind::Redis,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -100,6 +107,13 @@ fn parse_args() -> Args {
             "--child" => child_mode = it.next().map(|m| Mode::parse(&m)),
             "--out" => out = it.next().map(PathBuf::from),
             "--only" => args.only = it.next(),
+            "--server" => {
+                args.server = match it.next().as_deref() {
+                    Some("redis") => ServerKind::Redis,
+                    Some("valkey") => ServerKind::Valkey,
+                    other => panic!("--server redis|valkey, got {other:?}"),
+                }
+            }
             "--bench" => {} // as passed by `cargo bench`; ignored
             other => panic!("unknown argument {other:?}; see the doc comment of compare/main.rs"),
         }
@@ -130,7 +144,7 @@ fn chart_skipped(args: &Args) -> Option<&'static str> {
 fn main() {
     let args = parse_args();
     if let Some((mode, out)) = args.child {
-        let env = Env::new(mode, args.quick, args.only);
+        let env = Env::new(mode, args.quick, args.only, args.server);
         let results = match mode {
             Mode::Memory => memory::run(&env),
             Mode::Pinned | Mode::Spread => run_redis_child(&env),
@@ -139,7 +153,7 @@ fn main() {
         return;
     }
     let started = std::time::Instant::now();
-    println!("{}", env::machine_line());
+    println!("{}", env::machine_line(args.server));
     let mut all = Results::default();
     let mut modes = args.modes.clone();
     modes.push(Mode::Memory);
@@ -194,6 +208,7 @@ fn run_child(mode: Mode, args: &Args) -> Results {
     if let Some(only) = &args.only {
         cmd.args(["--only", only]);
     }
+    cmd.args(["--server", args.server.name()]);
     println!("== {} ==", mode.title());
     let status = cmd
         .status()
@@ -212,7 +227,7 @@ fn run_child(mode: Mode, args: &Args) -> Results {
 /// the `cached` crate's cache is a process-wide static bound to the runtime that first used
 /// it, so every scenario of a child shares one runtime.
 fn run_redis_child(env: &Env) -> Results {
-    let server = cache_tests::redis_server::RedisServer::start();
+    let server = cache_tests::redis_server::RedisServer::start_kind(env.server, &[]);
     if env.mode == Mode::Spread {
         // The server was started on this process's CPU 1: move it (every thread) to CPU 0.
         let status = Command::new("taskset")

@@ -126,8 +126,9 @@ pub async fn run(env: &Env, ctx: &Ctx, out: &mut Results) {
     black_box(get_user(&ctx.redis_only, id + 2).await);
     let per_miss = commands_per_miss(ctx, id + 3, 100).await;
     println!(
-        "  commands per #[cached] miss in a row: {per_miss} (the GET and SET inside the fill's \
-         EVALSHA count too; raw: get x1.00, set x1.00)"
+        "  commands per #[cached] miss in a row: {per_miss} (a fill is one SET .. IFEQ where \
+         the server has it, else an EVALSHA, whose GET and SET count too; raw: get x1.00, \
+         set x1.00)"
     );
     out.set("miss.ours.p50_us", ours.q_us(0.5));
     out.set("miss.ours.p99_us", ours.q_us(0.99));

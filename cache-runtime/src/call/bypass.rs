@@ -1,0 +1,104 @@
+//! A call that bypasses the cache: in a [`RequestScope`](crate::scope::RequestScope) with
+//! bypass (what `web::CacheLayer` opens for a request the application lets bypass), a
+//! `#[cached]` call serves no cached value, but is a miss in every other way.
+//!
+//! * It joins the key's single flight: concurrent bypassing (and missing) callers of one key
+//!   share one run of the body, and a caller waiting on a bypassing leader takes its fresh
+//!   value.
+//! * It takes the fill lease before the body runs, also over a value that is stored (on
+//!   Redis: the value read by the lease command stands for the lease, and the fill stores
+//!   only if the key still holds exactly those bytes), so a bypass racing an invalidation
+//!   never stores its now stale value.
+//! * A value it replaces is dropped from every process's L1 (one backplane message per body
+//!   run, however many callers share it).
+
+use std::future::Future;
+
+use crate::cache::Cache;
+use crate::call::fill::{FillSite, Pending};
+use crate::call::flight::{Joined, Waited};
+use crate::call::{fail, share, Policy, Shape, Shared};
+use crate::tier::backplane::Forget;
+use crate::CacheValue;
+
+/// Runs one bypassing call of `key`: no read served; single flight, lease, body, fill.
+pub(crate) async fn run<V, R, F>(
+    cache: &Cache,
+    key: &str,
+    policy: &Policy,
+    tags: Vec<String>,
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    F: Future<Output = R>,
+{
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    let mut site = FillSite::new(cache, policy, &tags, fresh_ttl, false);
+    let (leader, takeover) = match cache.inner.flights.join::<Shared<V>>(key) {
+        Joined::Leader(leader) => (Some(leader), false),
+        Joined::Waiter(waiter) => match waiter.wait().await {
+            // The leader's value, read or computed after this caller joined, unless an
+            // invalidation came since.
+            Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
+                return (shape.from_value)(shared.value);
+            }
+            Waited::Lead(leader) => (Some(leader), true),
+            Waited::Value(_) | Waited::RunYourself => (None, false),
+        },
+    };
+    site.ttl = cache.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
+    site.takeover = takeover;
+    let fill = cache.lease_over(key, &site).await;
+    let replaces = fill.replaces();
+    let mut pending = Pending::new(cache, key, fill);
+    let mark = cache.invalidation_mark(key);
+    let result = body.await;
+    let value = (shape.cacheable)(&result);
+    let verdict = cache.fill(key, pending.take(), value, &site).await;
+    match (value, verdict) {
+        // The lease saw an invalidation while the body ran: never shared.
+        (Some(_), Some(false)) | (None, _) => fail(leader),
+        (Some(value), Some(true)) if replaces => {
+            // The replaced value's copies go: from L1 here, which moves the key's mark by
+            // one, then elsewhere through the backplane. The callers waiting on this one
+            // take the value if nothing else moved the mark since the body started.
+            let forget = Forget::Key(key);
+            cache.forget_here(forget);
+            let ours = mark.wrapping_add(1);
+            if cache.invalidation_mark(key) == ours {
+                share(leader, value, ours);
+            } else {
+                fail(leader);
+            }
+            cache.publish_forget(forget).await;
+        }
+        (Some(value), _) => share(leader, value, mark),
+    }
+    result
+}
+
+/// [`run`] on a spawned task that owns everything it needs, for `#[cached(detach = true)]`:
+/// dropping this future does not cancel the fill.
+pub(crate) async fn run_detached<V, R, F>(
+    cache: &Cache,
+    key: &str,
+    policy: Policy,
+    tags: Vec<String>,
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+{
+    let (owned, owned_key) = (cache.clone(), key.to_owned());
+    let task =
+        tokio::spawn(async move { run(&owned, &owned_key, &policy, tags, body, shape).await });
+    match task.await {
+        Ok(result) => result,
+        Err(error) => crate::call::resume(error),
+    }
+}

@@ -1,0 +1,8 @@
+//! Failover under load on a cluster of `valkey-server` nodes: `tests/cluster/failover.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+/// The server the cluster's nodes run.
+const KIND: cache_tests::kind::ServerKind = cache_tests::kind::ServerKind::Valkey;
+
+#[path = "cluster/failover.rs"]
+mod failover;
