@@ -325,6 +325,7 @@ pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
+pub use tier::Coherence;
 
 /// Caches an async fn's results; see the cache-macros docs for every argument.
 #[cfg(feature = "macros")]

@@ -11,13 +11,19 @@
 //! no L1: the memory store is the only tier.
 
 pub(crate) mod backplane;
+mod coherence;
+#[cfg(feature = "redis")]
+pub(crate) mod start;
+#[cfg(feature = "redis")]
+pub(crate) mod tracking;
 
-use std::sync::atomic::{
-    AtomicBool, AtomicU64,
-    Ordering::{Relaxed, SeqCst},
-};
+pub use coherence::Coherence;
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::call::marks::Marks;
 
 use crate::cache::Cache;
 use crate::observe::stats::Counters;
@@ -32,14 +38,18 @@ use crate::CacheValue;
 pub(crate) struct L1 {
     pub(crate) store: MemoryStore,
     pub(crate) ttl: Duration,
-    /// Whether the backplane is subscribed (L1 is skipped while it is not).
+    /// Whether L1 is served: tracking is in place, or (without tracking) the backplane is
+    /// subscribed.
     pub(crate) live: Arc<AtomicBool>,
-    /// Counts invalidations seen. A value read from Redis goes into L1 only if no
-    /// invalidation arrived since the read began, so a late copy cannot outlive the
-    /// invalidation that deleted its source.
-    pub(crate) epoch: Arc<AtomicU64>,
+    /// Invalidations seen, per key slot. A value read from Redis goes into L1 only if no
+    /// invalidation of its key arrived since the read began, so a late copy cannot outlive
+    /// the invalidation that deleted its source.
+    pub(crate) epoch: Arc<Marks>,
+    /// Tracking or backplane, and the tracking connection.
     #[cfg(feature = "redis")]
-    pub(crate) _subscriber: Option<crate::tier::backplane::Subscriber>,
+    pub(crate) coherence: Arc<crate::tier::tracking::State>,
+    #[cfg(feature = "redis")]
+    pub(crate) _task: Option<crate::tier::start::Task>,
 }
 
 impl Cache {
@@ -109,10 +119,11 @@ impl Cache {
         self.inner.marks.of(key)
     }
 
-    /// The invalidation count, taken before a Redis read or write whose value may go to L1.
+    /// The invalidation count of `key`, taken before a Redis read or write whose value may
+    /// go to L1.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn l1_epoch(&self) -> u64 {
-        self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.load(SeqCst))
+    pub(crate) fn l1_epoch(&self, key: &str) -> u64 {
+        self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.of(key))
     }
 
     /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
@@ -132,7 +143,7 @@ impl Cache {
         let Some(l1) = self.writable_l1() else {
             return;
         };
-        if l1.epoch.load(SeqCst) != epoch {
+        if l1.epoch.of(key) != epoch {
             return;
         }
         let ttl = ttl.min(cap.unwrap_or(l1.ttl));
@@ -144,7 +155,7 @@ impl Cache {
             .insert(key, MemEntry::new(bytes, Some(typed), ttl).with_tags(tags));
         // An invalidation between the check above and the insert would have found nothing
         // to drop: look again, and take the copy back (at worst a miss).
-        if l1.epoch.load(SeqCst) != epoch {
+        if l1.epoch.of(key) != epoch {
             l1.store.remove(key);
         }
     }
@@ -157,12 +168,36 @@ impl Cache {
         self.publish_forget(what).await;
     }
 
+    /// Whether L1 follows Redis through tracking (see [`tracking`]).
+    #[inline]
+    pub(crate) fn l1_tracked(&self) -> bool {
+        self.coherence() == Some(Coherence::Tracking)
+    }
+
+    /// How L1 is kept coherent; `None` without L1.
+    pub(crate) fn coherence(&self) -> Option<Coherence> {
+        #[cfg(feature = "redis")]
+        return self.inner.l1.as_ref().map(|l1| l1.coherence.mode());
+        #[cfg(not(feature = "redis"))]
+        None
+    }
+
+    /// After a write to Redis by this process: waits (at most the response timeout) until
+    /// tracking has echoed it back, so that the echo cannot refuse the L1 copy of a later
+    /// read. A no-op without tracking.
+    pub(crate) async fn tracking_barrier(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(l1), Backend::Redis(redis)) = (&self.inner.l1, &self.inner.backend) {
+            l1.coherence.barrier(redis.connect_timeout()).await;
+        }
+    }
+
     /// The part of [`forget`](Cache::forget) in this process: the invalidation marks move,
     /// matching L1 entries are dropped.
     pub(crate) fn forget_here(&self, what: Forget<'_>) {
         what.mark(&self.inner.marks);
         if let Some(l1) = &self.inner.l1 {
-            l1.epoch.fetch_add(1, SeqCst);
+            what.mark(&l1.epoch);
             what.apply(&l1.store);
         }
     }
@@ -177,6 +212,8 @@ impl Cache {
                 self.failed("publish", e);
             }
         }
+        // The write or delete behind this message is echoed by tracking.
+        self.tracking_barrier().await;
     }
 }
 
