@@ -4,11 +4,11 @@
 //! value (type-erased, checked by `TypeId`, with the bytes as a fallback for another type),
 //! so an L1 hit does no I/O and no decoding: a hash lookup and a clone. An entry lives in L1
 //! for the L1 TTL (default 30 s, per function `l1_ttl`) but never longer than the Redis
-//! entry's remaining TTL. Every invalidation drops the local copy and is published on the
-//! backplane so every other process drops its copy too; L1 is only used while the
-//! backplane is subscribed, or while the circuit breaker skips a Redis that is down (then
-//! nobody can invalidate through it, and L1 is the only cache left). Without Redis there is
-//! no L1: the memory store is the only tier.
+//! entry's remaining TTL. Redis tells every process which keys changed ([`tracking`]); on a
+//! server that refuses tracking, every invalidation of this framework is published on the
+//! [`backplane`] instead. L1 is only used while that connection is up, or while the circuit
+//! breaker skips a Redis that is down (then nobody can invalidate through it, and L1 is the
+//! only cache left). Without Redis there is no L1: the memory store is the only tier.
 
 pub(crate) mod backplane;
 mod coherence;
@@ -219,14 +219,17 @@ impl Cache {
 
 impl Cache {
     /// Whether the in-process tier is in use: Redis is configured, L1 is on, and the
-    /// backplane is subscribed (L1 is skipped while it is not).
+    /// connection that keeps it coherent is up (tracking's, or the backplane's
+    /// subscription; see [`Stats::coherence`](crate::Stats::coherence)). L1 is skipped
+    /// while it is not.
     pub fn l1_active(&self) -> bool {
         self.writable_l1().is_some()
     }
 
-    /// Waits until the backplane is subscribed (at most `timeout`); returns
-    /// [`l1_active`](Cache::l1_active). The subscription is made in the background right
-    /// after the cache is built, so the first reads after `build` may skip L1.
+    /// Waits until L1 is in use (at most `timeout`); returns
+    /// [`l1_active`](Cache::l1_active). The connection that keeps L1 coherent is made in the
+    /// background right after the cache is built, so the first reads after `build` may
+    /// skip L1.
     pub async fn wait_for_backplane(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         while self.inner.l1.is_some() && !self.l1_active() {

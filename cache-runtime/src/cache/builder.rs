@@ -296,8 +296,9 @@ impl CacheBuilder {
         self
     }
 
-    /// With Redis: keep an in-process tier (L1) in front of it (default on). Invalidations
-    /// reach every process's L1 through the backplane.
+    /// With Redis: keep an in-process tier (L1) in front of it (default on). Changes of a key
+    /// in Redis reach every process's L1 through client tracking (see
+    /// [`l1_tracking`](CacheBuilder::l1_tracking)).
     pub fn l1(mut self, enabled: bool) -> Self {
         self.l1 = enabled;
         self
