@@ -231,6 +231,7 @@ pub(crate) fn is_fresh(bytes: &[u8], ttl: Duration) -> Option<bool> {
 
 /// What is left of `ttl` since an envelope was written: zero once it is past (`None`: it has
 /// no header).
+#[cfg(feature = "redis")]
 pub(crate) fn fresh_left(bytes: &[u8], ttl: Duration) -> Option<Duration> {
     let expires = created_ms(bytes)?.saturating_add(crate::millis(ttl));
     Some(Duration::from_millis(expires.saturating_sub(now_ms())))
