@@ -165,7 +165,7 @@ impl Cache {
     }
 
     /// Whether L1 follows Redis through tracking (see [`tracking`]).
-    #[inline]
+    #[cfg(feature = "redis")]
     pub(crate) fn l1_tracked(&self) -> bool {
         self.coherence() == Some(Coherence::Tracking)
     }

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use cache_runtime::{cached, key_for, Cache};
-use redis::AsyncCommands;
 
 use crate::fixture::Fixture;
 
