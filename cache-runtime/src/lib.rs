@@ -342,6 +342,11 @@ impl<T> CacheValue for T where
 {
 }
 
+/// `d` in whole milliseconds; `u64::MAX` when it does not fit.
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The README's Rust blocks, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

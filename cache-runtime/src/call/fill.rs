@@ -168,10 +168,7 @@ impl<'a> FillSite<'a> {
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
 #[cfg(feature = "redis")]
 fn fresh(bytes: &[u8], fresh_ttl: Duration) -> bool {
-    codec::created_ms(bytes).is_some_and(|created| {
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        redis_lease::now_ms() < created.saturating_add(fresh_ms)
-    })
+    codec::is_fresh(bytes, fresh_ttl) == Some(true)
 }
 
 impl Cache {
@@ -283,7 +280,7 @@ impl Cache {
         {
             return None;
         }
-        codec::decode::<T>(bytes, key, &crate::codec::Encoding::of(&self.inner)).ok()
+        codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
     }
 
     /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
@@ -399,17 +396,14 @@ impl Cache {
         site: &FillSite<'_>,
         epoch: u64,
     ) {
-        let Some(created) = codec::created_ms(&bytes) else {
+        let Some(left) = codec::fresh_left(&bytes, site.fresh_ttl) else {
             return;
         };
-        let expires =
-            created.saturating_add(u64::try_from(site.fresh_ttl.as_millis()).unwrap_or(u64::MAX));
-        let left = expires.saturating_sub(redis_lease::now_ms());
         self.l1_put(
             key,
             value,
             bytes.into(),
-            Duration::from_millis(left),
+            left,
             site.l1_ttl,
             site.tags,
             epoch,
@@ -492,7 +486,7 @@ impl Cache {
     ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
-        let encoding = codec::Encoding::of(inner).compress(site.compress);
+        let encoding = inner.encoding().compress(site.compress);
         let bytes = match value.map(|v| codec::encode(v, key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {
