@@ -412,7 +412,10 @@ async fn lease_shaped_values_without_ttl_are_foreign() {
         let after = cache.stats();
         assert_eq!(runs.load(SeqCst) - ran, 1, "{name}: the body ran once");
         assert_eq!(after.decode_errors - before.decode_errors, 1, "{name}");
-        assert_eq!(after.coalesced, before.coalesced, "{name}: waited for a lease");
+        assert_eq!(
+            after.coalesced, before.coalesced,
+            "{name}: waited for a lease"
+        );
         assert_eq!(after.writes - before.writes, 1, "{name}: nothing stored");
         let stored: Vec<u8> = redis::cmd("GET")
             .arg(&redis_key)
@@ -422,14 +425,21 @@ async fn lease_shaped_values_without_ttl_are_foreign() {
         assert_eq!(stored[..2], [0xCA, 1], "{name}: the key holds {stored:?}");
         assert!(raw_pttl(&mut raw, &redis_key).await > 0, "{name}");
         assert_eq!(locked(1, &cache, &runs).await, "locked 1", "{name}");
-        assert_eq!(runs.load(SeqCst) - ran, 1, "{name}: the stored value was not a hit");
+        assert_eq!(
+            runs.load(SeqCst) - ran,
+            1,
+            "{name}: the stored value was not a hit"
+        );
 
         plant(&mut raw, &redis_key, Some(&bytes)).await;
         assert!(cache.exists(&key).await.unwrap(), "{name}: exists");
         let before = cache.stats();
         assert_eq!(cache.get::<String>(&key).await.unwrap(), None, "{name}");
         assert_eq!(cache.stats().decode_errors - before.decode_errors, 1);
-        assert!(!raw_exists(&mut raw, &redis_key).await, "{name}: not deleted");
+        assert!(
+            !raw_exists(&mut raw, &redis_key).await,
+            "{name}: not deleted"
+        );
     }
 
     // The same bytes with a TTL: another caller's lease, honoured.
@@ -441,13 +451,19 @@ async fn lease_shaped_values_without_ttl_are_foreign() {
         .query_async(&mut raw)
         .await
         .unwrap();
-    assert!(!cache.exists(&key).await.unwrap(), "a live lease is no value");
+    assert!(
+        !cache.exists(&key).await.unwrap(),
+        "a live lease is no value"
+    );
     let (before, ran) = (cache.stats(), runs.load(SeqCst));
     assert_eq!(locked(1, &cache, &runs).await, "locked 1");
     assert_eq!(runs.load(SeqCst) - ran, 1);
     let after = cache.stats();
     assert_eq!(after.decode_errors, before.decode_errors);
-    assert_eq!(after.writes, before.writes, "stored over another caller's lease");
+    assert_eq!(
+        after.writes, before.writes,
+        "stored over another caller's lease"
+    );
     let held: Vec<u8> = redis::cmd("GET")
         .arg(&redis_key)
         .query_async(&mut raw)

@@ -39,7 +39,9 @@ impl Cache {
             },
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => match redis.get(key).await {
-                Ok(Some(bytes)) => (self.decode_or_drop(key, &bytes).await).map(|v| keep(v, &bytes)),
+                Ok(Some(bytes)) => {
+                    (self.decode_or_drop(key, &bytes).await).map(|v| keep(v, &bytes))
+                }
                 Ok(None) => None,
                 Err(e) => return Err(self.failed("get", e)),
             },

@@ -276,8 +276,7 @@ impl Cache {
         bytes: &[u8],
         site: &FillSite<'_>,
     ) -> Option<T> {
-        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
         codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()

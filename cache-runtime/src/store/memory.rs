@@ -271,10 +271,13 @@ impl MemoryStore {
     /// an entry written since stays. Returns whether it removed.
     pub(crate) fn remove_if_holds(&self, key: &str, read: &[u8]) -> bool {
         use moka::ops::compute::{CompResult, Op};
-        let result = self.cache.entry(Arc::from(key)).and_compute_with(|found| match found {
-            Some(entry) if *entry.value().bytes == *read => Op::Remove,
-            _ => Op::Nop,
-        });
+        let result = self
+            .cache
+            .entry(Arc::from(key))
+            .and_compute_with(|found| match found {
+                Some(entry) if *entry.value().bytes == *read => Op::Remove,
+                _ => Op::Nop,
+            });
         matches!(result, CompResult::Removed(_))
     }
 

@@ -24,9 +24,9 @@ pub(crate) mod lease;
 mod redact;
 mod scan;
 mod tags;
-mod unreadable;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+mod unreadable;
 
 pub(crate) use redact::redact_url;
 

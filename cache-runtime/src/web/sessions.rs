@@ -202,12 +202,16 @@ impl SessionStore for CacheSessionStore {
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         // The record is parsed where the bytes it came from are at hand: an unreadable one
         // is deleted only if it still holds them.
-        let parsed = |StoredSession(json): StoredSession, bytes: &[u8]| {
-            match serde_json::from_str::<Record>(&json) {
-                Ok(record) if record.id == *session_id => Ok(record),
-                Ok(_) => Err(("it holds another session's record".to_owned(), bytes.to_vec())),
-                Err(e) => Err((format!("its record is not valid: {e}"), bytes.to_vec())),
-            }
+        let parsed = |StoredSession(json): StoredSession, bytes: &[u8]| match serde_json::from_str::<
+            Record,
+        >(&json)
+        {
+            Ok(record) if record.id == *session_id => Ok(record),
+            Ok(_) => Err((
+                "it holds another session's record".to_owned(),
+                bytes.to_vec(),
+            )),
+            Err(e) => Err((format!("its record is not valid: {e}"), bytes.to_vec())),
         };
         let record = match self.cache.read_with(&self.key(session_id), parsed).await {
             Ok(Some(Ok(record))) => record,
