@@ -363,6 +363,11 @@ async fn locked(id: u64, cache: &Cache, runs: &AtomicU64) -> String {
     format!("locked {id}")
 }
 
+/// Raw `GET key` of a key that holds a string.
+async fn raw_get(raw: &mut MultiplexedConnection, key: &str) -> Vec<u8> {
+    redis::cmd("GET").arg(key).query_async(raw).await.unwrap()
+}
+
 /// Raw `PTTL key`.
 async fn raw_pttl(raw: &mut MultiplexedConnection, key: &str) -> i64 {
     redis::cmd("PTTL").arg(key).query_async(raw).await.unwrap()
@@ -417,11 +422,7 @@ async fn lease_shaped_values_without_ttl_are_foreign() {
             "{name}: waited for a lease"
         );
         assert_eq!(after.writes - before.writes, 1, "{name}: nothing stored");
-        let stored: Vec<u8> = redis::cmd("GET")
-            .arg(&redis_key)
-            .query_async(&mut raw)
-            .await
-            .unwrap();
+        let stored = raw_get(&mut raw, &redis_key).await;
         assert_eq!(stored[..2], [0xCA, 1], "{name}: the key holds {stored:?}");
         assert!(raw_pttl(&mut raw, &redis_key).await > 0, "{name}");
         assert_eq!(locked(1, &cache, &runs).await, "locked 1", "{name}");
@@ -464,10 +465,6 @@ async fn lease_shaped_values_without_ttl_are_foreign() {
         after.writes, before.writes,
         "stored over another caller's lease"
     );
-    let held: Vec<u8> = redis::cmd("GET")
-        .arg(&redis_key)
-        .query_async(&mut raw)
-        .await
-        .unwrap();
+    let held = raw_get(&mut raw, &redis_key).await;
     assert_eq!(held, lease_shaped());
 }

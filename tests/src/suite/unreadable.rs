@@ -63,16 +63,22 @@ fn write_elsewhere(fx: &Fixture, key: &'static str, n: u64) -> impl FnOnce() + S
     }
 }
 
+/// Takes this binary's [`TURN`] and stores under `key` what an older release would have
+/// (a `String` where [`Reshaped`] is now expected).
+async fn older_entry(fx: &Fixture, key: &str) -> tokio::sync::MutexGuard<'static, ()> {
+    let turn = TURN.lock().await;
+    let older = "an older release's value".to_owned();
+    fx.cache.set(key, &older, None).await.unwrap();
+    turn
+}
+
 /// An entry of an older shape is read; before this cache deletes it, another writer stores
 /// a good value. The read is a miss (one decode error); the good value stays and is the
 /// next read's hit.
 pub async fn good_value_written_meanwhile_survives(fx: &Fixture) {
-    let _turn = TURN.lock().await;
-    let c = &fx.cache;
     const KEY: &str = "unreadable.raced";
-    c.set(KEY, &"an older release's value".to_owned(), None)
-        .await
-        .unwrap();
+    let _turn = older_entry(fx, KEY).await;
+    let c = &fx.cache;
     arm(write_elsewhere(fx, KEY, 7));
     let before = c.stats();
     assert_eq!(c.get::<Reshaped>(KEY).await.unwrap(), None);
@@ -90,12 +96,9 @@ pub async fn good_value_written_meanwhile_survives(fx: &Fixture) {
 
 /// Without a race, the unreadable entry is deleted: the next read finds nothing.
 pub async fn unreadable_entry_is_deleted(fx: &Fixture) {
-    let _turn = TURN.lock().await;
-    let c = &fx.cache;
     const KEY: &str = "unreadable.alone";
-    c.set(KEY, &"an older release's value".to_owned(), None)
-        .await
-        .unwrap();
+    let _turn = older_entry(fx, KEY).await;
+    let c = &fx.cache;
     arm(|| {});
     assert_eq!(c.get::<Reshaped>(KEY).await.unwrap(), None);
     assert!(!c.exists(KEY).await.unwrap(), "the unreadable entry stayed");
