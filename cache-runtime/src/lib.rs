@@ -326,7 +326,7 @@ pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
 
-/// Caches an async fn's results; see the cache-macros docs for every argument.
+// The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use cache_macros::{cache_invalidate, cache_put, cached};
