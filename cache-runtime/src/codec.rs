@@ -39,7 +39,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cache::Inner;
 use crate::error::{Error, Result};
 
 mod compress;
@@ -70,8 +69,8 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
-/// How values are encoded and decoded: the size limit, compression, signing. Built from the
-/// cache's settings with [`Encoding::of`].
+/// How values are encoded and decoded: the size limit, compression, signing. A cache builds
+/// its own from its settings (`Inner::encoding`); nothing here knows the cache.
 #[derive(Clone, Copy)]
 pub(crate) struct Encoding<'a> {
     /// The largest envelope written or read, and the largest body a compressed one may
@@ -105,19 +104,6 @@ impl std::fmt::Debug for Encoding<'_> {
 }
 
 impl<'a> Encoding<'a> {
-    /// The encoding of a cache's values.
-    pub(crate) fn of(inner: &'a Inner) -> Self {
-        Encoding {
-            max_bytes: inner.max_value_bytes,
-            compress_above: inner.compress_threshold,
-            signing: inner.signing_key.as_ref().map(|key| Signing {
-                key,
-                prefix: &inner.prefix,
-            }),
-            max_depth: inner.max_depth,
-        }
-    }
-
     /// This encoding, compressing only if `yes` (a function's `compress = false`).
     pub(crate) fn compress(mut self, yes: bool) -> Self {
         if !yes {

@@ -85,7 +85,7 @@ impl Cache {
             None => match crate::codec::decode::<T>(
                 &entry.bytes,
                 key,
-                &crate::codec::Encoding::of(&self.inner),
+                &self.inner.encoding(),
             ) {
                 Ok(value) => value,
                 Err(_) => {

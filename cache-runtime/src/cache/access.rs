@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::codec::{self, Encoding};
+use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
 use crate::store::memory::MemEntry;
@@ -62,7 +62,7 @@ impl Cache {
             // A fill in progress: a miss, and the lease stays.
             return None;
         }
-        match codec::decode::<T>(bytes, key, &Encoding::of(&self.inner)) {
+        match codec::decode::<T>(bytes, key, &self.inner.encoding()) {
             Ok(value) => Some(value),
             Err(e) => {
                 Counters::bump(&self.inner.counters.decode_errors);
@@ -118,7 +118,7 @@ impl Cache {
         compress: bool,
     ) -> Result<()> {
         let inner = &*self.inner;
-        let encoding = Encoding::of(inner).compress(compress);
+        let encoding = inner.encoding().compress(compress);
         let bytes = match codec::encode(value, key, &encoding) {
             Ok(bytes) => bytes,
             Err(e @ Error::TooLarge { .. }) => {

@@ -284,7 +284,7 @@ impl Cache {
         {
             return None;
         }
-        codec::decode::<T>(bytes, key, &crate::codec::Encoding::of(&self.inner)).ok()
+        codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
     }
 
     /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
@@ -488,7 +488,7 @@ impl Cache {
     ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
-        let encoding = codec::Encoding::of(inner).compress(site.compress);
+        let encoding = inner.encoding().compress(site.compress);
         let bytes = match value.map(|v| codec::encode(v, key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {

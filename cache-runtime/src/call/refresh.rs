@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::call::flight::Joined;
 use crate::call::{Policy, Shape};
-use crate::codec::{self, Encoding};
+use crate::codec;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;
 use crate::CacheValue;
@@ -55,7 +55,7 @@ impl Cache {
             if now_ms() >= created.saturating_add(fresh_ms) {
                 return None;
             }
-            let value = codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()?;
+            let value = codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()?;
             crate::observe::stats::Counters::bump(&self.inner.counters.hits);
             return Some((value, bytes.into()));
         }
@@ -81,7 +81,7 @@ impl Cache {
         if now_ms() < created.saturating_add(fresh_ms) {
             return None; // fresh: the normal path serves it
         }
-        codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()
+        codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()
     }
 
     /// Whether `served` (envelope bytes) is older than `age`.
@@ -133,7 +133,7 @@ impl Cache {
         let fresh_ttl = self.ttl_or_default(policy.ttl);
         let ttl =
             self.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
-        let encoding = Encoding::of(&self.inner).compress(policy.compress);
+        let encoding = self.inner.encoding().compress(policy.compress);
         let Ok(bytes) = codec::encode(value, key, &encoding) else {
             return;
         };
