@@ -144,7 +144,7 @@ where
         .is_some_and(crate::call::early::Reading::busy)
         && cache.reads_before_flight()
     {
-        // Boxed, so that the hit path's future stays as small as before.
+        // Boxed, so that the hit path's future does not hold this rare branch's state.
         match Box::pin(join_early::<V>(cache, key, &mut reading)).await {
             Early::Coalesced(value) => return (from_value(value), Served::Coalesced),
             Early::Lead(leader, takeover) => early = Some((leader, takeover)),

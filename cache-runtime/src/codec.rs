@@ -34,7 +34,7 @@
 //! deployment turn signing on one process at a time).
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -154,10 +154,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     key: &str,
     enc: &Encoding<'_>,
 ) -> Result<Vec<u8>> {
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let created = now_ms();
     let trailer = if enc.signing.is_some() { MAC_LEN } else { 0 };
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&[MAGIC, FORMAT_VERSION, 0, 0]);
@@ -216,6 +213,33 @@ pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
     let header = bytes.first_chunk::<HEADER_LEN>()?;
     let created = header.get(4..12)?;
     Some(u64::from_le_bytes(created.try_into().ok()?))
+}
+
+/// Milliseconds since the Unix epoch: the clock envelopes are stamped with.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Whether an envelope was written less than `ttl` ago (`None`: it has no header).
+pub(crate) fn is_fresh(bytes: &[u8], ttl: Duration) -> Option<bool> {
+    let created = created_ms(bytes)?;
+    Some(now_ms() < created.saturating_add(crate::millis(ttl)))
+}
+
+/// What is left of `ttl` since an envelope was written: zero once it is past (`None`: it has
+/// no header).
+#[cfg(feature = "redis")]
+pub(crate) fn fresh_left(bytes: &[u8], ttl: Duration) -> Option<Duration> {
+    let expires = created_ms(bytes)?.saturating_add(crate::millis(ttl));
+    Some(Duration::from_millis(expires.saturating_sub(now_ms())))
+}
+
+/// Whether an envelope was written `age` ago or earlier (`false` without a header).
+pub(crate) fn is_older_than(bytes: &[u8], age: Duration) -> bool {
+    created_ms(bytes).is_some_and(|created| now_ms().saturating_sub(created) >= crate::millis(age))
 }
 
 fn from_bincode<T: DeserializeOwned>(body: &[u8], max_depth: u32) -> Result<T, DecodeError> {

@@ -82,11 +82,7 @@ impl Cache {
         let entry = l1.store.get(key)?;
         let value = match entry.typed::<T>() {
             Some(value) => value,
-            None => match crate::codec::decode::<T>(
-                &entry.bytes,
-                key,
-                &self.inner.encoding(),
-            ) {
+            None => match crate::codec::decode::<T>(&entry.bytes, key, &self.inner.encoding()) {
                 Ok(value) => value,
                 Err(_) => {
                     // Unreadable as a `T` (too deep, say): the copy goes, and the read

@@ -168,10 +168,7 @@ impl<'a> FillSite<'a> {
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
 #[cfg(feature = "redis")]
 fn fresh(bytes: &[u8], fresh_ttl: Duration) -> bool {
-    codec::created_ms(bytes).is_some_and(|created| {
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        redis_lease::now_ms() < created.saturating_add(fresh_ms)
-    })
+    codec::is_fresh(bytes, fresh_ttl) == Some(true)
 }
 
 impl Cache {
@@ -395,17 +392,14 @@ impl Cache {
         site: &FillSite<'_>,
         epoch: u64,
     ) {
-        let Some(created) = codec::created_ms(&bytes) else {
+        let Some(left) = codec::fresh_left(&bytes, site.fresh_ttl) else {
             return;
         };
-        let expires =
-            created.saturating_add(u64::try_from(site.fresh_ttl.as_millis()).unwrap_or(u64::MAX));
-        let left = expires.saturating_sub(redis_lease::now_ms());
         self.l1_put(
             key,
             value,
             bytes.into(),
-            Duration::from_millis(left),
+            left,
             site.l1_ttl,
             site.tags,
             epoch,

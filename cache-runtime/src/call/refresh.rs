@@ -20,13 +20,6 @@ use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;
 use crate::CacheValue;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl Cache {
     /// The envelope bytes of an in-process hit on `key` if it is older than `age`.
     pub(crate) fn due_for_refresh(&self, key: &str, age: Duration) -> Option<Arc<[u8]>> {
@@ -34,9 +27,7 @@ impl Cache {
             Backend::Memory(mem) => mem.get(key)?,
             _ => self.inner.l1.as_ref()?.store.get(key)?,
         };
-        let created = codec::created_ms(&entry.bytes)?;
-        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-        (now_ms().saturating_sub(created) >= age_ms).then(|| entry.bytes.clone())
+        codec::is_older_than(&entry.bytes, age).then(|| entry.bytes.clone())
     }
 
     /// A fresh Redis hit on `key` with its bytes, read inline so that a refresh can be
@@ -50,9 +41,7 @@ impl Cache {
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.inner.backend {
             let bytes = redis.get(key).await.ok()??;
-            let created = codec::created_ms(&bytes)?;
-            let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-            if now_ms() >= created.saturating_add(fresh_ms) {
+            if !codec::is_fresh(&bytes, fresh_ttl)? {
                 return None;
             }
             let value = codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()?;
@@ -76,9 +65,7 @@ impl Cache {
             Backend::Redis(redis) => redis.get(key).await.ok()??.into(),
             Backend::Disabled(_) => return None,
         };
-        let created = codec::created_ms(&bytes)?;
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        if now_ms() < created.saturating_add(fresh_ms) {
+        if codec::is_fresh(&bytes, fresh_ttl)? {
             return None; // fresh: the normal path serves it
         }
         codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()
@@ -86,8 +73,7 @@ impl Cache {
 
     /// Whether `served` (envelope bytes) is older than `age`.
     pub(crate) fn older_than(served: &[u8], age: Duration) -> bool {
-        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-        codec::created_ms(served).is_some_and(|created| now_ms().saturating_sub(created) >= age_ms)
+        codec::is_older_than(served, age)
     }
 
     /// Recomputes `key` on a spawned task (one per key per process at a time).

@@ -144,8 +144,8 @@ pub(crate) struct MemoryBounds {
 }
 
 /// The entries by key, hashed with foldhash (seeded per process, as the single-flight map)
-/// rather than moka's default SipHash, which was about 260 of the 3,760 instructions of a
-/// hit on this store (callgrind, `hit_count N memory`).
+/// rather than moka's default SipHash, which would be a sizeable part of a hit on this
+/// store.
 type Entries = moka::sync::Cache<Arc<str>, Arc<MemEntry>, foldhash::fast::RandomState>;
 
 /// The memory store. Cheap to clone.

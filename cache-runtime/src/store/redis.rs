@@ -594,10 +594,7 @@ impl RedisStore {
             return self.index_per_slot(key, tags, ttl).await;
         }
         let ttl_ms = ttl_millis(ttl);
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now_ms = crate::codec::now_ms();
         let mut pipe = redis::pipe();
         pipe.cmd("SET")
             .arg(self.key(key))
@@ -891,5 +888,5 @@ impl Failure {
 }
 
 fn ttl_millis(ttl: Duration) -> u64 {
-    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::millis(ttl).max(1)
 }

@@ -48,12 +48,7 @@ pub(crate) struct Lease {
     bytes: [u8; 26],
 }
 
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub(crate) use crate::codec::now_ms;
 
 /// 8 random-enough bytes naming this process in its leases.
 fn process_token() -> [u8; 8] {
