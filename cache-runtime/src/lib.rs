@@ -235,6 +235,10 @@
 //!   own slots. There is a circuit breaker per 1,024 slots (chosen by the key's CRC16, hash
 //!   tags honoured) plus one for multi-node operations, so one dead master leaves the keys of
 //!   the others cached.
+//! * **Valkey** 8.1, one node or a cluster: the same suites pass on it as on Redis 7.0. A
+//!   fill's compare-and-set is one `SET key value IFEQ lease` where the server takes it
+//!   (Valkey 8.1+, Redis 8.4+) and a script elsewhere; a connection finds out by sending it
+//!   once. The repository's `docs/compatibility.md` has the versions, topologies and suites.
 //! * **TLS** (feature `tls`): `rediss://` URLs or cluster nodes, trusting the system roots or
 //!   [`CacheBuilder::tls_root_cert`], with [`CacheBuilder::tls_client_cert`] for servers that
 //!   ask for a client certificate. A file with no PEM certificate or key is an
@@ -326,7 +330,7 @@ pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
 
-/// Caches an async fn's results; see the cache-macros docs for every argument.
+// The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use cache_macros::{cache_invalidate, cache_put, cached};

@@ -16,6 +16,7 @@ pub mod kind;
 pub mod logs;
 pub mod raw;
 pub mod redis_server;
+pub mod sentinel;
 pub mod suite;
 pub mod tls;
 

@@ -4,7 +4,7 @@
 //! which then does not read again.
 
 use crate::cache::Cache;
-use crate::call::fill::FillSite;
+use crate::call::fill::{FillSite, Got};
 use crate::CacheValue;
 
 /// What the first read found.
@@ -20,13 +20,6 @@ pub(crate) enum Peek<T> {
     /// Nothing to reuse (not Redis, or another caller's fill lease): the miss path reads
     /// the store itself.
     Skipped,
-}
-
-/// What one GET returned, with the L1 epoch taken before it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) struct Got {
-    pub(crate) bytes: Option<Vec<u8>>,
-    pub(crate) epoch: u64,
 }
 
 impl Cache {
