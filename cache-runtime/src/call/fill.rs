@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::peek::Got;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -24,6 +23,13 @@ use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::redis::lease as redis_lease;
 use crate::store::Backend;
 use crate::CacheValue;
+
+/// What one GET returned, with the L1 epoch taken before it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Got {
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
 
 /// What a read found: a fresh value, or a miss with the right to fill it (and, with
 /// `stale_if_error`, the stale value that may stand in for a failing body).
@@ -145,7 +151,7 @@ impl<'a> FillSite<'a> {
     #[inline]
     pub(crate) fn new(
         cache: &Cache,
-        policy: &crate::call::Policy,
+        policy: &crate::call::policy::Policy,
         tags: &'a [String],
         fresh_ttl: Duration,
         lease_first: bool,
@@ -276,9 +282,7 @@ impl Cache {
         bytes: &[u8],
         site: &FillSite<'_>,
     ) -> Option<T> {
-        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
-            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
         codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
@@ -317,8 +321,13 @@ impl Cache {
                 (redis.get(key).await, epoch)
             }
         };
+        // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
+        let leased = match &found {
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            _ => false,
+        };
         Ok(match found {
-            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+            Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),

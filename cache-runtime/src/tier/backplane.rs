@@ -97,9 +97,10 @@ fn apply_message(payload: &[u8], l1: Option<&Target>, marks: &Marks) {
 
 /// Keeps the subscription for as long as the cache lives, reconnecting with a backoff.
 ///
-/// It subscribes through the first of `clients` that answers (one per node given). On a
-/// Redis Cluster that is a plain connection to one node, which is enough: a cluster
-/// broadcasts every PUBLISH to all of its nodes.
+/// It subscribes through the first of `nodes`' clients that answers (one per node given;
+/// behind sentinels, the master they name at each attempt). On a Redis Cluster that is a
+/// plain connection to one node, which is enough: a cluster broadcasts every PUBLISH to all
+/// of its nodes.
 ///
 /// With `l1` (the backplane keeps L1 coherent: no tracking), L1 is served only while
 /// subscribed, and starts empty at every subscription (messages published while it was
@@ -107,7 +108,7 @@ fn apply_message(payload: &[u8], l1: Option<&Target>, marks: &Marks) {
 /// invalidation marks of single flight.
 #[cfg(feature = "redis")]
 pub(crate) async fn run(
-    clients: Arc<[redis::Client]>,
+    nodes: crate::store::redis::Subscription,
     channel: String,
     l1: Option<Target>,
     marks: Arc<Marks>,
@@ -115,7 +116,7 @@ pub(crate) async fn run(
     let mut backoff = Duration::from_millis(50);
     loop {
         let mut subscribed = None;
-        for client in clients.iter() {
+        for client in nodes.clients().await {
             if let Ok(mut pubsub) = client.get_async_pubsub().await {
                 if pubsub.subscribe(&channel).await.is_ok() {
                     subscribed = Some(pubsub);
@@ -140,6 +141,7 @@ pub(crate) async fn run(
             }
             marks.everything();
         }
+        nodes.lost();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }

@@ -32,22 +32,25 @@ pub(crate) fn start(
     marks: Arc<Marks>,
 ) -> Option<Task> {
     let handle = tokio::runtime::Handle::try_current().ok()?;
-    let clients = redis.clients();
     let channel = redis.channel();
     let prefix = redis.prefix().to_owned();
     let timeout = redis.connect_timeout().max(Duration::from_millis(100));
     let tracked = tracking && !redis.is_cluster();
+    // The nodes to connect to: one each for tracking, the backplane beside it, and the
+    // backplane alone (behind sentinels, each asks for the current master).
+    let (nodes, subscription, backplane_nodes) = (
+        redis.subscription(),
+        redis.subscription(),
+        redis.subscription(),
+    );
     if !tracked {
         state.set_mode(Coherence::Backplane);
     }
     Some(Task(handle.spawn(async move {
         if tracked {
-            let Some(client) = clients.first().cloned() else {
-                return;
-            };
             let refused = tokio::select! {
-                refused = tracking::run(client, prefix, timeout, target.clone(), state.clone()) => refused,
-                () = backplane::run(clients.clone(), channel.clone(), None, marks.clone()) => return,
+                refused = tracking::run(nodes, prefix, timeout, target.clone(), state.clone()) => refused,
+                () = backplane::run(subscription, channel.clone(), None, marks.clone()) => return,
             };
             if let Failure::Refused(why) = refused {
                 tracing::warn!(
@@ -56,6 +59,6 @@ pub(crate) fn start(
             }
             state.set_mode(Coherence::Backplane);
         }
-        backplane::run(clients, channel, Some(target), marks).await;
+        backplane::run(backplane_nodes, channel, Some(target), marks).await;
     })))
 }

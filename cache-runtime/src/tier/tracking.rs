@@ -176,11 +176,12 @@ pub(crate) async fn connect(
     Ok(conn)
 }
 
-/// Keeps broadcast tracking on the node of `client` for as long as the cache lives:
-/// reconnects with a backoff, and keeps `target` live only while tracking is in place.
-/// Returns (without having served L1) if the first answer is a refusal.
+/// Keeps broadcast tracking on the first of `nodes` (behind sentinels, the master they name
+/// at each attempt) for as long as the cache lives: reconnects with a backoff, and keeps
+/// `target` live only while tracking is in place. Returns (without having served L1) if the
+/// first answer is a refusal.
 pub(crate) async fn run(
-    client: redis::Client,
+    nodes: crate::store::redis::Subscription,
     prefix: String,
     timeout: Duration,
     target: Target,
@@ -201,6 +202,12 @@ pub(crate) async fn run(
                 }
             }
         };
+        let Some(client) = nodes.clients().await.into_iter().next() else {
+            nodes.lost();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+            continue;
+        };
         match connect(&client, &prefix, timeout, on_push).await {
             Ok(mut conn) => {
                 state.set_mode(Coherence::Tracking);
@@ -216,6 +223,7 @@ pub(crate) async fn run(
             }
             Err(_) => {}
         }
+        nodes.lost();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
