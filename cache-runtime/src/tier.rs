@@ -90,7 +90,7 @@ impl Cache {
                     // Unreadable as a `T` (too deep, say): the copy goes, and the read
                     // goes on to Redis, which decides about the entry itself.
                     Counters::bump(&self.inner.counters.decode_errors);
-                    l1.store.remove(key);
+                    l1.store.remove_if_holds(key, &entry.bytes);
                     return None;
                 }
             },

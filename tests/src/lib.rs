@@ -159,6 +159,10 @@ macro_rules! backend_suite {
                 huge_namespace_and_tag_sizes,
                 manual_keys_never_touch_tag_indexes,
             }
+            unreadable {
+                good_value_written_meanwhile_survives,
+                unreadable_entry_is_deleted,
+            }
         }
     };
     (

@@ -282,9 +282,7 @@ impl Cache {
         bytes: &[u8],
         site: &FillSite<'_>,
     ) -> Option<T> {
-        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
-            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
         codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
@@ -323,8 +321,13 @@ impl Cache {
                 (redis.get(key).await, epoch)
             }
         };
+        // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
+        let leased = match &found {
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            _ => false,
+        };
         Ok(match found {
-            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+            Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),

@@ -72,8 +72,9 @@ impl Cache {
             // Another caller's fill lease is reread after joining the flight (by then that
             // caller has usually finished), and so is a stale value kept for
             // `stale_if_error`: what the miss path reuses holds no value it could hand out.
-            let lease = bytes.as_deref().and_then(<[u8]>::first)
-                == Some(&crate::store::redis::lease::LEASE_MAGIC);
+            let lease = bytes
+                .as_deref()
+                .is_some_and(crate::store::redis::lease::shaped);
             if bytes.is_some() && (lease || site.stale_ok) {
                 return Peek::Skipped;
             }

@@ -29,6 +29,7 @@ pub(crate) mod sentinel;
 mod tags;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+mod unreadable;
 
 pub(crate) use redact::redact_url;
 
@@ -646,20 +647,24 @@ impl RedisStore {
         Ok(n > 0)
     }
 
-    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one).
+    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one; a value
+    /// shaped like a lease but without a TTL is foreign data, hence a value: see
+    /// [`RedisStore::holds_lease`]).
     pub(crate) async fn exists(&self, key: &str) -> Result<bool> {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| {
-            redis::Script::new(
+            redis::Script::new(&format!(
                 r"
 local v = redis.call('GET', KEYS[1])
-if v and string.byte(v, 1) ~= tonumber(ARGV[1]) then return 1 end
-return 0
+if not v then return 0 end
+if {} and redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+return 1
 ",
-            )
+                lease::SHAPED_LUA
+            ))
         });
-        let mut eval = self.eval_on(script, 1, key, 4);
-        eval.arg(lease::LEASE_MAGIC);
+        let mut eval = self.eval_on(script, 1, key, lease::LEASE_HEAD.len());
+        eval.arg(&lease::LEASE_HEAD[..]);
         let n: u64 = self.run_eval_at(key, &eval).await?;
         Ok(n > 0)
     }
