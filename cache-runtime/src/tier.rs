@@ -11,6 +11,7 @@
 //! no L1: the memory store is the only tier.
 
 pub(crate) mod backplane;
+pub(crate) mod fallback;
 
 use std::sync::atomic::{
     AtomicBool, AtomicU64,
@@ -160,6 +161,9 @@ impl Cache {
         if let Some(l1) = &self.inner.l1 {
             l1.epoch.fetch_add(1, SeqCst);
             what.apply(&l1.store);
+        }
+        if let Some(fallback) = &self.inner.fallback {
+            what.apply(&fallback.store);
         }
     }
 
