@@ -511,7 +511,7 @@ impl Cache {
         ttl.unwrap_or(self.inner.default_ttl)
     }
 
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     fn count_read(&self, hit: bool) {
         Counters::bump(if hit {
             &self.inner.counters.hits

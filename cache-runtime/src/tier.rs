@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::observe::stats::Counters;
-use crate::store::memory::{MemEntry, MemoryStore};
+#[cfg(feature = "redis")]
+use crate::store::memory::MemEntry;
+use crate::store::memory::MemoryStore;
 #[cfg(feature = "redis")]
 use crate::store::Backend;
 use crate::tier::backplane::Forget;
@@ -107,7 +109,7 @@ impl Cache {
     }
 
     /// The invalidation count, taken before a Redis read or write whose value may go to L1.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn l1_epoch(&self) -> u64 {
         self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.load(SeqCst))
     }
@@ -115,7 +117,7 @@ impl Cache {
     /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
     /// function's L1 TTL, if it set one), unless an invalidation arrived since `epoch`.
     #[allow(clippy::too_many_arguments)]
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn l1_put<T: CacheValue>(
         &self,
         key: &str,

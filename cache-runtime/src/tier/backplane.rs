@@ -31,7 +31,7 @@ pub(crate) enum Forget<'a> {
 }
 
 impl Forget<'_> {
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, text) = match self {
             Forget::Key(k) => (b'K', k),

@@ -19,7 +19,7 @@ static RACE: Mutex<Option<Race>> = Mutex::new(None);
 /// Held by each test here for its whole run: [`RACE`] is one for the test binary.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A value of a newer shape: it decodes as a `u64`, except once after [`arm`], when it runs
+/// A value of a newer shape: it decodes as a `u64`, except once after `arm`, when it runs
 /// the armed writer and refuses the bytes.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Reshaped(u64);
