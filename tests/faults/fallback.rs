@@ -88,7 +88,11 @@ async fn fills_go_to_memory_while_redis_is_down() {
     for _ in 0..5 {
         assert_eq!(runs_of(7, &cache, &runs).await, 0, "kept in the fallback");
     }
-    assert_eq!(runs_of(1, &cache, &runs).await, 1, "Redis's copy is out of reach");
+    assert_eq!(
+        runs_of(1, &cache, &runs).await,
+        1,
+        "Redis's copy is out of reach"
+    );
     assert_eq!(runs_of(1, &cache, &runs).await, 0);
     assert_eq!(runs_of(8, &cache, &runs).await, 1);
     let after = cache.stats();
@@ -100,14 +104,26 @@ async fn fills_go_to_memory_while_redis_is_down() {
     let key = key_for::<String>("faults.fallback", 1, &(7u64,)).unwrap();
     assert!(cache.invalidate_key(&key).await.is_err());
     assert_eq!(cache.stats().fallback_entries, 3);
-    assert_eq!(runs_of(7, &cache, &runs).await, 1, "invalidated: the body runs");
+    assert_eq!(
+        runs_of(7, &cache, &runs).await,
+        1,
+        "invalidated: the body runs"
+    );
     assert_eq!(runs_of(7, &cache, &runs).await, 0);
 
     // Redis is back, empty: nothing kept while it was away is served.
     restart_and_close(&mut server, &cache, &runs).await;
-    assert_eq!(cache.stats().fallback_entries, 0, "dropped when Redis is back");
+    assert_eq!(
+        cache.stats().fallback_entries,
+        0,
+        "dropped when Redis is back"
+    );
     let before = cache.stats();
-    assert_eq!(runs_of(7, &cache, &runs).await, 1, "Redis misses: the body runs");
+    assert_eq!(
+        runs_of(7, &cache, &runs).await,
+        1,
+        "Redis misses: the body runs"
+    );
     assert_eq!(runs_of(7, &cache, &runs).await, 0, "a Redis hit");
     assert_eq!(since(&before, &cache.stats()), (0, 0));
 

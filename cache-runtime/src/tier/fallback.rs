@@ -18,7 +18,9 @@
 //!
 //! Only the failure branch of a call touches it: a hit on Redis or L1 pays nothing.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+#[cfg(feature = "redis")]
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +32,7 @@ use crate::store::Backend;
 use crate::CacheValue;
 
 /// The outage fallback of a Redis cache.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Fallback {
     pub(crate) store: MemoryStore,
     /// How long an entry is kept (never longer than its function's TTL).
@@ -76,9 +79,10 @@ impl Cache {
     /// emptied first when Redis answered since it last looked.
     #[cold]
     fn open_fallback(&self, key: &str) -> Option<(&Fallback, u64)> {
-        let fallback = self.inner.fallback.as_ref()?;
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
+        if let (Some(fallback), Backend::Redis(redis)) =
+            (self.inner.fallback.as_ref(), &self.inner.backend)
+        {
             let closings = redis.circuit_closings();
             if fallback.seen.swap(closings, Relaxed) != closings {
                 fallback.store.clear();
