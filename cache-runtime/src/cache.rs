@@ -487,6 +487,7 @@ impl Cache {
         }
         stats.fallback_entries = self.fallback_entries().unwrap_or(0);
         stats.disabled_reason = self.inner.backend.disabled_reason().map(str::to_owned);
+        stats.coherence = self.coherence();
         stats
     }
 

@@ -18,9 +18,9 @@
 //!
 //! Only the failure branch of a call touches it: a hit on Redis or L1 pays nothing.
 
+use std::sync::atomic::AtomicU64;
 #[cfg(feature = "redis")]
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
