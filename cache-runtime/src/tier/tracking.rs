@@ -29,8 +29,9 @@ use crate::tier::Coherence;
 #[derive(Default)]
 pub(crate) struct State {
     mode: AtomicU8,
-    /// The tracking connection while it is up: [`State::barrier`] goes through it.
-    conn: Mutex<Option<MultiplexedConnection>>,
+    /// The tracking connections while they are up (one per serving master of a cluster):
+    /// [`State::barrier`] goes through them.
+    conns: Mutex<Vec<MultiplexedConnection>>,
 }
 
 impl State {
@@ -42,9 +43,9 @@ impl State {
         self.mode.store(mode as u8, Relaxed);
     }
 
-    fn set_conn(&self, conn: Option<MultiplexedConnection>) {
-        if let Ok(mut slot) = self.conn.lock() {
-            *slot = conn;
+    pub(crate) fn set_conns(&self, conns: Vec<MultiplexedConnection>) {
+        if let Ok(mut slot) = self.conns.lock() {
+            *slot = conns;
         }
     }
 
@@ -56,11 +57,13 @@ impl State {
         if self.mode() != Coherence::Tracking {
             return;
         }
-        let conn = self.conn.lock().ok().and_then(|slot| slot.clone());
-        if let Some(mut conn) = conn {
-            let ping = redis::cmd("PING");
-            let _ = tokio::time::timeout(timeout, ping.query_async::<()>(&mut conn)).await;
-        }
+        let conns = self.conns.lock().map(|c| c.clone()).unwrap_or_default();
+        let ping = redis::cmd("PING");
+        let pings = conns.into_iter().map(|mut conn| {
+            let ping = &ping;
+            async move { ping.query_async::<()>(&mut conn).await }
+        });
+        let _ = tokio::time::timeout(timeout, futures_util::future::join_all(pings)).await;
     }
 }
 
@@ -78,7 +81,7 @@ pub(crate) struct Target {
 impl Target {
     /// Applies one push from a tracking connection. Keys outside `prefix`, and pushes of
     /// other kinds, are ignored; nothing in a push can make this panic.
-    fn apply(&self, prefix: &[u8], push: &PushInfo) {
+    pub(crate) fn apply(&self, prefix: &[u8], push: &PushInfo) {
         if push.kind != PushKind::Invalidate {
             return;
         }
@@ -211,12 +214,12 @@ pub(crate) async fn run(
         match connect(&client, &prefix, timeout, on_push).await {
             Ok(mut conn) => {
                 state.set_mode(Coherence::Tracking);
-                state.set_conn(Some(conn.clone()));
+                state.set_conns(vec![conn.clone()]);
                 target.up();
                 backoff = Duration::from_millis(50);
                 watch(&mut conn, &gone, timeout).await;
                 target.down();
-                state.set_conn(None);
+                state.set_conns(Vec::new());
             }
             Err(Failure::Refused(why)) if state.mode() == Coherence::Connecting => {
                 return Failure::Refused(why);
