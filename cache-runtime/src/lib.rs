@@ -229,6 +229,15 @@
 //! restart: the connection reconnects, the first probe closes the circuit, and the backplane
 //! resubscribes (emptying L1).
 //!
+//! **An outage of Redis is not an outage of the database.** While the breaker skips Redis,
+//! each `#[cached]` value (and [`Cache::get_or_compute`]'s) is kept in process memory for
+//! [`fallback_ttl`](CacheBuilder::fallback_ttl) (5 s, never longer than the fn's TTL;
+//! `CACHE_FALLBACK_TTL`; zero turns it off), and the next calls of that key in this process
+//! are served from there ([`Stats::fallback_hits`]) instead of running the body again. Such
+//! a value was computed by this process at most that long ago; invalidations through this
+//! cache drop it, and none is served once Redis answers again. A hit on Redis or L1 never
+//! looks at it.
+//!
 //! **Building.** [`CacheBuilder::build`] PINGs once. A malformed URL or a wrong password is
 //! always an error; a Redis that does not answer is one only with
 //! [`require_redis(true)`](CacheBuilder::require_redis) (`CACHE_REQUIRE_REDIS=true`), and by
