@@ -1,7 +1,8 @@
 //! Procedural macros of [`cache_runtime`](https://docs.rs/cache-runtime).
 //!
 //! Do not depend on this crate directly: depend on `cache-runtime`, which re-exports
-//! [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`] and provides everything
+//! [`macro@cached`], [`macro@cache_invalidate`], [`macro@cache_put`] and
+//! [`macro@cache_targets`] and provides everything
 //! the generated code calls. The reference documentation of each argument is on each macro.
 //!
 //! The crate only generates calls into `cache_runtime::__private`; no caching logic lives here.
@@ -14,12 +15,14 @@
 
 mod args;
 mod cached;
+mod desugared;
 mod errors;
 mod paths;
 #[cfg(test)]
 mod snapshots;
 mod tags;
 mod target;
+mod targets;
 mod writer;
 
 use proc_macro::TokenStream;
@@ -59,7 +62,10 @@ use proc_macro::TokenStream;
 /// Every parameter is part of the key, serialized with `serde` in parameter order, so each one
 /// must implement `Serialize`; [`skip`](#skip) leaves parameters out and [`key`](#key) replaces
 /// them. Destructured parameters contribute each name they bind (`Path(id): Path<u64>`
-/// contributes `id`); `_` contributes nothing. The receiver (`self`) is never part of the key.
+/// contributes `id`); `_` contributes nothing. The receiver (`self`) is never part of the key:
+/// two instances of one type share entries unless each has its own cache or the key says
+/// what tells them apart (`key = (self.tenant, id)`; see "Methods and `self`" in the
+/// `cache_runtime` crate docs).
 ///
 /// The namespace, the version and the name of the cached value's type complete the key, so a
 /// generic fn caches `load::<User>(1)` and `load::<Order>(1)` apart. Two functions that share a
@@ -162,9 +168,10 @@ use proc_macro::TokenStream;
 /// When the expression is just a parameter's name (`cache = cache`), that parameter is left
 /// out of the key without a `skip`.
 ///
-/// A method that takes `self` by value or `&mut self` cannot borrow its cache from `self`,
-/// because the body needs `self` while the cache is in use; keep the cache in an `Arc` and pass
-/// it as a skipped parameter instead.
+/// A method that takes `self` by value cannot borrow its cache from `self`, because the body
+/// needs `self` while the cache is in use; keep the cache in an `Arc` and pass it as a skipped
+/// parameter instead. A method that takes `&mut self` is refused: a hit returns the stored
+/// value without running the body, so the body's changes to `self` would be skipped.
 ///
 /// # `cache_none`
 ///
@@ -342,15 +349,25 @@ use proc_macro::TokenStream;
 ///
 /// # Invalidation and put
 ///
-/// Next to the function, `#[cached]` emits two hidden items that
-/// [`macro@cache_invalidate`] and [`macro@cache_put`] call to find its entries:
-/// `__cache_key_<name>`, which computes the key of one call from the parameters that make the
-/// key (taken by reference) with the same code as the function itself, and
-/// `__cache_ns_<name>`, its namespace. Free functions always get them. Methods get them only
-/// when they have a visibility (`pub`, `pub(crate)`, `pub(super)`, `pub(self)`), since a trait
-/// impl can hold neither a visibility nor extra items: write `pub(self)` on a private inherent
-/// method to make it a target. An associated fn without `self` is treated like a free function,
-/// so it cannot be `#[cached]` inside a trait impl.
+/// `#[cached]` emits hidden items that [`macro@cache_invalidate`] and [`macro@cache_put`] call
+/// to find its entries: the key of one call, computed from the parameters that make the key
+/// (taken by reference) with the same code as the function itself; the cache the call reads
+/// from; and the namespace. They are found the way Rust finds the fn:
+///
+/// - a free fn's hidden items travel with its name: a target written `get_user(id)` works
+///   where `get_user` is defined and wherever `use path::get_user;` (or `as other`) brings it,
+///   and `users::get_user(id)` by the module's path (a module or type named like the fn,
+///   in the same module, hides them: the fn works, but is not a target there);
+/// - a method's sit next to it in its impl, found as `Self::get` or `Type::get`. A method
+///   gets them when it has a visibility (`pub`, `pub(crate)`, `pub(self)`, ...), since
+///   `#[cached]` cannot tell an inherent impl from a trait impl, which can hold neither a
+///   visibility nor extra items. [`macro@cache_targets`] on the impl block makes every
+///   `#[cached]` method in it a target: private ones, those of a trait impl (also named
+///   `<Type as Trait>::get`), and associated fns without `self`.
+///
+/// An associated fn without `self` that does not name `Self` in its signature or body is
+/// taken for a free fn, and its hidden items are not allowed in an impl: put
+/// [`macro@cache_targets`] on the impl block.
 ///
 /// In the hidden key fn every parameter is a reference, so a `key = ...` expression must also
 /// compile on references: field accesses, method calls and arithmetic do, but `if flag { .. }`
@@ -420,21 +437,17 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     #[cached(cache = self.cache)]
 ///     pub async fn get(&self, id: u64) -> Result<User, DbError> { /* ... */ }
 ///
-///     #[cache_invalidate(Self::get(self, id), cache = self.cache)]
+///     #[cache_invalidate(Self::get(self, id))] // acts on `self.cache`, where `get` reads
 ///     pub async fn rename(&self, id: u64, name: &str) -> Result<(), DbError> { /* ... */ }
 /// }
 /// ```
 ///
-/// A target finds its entry through a hidden fn that `#[cached]` emits next to the cached fn
-/// (`__cache_key_get_user`), built from the same key code, so the two cannot drift apart. A
-/// wrong number of arguments, a wrong argument type, or a target that is not a `#[cached]` fn
-/// is a compile error at the target.
-///
-/// Free functions always get the hidden fn. Methods get it only when they have a visibility
-/// (`pub`, `pub(crate)`, `pub(super)`, `pub(self)`), because a trait impl can hold neither a
-/// visibility nor extra items: write `pub(self)` on a private inherent method to make it a
-/// target. An associated fn without `self` counts as a free function, so it cannot be
-/// `#[cached]` inside a trait impl.
+/// A target finds its entry through hidden items that `#[cached]` emits with the cached fn,
+/// built from the same key code, so the two cannot drift apart; they are found the way Rust
+/// finds the fn (by `use`, by path, as `Self::get`), see "Invalidation and put" on
+/// [`macro@cached`]. A wrong number of arguments, a wrong argument type, or a target that is
+/// not a `#[cached]` fn is a compile error at the target. A method of a trait impl, or one
+/// without a visibility, is a target when its impl block has [`macro@cache_targets`].
 ///
 /// # `all`
 ///
@@ -500,13 +513,25 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # `cache`
 ///
-/// The cache to invalidate instead of the global one, as for [`macro@cached`]: any expression
+/// Without `cache`, each target is invalidated in the cache its `#[cached]` fn reads from: the
+/// global cache, or its own `cache = ...` evaluated with the target's arguments
+/// (`Self::get(self, id)` on a `#[cached(cache = self.cache)]` method acts on `self.cache`).
+/// `namespace`, `tags` and `pattern` act on the first target's cache, or on the global cache
+/// without targets. When a target's `cache = ...` reads a parameter the target does not
+/// pass (a skipped one, or `self` for `all(..)`), the writer is refused at compile time until
+/// it names the cache.
+///
+/// With `cache`, everything acts on that cache instead, as for [`macro@cached`]: any expression
 /// whose value is a `Cache`, an `Arc<Cache>` or a reference to either, evaluated before the
-/// body runs. Use the cache the targets use.
+/// body runs.
 ///
 /// ```ignore
-/// #[cache_invalidate(Self::get(self, id), cache = self.cache)]
-/// pub async fn delete(&self, id: u64) -> Result<(), DbError> { /* ... */ }
+/// #[cached(cache = cache, skip(db))]
+/// async fn get_user(id: u64, cache: &Cache, db: &Db) -> Option<User> { /* ... */ }
+///
+/// // `get_user(id)` does not pass `cache`: name it.
+/// #[cache_invalidate(get_user(id), cache = cache)]
+/// async fn delete_user(id: u64, cache: &Cache, db: &Db) -> Result<(), DbError> { /* ... */ }
 /// ```
 ///
 /// # `crate`
@@ -559,11 +584,12 @@ pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # `cache`
 ///
-/// The cache to write to instead of the global one, as for [`macro@cached`].
+/// Without it, each target's value is written to the cache its `#[cached]` fn reads from,
+/// as for [`macro@cache_invalidate`]; with it, to this cache.
 ///
 /// ```ignore
-/// #[cache_put(Self::get(self, id), cache = self.cache)]
-/// pub async fn save(&self, id: u64, user: User) -> Result<User, DbError> { /* ... */ }
+/// #[cache_put(get_user(id), cache = cache)]
+/// async fn save_user(id: u64, user: User, cache: &Cache) -> Result<User, DbError> { /* ... */ }
 /// ```
 ///
 /// # `crate`
@@ -584,4 +610,44 @@ pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
     writer::expand(writer::Attr::Put, args.into(), item.into()).into()
+}
+
+/// Makes the [`macro@cached`] methods of an impl block targets of [`macro@cache_invalidate`] and
+/// [`macro@cache_put`]: in a trait impl, and for methods without a visibility.
+///
+/// `#[cached]` on a method emits the hidden items writers call next to the method, which a
+/// trait impl cannot hold, and does so only for methods with a visibility (it cannot tell an
+/// inherent impl from a trait impl). On the impl block, `#[cache_targets]` can: it expands each
+/// `#[cached]` method and puts its hidden items in the impl (an inherent impl, with the
+/// method's visibility) or in an inherent impl of the same type next to it (a trait impl,
+/// `pub(crate)`). A target then names the method by its type, `Self::get(self, id)`,
+/// `PgRepo::get(&repo, id)` or `<PgRepo as UserRepo>::get(&repo, id)`.
+///
+/// ```ignore
+/// use cache_runtime::{cache_invalidate, cache_targets, cached, Cache};
+///
+/// trait UserRepo {
+///     async fn get(&self, id: u64) -> Option<User>;
+/// }
+///
+/// #[cache_targets]
+/// impl UserRepo for PgRepo {
+///     #[cached(cache = self.cache, ttl = "10m")]
+///     async fn get(&self, id: u64) -> Option<User> { /* a query */ }
+/// }
+///
+/// impl PgRepo {
+///     #[cache_invalidate(<Self as UserRepo>::get(self, id))]
+///     pub async fn rename(&self, id: u64, name: &str) -> Result<(), DbError> { /* ... */ }
+/// }
+/// ```
+///
+/// With `#[async_trait]`, `#[cached]` and the writers work on its methods as written, in
+/// either order of the two attributes on the impl. The type must be local to the crate (an
+/// inherent impl is emitted for it). An associated fn without `self` that does not name
+/// `Self` needs `#[cache_targets]` on its impl to be `#[cached]` at all. `#[cache_targets]`
+/// takes no arguments.
+#[proc_macro_attribute]
+pub fn cache_targets(args: TokenStream, item: TokenStream) -> TokenStream {
+    targets::expand(args.into(), item.into()).into()
 }

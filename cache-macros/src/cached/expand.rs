@@ -27,20 +27,15 @@ use syn::spanned::Spanned;
 use syn::{AttrStyle, Ident, ItemFn, LitStr, Type};
 
 use super::ast::{CachedFn, Output};
+use crate::desugared::Desugared;
 use crate::paths::RuntimePath;
 
 impl CachedFn<'_> {
-    /// The function with its body replaced by the cached call.
-    pub(crate) fn generate(&self) -> TokenStream {
-        let ItemFn {
-            attrs, vis, sig, ..
-        } = self.original;
-        let (outer, inner): (Vec<_>, Vec<_>) = attrs
-            .iter()
-            .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+    /// The function with its body replaced by the cached call, and its hidden siblings.
+    pub(crate) fn generate(&self) -> (TokenStream, TokenStream) {
         let Some(Output { ty: ret, .. }) = &self.output else {
             // `validate` rejects functions without a return type; keep the body as written.
-            return self.original.to_token_stream();
+            return (self.original.to_token_stream(), TokenStream::new());
         };
         let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
         let private = runtime.private();
@@ -48,33 +43,53 @@ impl CachedFn<'_> {
         let site = self.site(&private);
         let handle = runtime.handle(self.args.cache.as_ref().map(|arg| &arg.value));
         if self.args.batch.is_some() {
-            let body = self.batch_body(&runtime, ret, site, handle);
-            return quote! {
+            let body = self
+                .batch_body(&runtime, ret, site, handle)
+                .unwrap_or_default();
+            return (self.emit(&body), TokenStream::new());
+        }
+        let key_stmts = self.key_parts(false);
+        let body = quote! {
+            #[allow(unused_imports, clippy::all)]
+            {
+                #assert
+            }
+            static __CACHE_SITE: #private::Site = #site;
+            #handle
+            let mut __cache_key = #private::KeyBuilder::new();
+            #key_stmts
+            #call
+        };
+        (self.emit(&body), self.siblings(&runtime, ret))
+    }
+
+    /// The fn with `body` as its body: under its signature, after its inner attributes; for a
+    /// fn `#[async_trait]` rewrote, under that signature and boxed as it boxes bodies.
+    fn emit(&self, body: &TokenStream) -> TokenStream {
+        let ItemFn {
+            attrs, vis, sig, ..
+        } = self.original;
+        let (outer, inner): (Vec<_>, Vec<_>) = attrs
+            .iter()
+            .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+        match self.boxed {
+            Some(boxed) => {
+                let body = Desugared::boxed(body);
+                quote! {
+                    #(#outer)*
+                    #vis #boxed {
+                        #(#inner)*
+                        #body
+                    }
+                }
+            }
+            None => quote! {
                 #(#outer)*
                 #vis #sig {
                     #(#inner)*
                     #body
                 }
-            };
-        }
-        let key_stmts = self.key_parts(false);
-        let siblings = self.siblings(&runtime, ret);
-
-        quote! {
-            #(#outer)*
-            #vis #sig {
-                #(#inner)*
-                #[allow(unused_imports, clippy::all)]
-                {
-                    #assert
-                }
-                static __CACHE_SITE: #private::Site = #site;
-                #handle
-                let mut __cache_key = #private::KeyBuilder::new();
-                #key_stmts
-                #call
-            }
-            #siblings
+            },
         }
     }
 

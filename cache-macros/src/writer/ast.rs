@@ -22,6 +22,9 @@ pub(crate) struct Writer<'a> {
     pub(crate) ret: Type,
     /// How the return value counts as success, judged as for `#[cached]`.
     pub(crate) shape: Shape,
+    /// The signature `#[async_trait]` gave the fn, when it did (`original` is then the fn as
+    /// written): the fn is emitted with it, its body boxed.
+    pub(crate) boxed: Option<&'a syn::Signature>,
 }
 
 impl<'a> Writer<'a> {
@@ -38,6 +41,7 @@ impl<'a> Writer<'a> {
             original,
             ret,
             shape,
+            boxed: None,
         }
     }
 
