@@ -37,6 +37,7 @@
 //! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
+//! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
 //! | `tls` | | `rediss://` through rustls: [`CacheBuilder::tls_root_cert`], [`CacheBuilder::tls_client_cert`] |
 //! | `metrics` | | counters, a latency histogram and the circuit breaker's gauge through the `metrics` facade |
 //! | `axum` | | [`web::CacheLayer`], [`web::Json`] and the admin API with its dashboard ([`admin`]) |
@@ -280,6 +281,15 @@
 //!   own slots. There is a circuit breaker per 1,024 slots (chosen by the key's CRC16, hash
 //!   tags honoured) plus one for multi-node operations, so one dead master leaves the keys of
 //!   the others cached.
+//! * **Redis Sentinel** (feature `sentinel`): [`CacheBuilder::sentinel`] or
+//!   `REDIS_SENTINEL_NODES` with `REDIS_SENTINEL_MASTER`. The cache asks the sentinels for
+//!   the master, and when a command fails for want of it, asks again and moves every later
+//!   command and the backplane's subscription to the master they name; calls fail open
+//!   meanwhile, as in any outage. Credentials and TLS are set as for one node.
+//! * **Valkey** 8.1, one node or a cluster: the same suites pass on it as on Redis 7.0. A
+//!   fill's compare-and-set is one `SET key value IFEQ lease` where the server takes it
+//!   (Valkey 8.1+, Redis 8.4+) and a script elsewhere; a connection finds out by sending it
+//!   once. The repository's `docs/compatibility.md` has the versions, topologies and suites.
 //! * **TLS** (feature `tls`): `rediss://` URLs or cluster nodes, trusting the system roots or
 //!   [`CacheBuilder::tls_root_cert`], with [`CacheBuilder::tls_client_cert`] for servers that
 //!   ask for a client certificate. A file with no PEM certificate or key is an
@@ -371,7 +381,7 @@ pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
 
-/// Caches an async fn's results; see the cache-macros docs for every argument.
+// The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use cache_macros::{cache_invalidate, cache_put, cache_targets, cached};
@@ -391,6 +401,11 @@ pub trait CacheValue:
 impl<T> CacheValue for T where
     T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {
+}
+
+/// `d` in whole milliseconds; `u64::MAX` when it does not fit.
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The README's Rust blocks, compiled and run as doctests.

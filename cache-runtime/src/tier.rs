@@ -82,17 +82,13 @@ impl Cache {
         let entry = l1.store.get(key)?;
         let value = match entry.typed::<T>() {
             Some(value) => value,
-            None => match crate::codec::decode::<T>(
-                &entry.bytes,
-                key,
-                &crate::codec::Encoding::of(&self.inner),
-            ) {
+            None => match crate::codec::decode::<T>(&entry.bytes, key, &self.inner.encoding()) {
                 Ok(value) => value,
                 Err(_) => {
                     // Unreadable as a `T` (too deep, say): the copy goes, and the read
                     // goes on to Redis, which decides about the entry itself.
                     Counters::bump(&self.inner.counters.decode_errors);
-                    l1.store.remove(key);
+                    l1.store.remove_if_holds(key, &entry.bytes);
                     return None;
                 }
             },

@@ -16,6 +16,7 @@ pub mod kind;
 pub mod logs;
 pub mod raw;
 pub mod redis_server;
+pub mod sentinel;
 pub mod suite;
 pub mod tls;
 
@@ -157,6 +158,10 @@ macro_rules! backend_suite {
                 huge_tag_keeps_entry_keys_fixed,
                 huge_namespace_and_tag_sizes,
                 manual_keys_never_touch_tag_indexes,
+            }
+            unreadable {
+                good_value_written_meanwhile_survives,
+                unreadable_entry_is_deleted,
             }
         }
     };

@@ -10,6 +10,8 @@ use crate::observe::stats::Counters;
 use crate::store::memory::{MemoryBounds, MemoryStore};
 use crate::store::Backend;
 
+mod sentinel;
+
 /// Builds a [`Cache`]. Setters are nouns; finish with [`build`](CacheBuilder::build).
 ///
 /// ```
@@ -28,6 +30,8 @@ use crate::store::Backend;
 pub struct CacheBuilder {
     pub(crate) redis_url: Option<String>,
     pub(crate) cluster_nodes: Option<Vec<String>>,
+    /// The sentinels and the name of the master they monitor.
+    pub(crate) sentinel: Option<(Vec<String>, String)>,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -66,6 +70,7 @@ impl std::fmt::Debug for CacheBuilder {
         f.debug_struct("CacheBuilder")
             .field("redis_url", &self.redis_url.as_deref().map(redact))
             .field("cluster_nodes", &self.cluster_nodes)
+            .field("sentinel", &self.sentinel_description())
             .field("prefix", &self.prefix)
             .field("default_ttl", &self.default_ttl)
             .field("max_value_bytes", &self.max_value_bytes)
@@ -177,6 +182,7 @@ impl CacheBuilder {
         CacheBuilder {
             redis_url: None,
             cluster_nodes: None,
+            sentinel: None,
             prefix: "cache".to_owned(),
             default_ttl: DEFAULT_TTL,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
@@ -541,6 +547,7 @@ impl CacheBuilder {
                 "cluster_nodes is empty; give at least one host:port",
             ));
         }
+        self.validate_sentinel()?;
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
         }
@@ -648,6 +655,12 @@ impl CacheBuilder {
         self.validate()?;
         let counters = Arc::new(Counters::default());
         let backend = match (&self.redis_url, &self.cluster_nodes) {
+            _ if self.sentinel.is_some() => {
+                let (nodes, master) = self.sentinel.as_ref().map_or((&[][..], ""), |(n, m)| {
+                    (n.as_slice(), m.as_str())
+                });
+                self.sentinel_backend(nodes, master, counters.clone())?
+            }
             (None, None) => Backend::Memory(self.memory_store(counters.clone())),
             #[cfg(feature = "redis")]
             (Some(url), _) => Backend::Redis(crate::store::redis::RedisStore::open(
@@ -757,7 +770,7 @@ impl CacheBuilder {
             let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
             let subscriber = crate::tier::backplane::subscribe(
-                redis.clients(),
+                redis.subscription(),
                 redis.channel(),
                 store.clone(),
                 live.clone(),
@@ -795,7 +808,8 @@ impl CacheBuilder {
                     .redis_url
                     .as_deref()
                     .map(redact)
-                    .or_else(|| self.cluster_nodes.as_ref().map(|n| n.join(","))),
+                    .or_else(|| self.cluster_nodes.as_ref().map(|n| n.join(",")))
+                    .or_else(|| self.sentinel_description()),
                 prefix: self.prefix,
                 default_ttl: self.default_ttl,
                 max_value_bytes: self.max_value_bytes,

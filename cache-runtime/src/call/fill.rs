@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::peek::Got;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -24,6 +23,13 @@ use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::redis::lease as redis_lease;
 use crate::store::Backend;
 use crate::CacheValue;
+
+/// What one GET returned, with the L1 epoch taken before it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Got {
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
 
 /// What a read found: a fresh value, or a miss with the right to fill it (and, with
 /// `stale_if_error`, the stale value that may stand in for a failing body).
@@ -145,7 +151,7 @@ impl<'a> FillSite<'a> {
     #[inline]
     pub(crate) fn new(
         cache: &Cache,
-        policy: &crate::call::Policy,
+        policy: &crate::call::policy::Policy,
         tags: &'a [String],
         fresh_ttl: Duration,
         lease_first: bool,
@@ -168,10 +174,7 @@ impl<'a> FillSite<'a> {
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
 #[cfg(feature = "redis")]
 fn fresh(bytes: &[u8], fresh_ttl: Duration) -> bool {
-    codec::created_ms(bytes).is_some_and(|created| {
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        redis_lease::now_ms() < created.saturating_add(fresh_ms)
-    })
+    codec::is_fresh(bytes, fresh_ttl) == Some(true)
 }
 
 impl Cache {
@@ -279,12 +282,10 @@ impl Cache {
         bytes: &[u8],
         site: &FillSite<'_>,
     ) -> Option<T> {
-        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
-            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
-        codec::decode::<T>(bytes, key, &crate::codec::Encoding::of(&self.inner)).ok()
+        codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
     }
 
     /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
@@ -320,8 +321,13 @@ impl Cache {
                 (redis.get(key).await, epoch)
             }
         };
+        // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
+        let leased = match &found {
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            _ => false,
+        };
         Ok(match found {
-            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+            Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),
@@ -395,17 +401,14 @@ impl Cache {
         site: &FillSite<'_>,
         epoch: u64,
     ) {
-        let Some(created) = codec::created_ms(&bytes) else {
+        let Some(left) = codec::fresh_left(&bytes, site.fresh_ttl) else {
             return;
         };
-        let expires =
-            created.saturating_add(u64::try_from(site.fresh_ttl.as_millis()).unwrap_or(u64::MAX));
-        let left = expires.saturating_sub(redis_lease::now_ms());
         self.l1_put(
             key,
             value,
             bytes.into(),
-            Duration::from_millis(left),
+            left,
             site.l1_ttl,
             site.tags,
             epoch,
@@ -488,7 +491,7 @@ impl Cache {
     ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
-        let encoding = codec::Encoding::of(inner).compress(site.compress);
+        let encoding = inner.encoding().compress(site.compress);
         let bytes = match value.map(|v| codec::encode(v, key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {

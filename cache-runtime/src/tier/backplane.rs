@@ -101,12 +101,13 @@ impl Drop for Subscriber {
 
 /// Starts the subscriber on the current tokio runtime. `live` is true while subscribed.
 ///
-/// It subscribes through the first of `clients` that answers (one per node given). On a
-/// Redis Cluster that is a plain connection to one node, which is enough: a cluster
-/// broadcasts every PUBLISH to all of its nodes.
+/// It subscribes through the first of `nodes`' clients that answers (one per node given;
+/// behind sentinels, the master they name at each attempt). On a Redis Cluster that is a
+/// plain connection to one node, which is enough: a cluster broadcasts every PUBLISH to all
+/// of its nodes.
 #[cfg(feature = "redis")]
 pub(crate) fn subscribe(
-    clients: Arc<[redis::Client]>,
+    nodes: crate::store::redis::Subscription,
     channel: String,
     l1: MemoryStore,
     live: Arc<AtomicBool>,
@@ -118,7 +119,7 @@ pub(crate) fn subscribe(
         let mut backoff = Duration::from_millis(50);
         loop {
             let mut subscribed = None;
-            for client in clients.iter() {
+            for client in nodes.clients().await {
                 if let Ok(mut pubsub) = client.get_async_pubsub().await {
                     if pubsub.subscribe(&channel).await.is_ok() {
                         subscribed = Some(pubsub);
@@ -143,6 +144,7 @@ pub(crate) fn subscribe(
                 epoch.fetch_add(1, SeqCst);
                 marks.everything();
             }
+            nodes.lost();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
