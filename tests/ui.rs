@@ -4,6 +4,8 @@
 //! committed `.stderr`; after a deliberate change to a message (or a toolchain bump), rerun with
 //! `TRYBUILD=overwrite cargo test -p cache-tests --test ui` and review the diff.
 
+#![allow(clippy::panic)]
+
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
