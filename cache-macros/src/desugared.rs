@@ -17,8 +17,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Block, Expr, GenericArgument, GenericParam, ItemFn, Lifetime, PathArguments, ReturnType,
-    Signature, Stmt, Type, TypeParamBound, WherePredicate,
+    AttrStyle, Block, Expr, GenericArgument, GenericParam, ItemFn, Lifetime, PathArguments,
+    ReturnType, Signature, Stmt, Type, TypeParamBound, WherePredicate,
 };
 
 /// A method as `#[async_trait]` rewrote it.
@@ -49,11 +49,31 @@ impl<'a> Desugared<'a> {
             written,
         })
     }
+}
 
-    /// `body` (the statements generated for the `async fn`) in the box `#[async_trait]`'s
-    /// signature returns.
-    pub(crate) fn boxed(body: &TokenStream) -> TokenStream {
-        quote!(::std::boxed::Box::pin(async move { #body }))
+/// `function` with `body` (statements, after its inner attributes) as its body; under the
+/// signature `#[async_trait]` gave it (`boxed`), with `body` in the box that returns.
+pub(crate) fn emit(
+    function: &ItemFn,
+    boxed: Option<&Signature>,
+    body: &TokenStream,
+) -> TokenStream {
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = function;
+    let (outer, inner): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+    let (sig, body) = match boxed {
+        Some(boxed) => (boxed, quote!(::std::boxed::Box::pin(async move { #body }))),
+        None => (sig, body.clone()),
+    };
+    quote! {
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #body
+        }
     }
 }
 

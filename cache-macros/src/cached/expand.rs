@@ -24,10 +24,10 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Ident, ItemFn, LitStr, Type};
+use syn::{Ident, LitStr, Type};
 
 use super::ast::{CachedFn, Output};
-use crate::desugared::Desugared;
+use crate::desugared::emit;
 use crate::paths::RuntimePath;
 
 impl CachedFn<'_> {
@@ -46,7 +46,7 @@ impl CachedFn<'_> {
             let body = self
                 .batch_body(&runtime, ret, site, handle)
                 .unwrap_or_default();
-            return (self.emit(&body), TokenStream::new());
+            return (emit(self.original, self.boxed, &body), TokenStream::new());
         }
         let key_stmts = self.key_parts(false);
         let body = quote! {
@@ -60,37 +60,10 @@ impl CachedFn<'_> {
             #key_stmts
             #call
         };
-        (self.emit(&body), self.siblings(&runtime, ret))
-    }
-
-    /// The fn with `body` as its body: under its signature, after its inner attributes; for a
-    /// fn `#[async_trait]` rewrote, under that signature and boxed as it boxes bodies.
-    fn emit(&self, body: &TokenStream) -> TokenStream {
-        let ItemFn {
-            attrs, vis, sig, ..
-        } = self.original;
-        let (outer, inner): (Vec<_>, Vec<_>) = attrs
-            .iter()
-            .partition(|attr| matches!(attr.style, AttrStyle::Outer));
-        match self.boxed {
-            Some(boxed) => {
-                let body = Desugared::boxed(body);
-                quote! {
-                    #(#outer)*
-                    #vis #boxed {
-                        #(#inner)*
-                        #body
-                    }
-                }
-            }
-            None => quote! {
-                #(#outer)*
-                #vis #sig {
-                    #(#inner)*
-                    #body
-                }
-            },
-        }
+        (
+            emit(self.original, self.boxed, &body),
+            self.siblings(&runtime, ret),
+        )
     }
 
     /// The assertion that the return type can be cached, and the call that runs the body

@@ -1,7 +1,7 @@
 //! The model of one fn under `#[cache_invalidate]` or `#[cache_put]`: its arguments and what
 //! later phases need to know about the fn.
 
-use syn::{AttrStyle, Attribute, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr, ReturnType, Type};
 
 use super::args::{Attr, NamedArgs, WriterArgs};
 use crate::cached::ast::{self, Shape};
@@ -53,13 +53,5 @@ impl<'a> Writer<'a> {
     /// The tag templates of `#[cache_invalidate(tags = [...])]`.
     pub(crate) fn tags(&self) -> &[LitStr] {
         self.args.tags.as_ref().map_or(&[], |tags| &tags.value)
-    }
-
-    /// The outer attributes, and the inner ones to put back first in the body.
-    pub(crate) fn attrs(&self) -> (Vec<&'a Attribute>, Vec<&'a Attribute>) {
-        self.original
-            .attrs
-            .iter()
-            .partition(|attr| matches!(attr.style, AttrStyle::Outer))
     }
 }

@@ -24,13 +24,13 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, Type};
+use syn::Type;
 
 use super::args::Attr;
 use super::ast::Writer;
 use crate::cached::ast::Shape;
 use crate::cached::key::tag_value;
-use crate::desugared::Desugared;
+use crate::desugared::emit;
 use crate::paths::RuntimePath;
 use crate::target::{self, Target};
 
@@ -70,8 +70,6 @@ impl Writer<'_> {
 
     /// The fn with the body wrapped in `before`, then the body, then `after`.
     pub(crate) fn wrap(&self, before: TokenStream, after: TokenStream) -> TokenStream {
-        let ItemFn { vis, sig, .. } = self.original;
-        let (outer, inner) = self.attrs();
         let body = self.body();
         let is_unit = matches!(&self.ret, Type::Tuple(unit) if unit.elems.is_empty());
         let allow_unit = is_unit.then(|| quote!(#[allow(clippy::let_unit_value)]));
@@ -85,26 +83,7 @@ impl Writer<'_> {
                 __cache_result
             }
         };
-        match self.boxed {
-            Some(boxed) => {
-                let body = Desugared::boxed(&quote!(#before #run));
-                quote! {
-                    #(#outer)*
-                    #vis #boxed {
-                        #(#inner)*
-                        #body
-                    }
-                }
-            }
-            None => quote! {
-                #(#outer)*
-                #vis #sig {
-                    #(#inner)*
-                    #before
-                    #run
-                }
-            },
-        }
+        emit(self.original, self.boxed, &quote!(#before #run))
     }
 
     /// The `#[cache_invalidate]` expansion.
