@@ -48,7 +48,7 @@ impl Cache {
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]
         if let crate::store::Backend::Redis(redis) = &self.inner.backend {
-            let epoch = self.l1_epoch();
+            let epoch = self.l1_epoch(key);
             let bytes = match redis.get(key).await {
                 Ok(bytes) => bytes,
                 Err(e) => {

@@ -315,7 +315,7 @@ impl MemoryStore {
     }
 
     /// Drops every entry.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn clear(&self) {
         self.cache.invalidate_all();
     }
