@@ -24,8 +24,9 @@
 //! # }
 //! ```
 //!
-//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`];
-//! each argument is documented there. [`Cache`] is the handle: its manual API (`get`, `set`,
+//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`],
+//! and [`macro@cache_targets`] for the methods of trait impls; each argument is documented
+//! there, with an example that runs. [`Cache`] is the handle: its manual API (`get`, `set`,
 //! `get_many`, `invalidate_tag`, [`get_or_compute`](Cache::get_or_compute), ...) and what an
 //! operator asks of it ([`stats`](Cache::stats), [`namespace_stats`](Cache::namespace_stats),
 //! [`health`](Cache::health), [warmers](Cache::register_warmer)).
@@ -34,7 +35,7 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
+//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]`, `#[cache_put]` and `#[cache_targets]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
 //! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
