@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{ConnectionAddr, PushInfo, PushKind};
+use redis::ConnectionAddr;
 
 use crate::store::redis::cluster::masters;
-use crate::store::redis::Subscription;
-use crate::tier::tracking::{connect, Failure, State, Target};
+use crate::tier::tracking::{connect, Failure, Tracker};
 use crate::tier::Coherence;
 
 /// A client for `host:port` with the settings (credentials, TLS) of `seed`.
@@ -66,13 +65,14 @@ async fn discover(seeds: &[redis::Client], timeout: Duration) -> Option<Vec<(Str
 
 /// Keeps tracking on every serving master of the cluster behind `nodes` (the seed nodes)
 /// for as long as the cache lives; returns if the first answer is a refusal.
-pub(crate) async fn run(
-    nodes: Subscription,
-    prefix: String,
-    timeout: Duration,
-    target: Target,
-    state: Arc<State>,
-) -> Failure {
+pub(crate) async fn run(tracker: Tracker) -> Failure {
+    let Tracker {
+        nodes,
+        prefix,
+        timeout,
+        target,
+        state,
+    } = tracker;
     let prefix_bytes: Arc<[u8]> = format!("{prefix}:").into_bytes().into();
     let mut backoff = Duration::from_millis(50);
     loop {
@@ -88,18 +88,7 @@ pub(crate) async fn run(
                     )));
                     break;
                 };
-                let on_push = {
-                    let (target, gone, prefix) =
-                        (target.clone(), gone.clone(), prefix_bytes.clone());
-                    move |push: PushInfo| {
-                        if push.kind == PushKind::Disconnection {
-                            target.down();
-                            gone.notify_one();
-                        } else {
-                            target.apply(&prefix, &push);
-                        }
-                    }
-                };
+                let on_push = target.on_push(prefix_bytes.clone(), gone.clone());
                 match connect(&client, &prefix, timeout, on_push).await {
                     Ok(conn) => conns.push(conn),
                     Err(e) => {

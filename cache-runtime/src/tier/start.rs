@@ -50,15 +50,20 @@ pub(crate) fn start(
     }
     Some(Task(handle.spawn(async move {
         if tracked {
+            let tracker = tracking::Tracker {
+                nodes,
+                prefix,
+                timeout,
+                target: target.clone(),
+                state: state.clone(),
+            };
             let tracked = async {
                 #[cfg(feature = "cluster")]
                 if cluster {
-                    let (target, state) = (target.clone(), state.clone());
-                    return crate::tier::cluster_tracking::run(nodes, prefix, timeout, target, state)
-                        .await;
+                    return crate::tier::cluster_tracking::run(tracker).await;
                 }
                 let _ = cluster;
-                tracking::run(nodes, prefix, timeout, target.clone(), state.clone()).await
+                tracking::run(tracker).await
             };
             let refused = tokio::select! {
                 refused = tracked => refused,

@@ -81,7 +81,7 @@ pub(crate) struct Target {
 impl Target {
     /// Applies one push from a tracking connection. Keys outside `prefix`, and pushes of
     /// other kinds, are ignored; nothing in a push can make this panic.
-    pub(crate) fn apply(&self, prefix: &[u8], push: &PushInfo) {
+    fn apply(&self, prefix: &[u8], push: &PushInfo) {
         if push.kind != PushKind::Invalidate {
             return;
         }
@@ -108,6 +108,24 @@ impl Target {
         }
     }
 
+    /// What a tracking connection does with its pushes: applies them, and on the client's
+    /// disconnection message takes L1 down and wakes `gone`.
+    pub(crate) fn on_push(
+        &self,
+        prefix: Arc<[u8]>,
+        gone: Arc<tokio::sync::Notify>,
+    ) -> impl Fn(PushInfo) + Send + Sync + 'static {
+        let target = self.clone();
+        move |push: PushInfo| {
+            if push.kind == PushKind::Disconnection {
+                target.down();
+                gone.notify_one();
+            } else {
+                target.apply(&prefix, &push);
+            }
+        }
+    }
+
     fn forget_everything(&self) {
         self.epoch.everything();
         self.l1.clear();
@@ -125,6 +143,18 @@ impl Target {
         self.forget_everything();
         self.live.store(true, Relaxed);
     }
+}
+
+/// What a tracking task works with.
+pub(crate) struct Tracker {
+    /// The nodes to ask (the seeds of a cluster; behind sentinels, the current master).
+    pub(crate) nodes: crate::store::redis::Subscription,
+    /// The cache's key prefix (tracked as `{prefix}:`).
+    pub(crate) prefix: String,
+    /// How long a connection may take to open, and a reply to come.
+    pub(crate) timeout: Duration,
+    pub(crate) target: Target,
+    pub(crate) state: Arc<State>,
 }
 
 /// Why a tracking connection could not be made.
@@ -183,50 +213,34 @@ pub(crate) async fn connect(
 /// at each attempt) for as long as the cache lives: reconnects with a backoff, and keeps
 /// `target` live only while tracking is in place. Returns (without having served L1) if the
 /// first answer is a refusal.
-pub(crate) async fn run(
-    nodes: crate::store::redis::Subscription,
-    prefix: String,
-    timeout: Duration,
-    target: Target,
-    state: Arc<State>,
-) -> Failure {
-    let prefix_bytes: Arc<[u8]> = format!("{prefix}:").into_bytes().into();
+pub(crate) async fn run(t: Tracker) -> Failure {
+    let prefix_bytes: Arc<[u8]> = format!("{}:", t.prefix).into_bytes().into();
     let mut backoff = Duration::from_millis(50);
     loop {
         let gone = Arc::new(tokio::sync::Notify::new());
-        let on_push = {
-            let (target, gone, prefix) = (target.clone(), gone.clone(), prefix_bytes.clone());
-            move |push: PushInfo| {
-                if push.kind == PushKind::Disconnection {
-                    target.down();
-                    gone.notify_one();
-                } else {
-                    target.apply(&prefix, &push);
-                }
-            }
-        };
-        let Some(client) = nodes.clients().await.into_iter().next() else {
-            nodes.lost();
+        let on_push = t.target.on_push(prefix_bytes.clone(), gone.clone());
+        let Some(client) = t.nodes.clients().await.into_iter().next() else {
+            t.nodes.lost();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
             continue;
         };
-        match connect(&client, &prefix, timeout, on_push).await {
+        match connect(&client, &t.prefix, t.timeout, on_push).await {
             Ok(mut conn) => {
-                state.set_mode(Coherence::Tracking);
-                state.set_conns(vec![conn.clone()]);
-                target.up();
+                t.state.set_mode(Coherence::Tracking);
+                t.state.set_conns(vec![conn.clone()]);
+                t.target.up();
                 backoff = Duration::from_millis(50);
-                watch(&mut conn, &gone, timeout).await;
-                target.down();
-                state.set_conns(Vec::new());
+                watch(&mut conn, &gone, t.timeout).await;
+                t.target.down();
+                t.state.set_conns(Vec::new());
             }
-            Err(Failure::Refused(why)) if state.mode() == Coherence::Connecting => {
+            Err(Failure::Refused(why)) if t.state.mode() == Coherence::Connecting => {
                 return Failure::Refused(why);
             }
             Err(_) => {}
         }
-        nodes.lost();
+        t.nodes.lost();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
