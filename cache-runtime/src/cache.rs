@@ -414,6 +414,7 @@ impl Cache {
             stats.bytes = mem.weighted_size();
         }
         stats.disabled_reason = self.inner.backend.disabled_reason().map(str::to_owned);
+        stats.coherence = self.coherence();
         stats
     }
 

@@ -147,16 +147,33 @@
 //! longer than its Redis TTL; `#[cached(l1 = false)]` keeps a fn out of it and
 //! [`CacheBuilder::l1`] turns it off.
 //!
-//! Every write and invalidation is applied to Redis, then published on a pub/sub
-//! *backplane*; every process drops the matching L1 entries (keys, tags, namespaces,
-//! patterns). L1 is served only while its subscriber is connected, and it starts empty after
-//! every (re)subscribe, since messages sent meanwhile are lost. A value read from Redis goes
-//! into L1 only if no invalidation arrived since the read began. So an L1 copy is stale for
-//! at most the propagation delay while the subscriber is connected, and at most the L1 TTL
-//! when a publish fails or a server hangs without closing the connection (a frozen Redis
-//! keeps the subscriber's socket open). When Redis dies, the subscription ends and L1 is
-//! skipped, unless the circuit breaker has given up on Redis: then nobody can write or
-//! invalidate through it either, and L1 keeps sparing the database for at most its TTL.
+//! L1 follows Redis itself: the cache turns on server-assisted client-side caching
+//! (`CLIENT TRACKING ON BCAST PREFIX {prefix}:` on a RESP3 connection of its own), so Redis
+//! tells every process which of the cache's keys changed, whatever changed them: a write or
+//! `DEL` by any client, an expiry, an eviction, `FLUSHALL`. Each invalidation drops the L1
+//! copies of its keys; tag, namespace and pattern invalidations follow from the keys they
+//! delete. L1 is served only while the tracking connection is up, and it starts empty after
+//! every reconnect (the server forgot what it tracked). A value read from Redis goes into L1
+//! only if no invalidation of its key arrived since the read began; a value this process
+//! writes goes into L1 at its next read (Redis echoes the write as an invalidation).
+//! [`Stats::coherence`] says which mechanism is in use; `docs/coherence.md` has the
+//! measurements behind the choice of BCAST, and what tracking costs.
+//!
+//! A server or proxy that refuses RESP3 or `CLIENT TRACKING` at the first connect (and a
+//! cache built with [`CacheBuilder::l1_tracking`]`(false)`, and for now a Redis Cluster)
+//! keeps L1 coherent through a pub/sub *backplane* instead: every write and invalidation of
+//! this framework is applied to Redis, then published, and every process drops the matching
+//! L1 entries (keys, tags, namespaces, patterns). Writers outside the framework are then not
+//! seen before the L1 TTL. L1 is served only while the subscriber is connected, and starts
+//! empty after every (re)subscribe. With tracking, the backplane still carries what a key
+//! cannot: an invalidation that came while a miss's body ran, which keeps single flight from
+//! handing that body's value to callers that started after it.
+//!
+//! Either way, an L1 copy is stale for at most the propagation delay while the connection is
+//! up, and at most the L1 TTL when a server hangs without closing the connection (it is
+//! checked with a PING every second). When Redis dies, L1 is skipped, unless the circuit
+//! breaker has given up on Redis: then nobody can write or invalidate through it either, and
+//! L1 keeps sparing the database for at most its TTL.
 //!
 //! # Consistency
 //!
@@ -335,6 +352,7 @@ pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
+pub use tier::Coherence;
 
 // The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]

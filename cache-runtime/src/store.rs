@@ -139,6 +139,15 @@ impl Backend {
         false
     }
 
+    /// How long Redis is given to answer a connection (`None`: no Redis).
+    #[cfg(feature = "redis")]
+    pub(crate) fn connect_timeout(&self) -> Option<Duration> {
+        match self {
+            Backend::Redis(redis) => Some(redis.connect_timeout()),
+            _ => None,
+        }
+    }
+
     /// Whether the Redis server refused the last fill lease because it takes no writes now.
     #[inline]
     pub(crate) fn writes_refused(&self) -> bool {

@@ -210,7 +210,7 @@ macro_rules! tier_suite {
                 per_function_l1_settings,
                 invalidations_reach_every_l1,
                 caches_without_l1_still_publish,
-                reconnecting_backplane_starts_with_an_empty_l1,
+                reconnecting_starts_with_an_empty_l1,
             }
         }
     };

@@ -44,6 +44,7 @@ pub struct CacheBuilder {
     pub(crate) l1_ttl: Duration,
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
+    pub(crate) l1_tracking: bool,
     pub(crate) lock_wait: Duration,
     pub(crate) ttl_jitter: f64,
     pub(crate) stats_sample_every: u32,
@@ -83,6 +84,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("l1_ttl", &self.l1_ttl)
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
+            .field("l1_tracking", &self.l1_tracking)
             .field("lock_wait", &self.lock_wait)
             .field("ttl_jitter", &self.ttl_jitter)
             .field("operation_timeout", &self.operation_timeout)
@@ -195,6 +197,7 @@ impl CacheBuilder {
             l1_ttl: Duration::from_secs(30),
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
+            l1_tracking: true,
             lock_wait: Duration::from_secs(5),
             stats_sample_every: 16,
             ttl_jitter: 0.05,
@@ -299,8 +302,9 @@ impl CacheBuilder {
         self
     }
 
-    /// With Redis: keep an in-process tier (L1) in front of it (default on). Invalidations
-    /// reach every process's L1 through the backplane.
+    /// With Redis: keep an in-process tier (L1) in front of it (default on). Changes of a key
+    /// in Redis reach every process's L1 through client tracking (see
+    /// [`l1_tracking`](CacheBuilder::l1_tracking)).
     pub fn l1(mut self, enabled: bool) -> Self {
         self.l1 = enabled;
         self
@@ -315,6 +319,22 @@ impl CacheBuilder {
     /// The most entries L1 holds (default 10,000).
     pub fn l1_capacity(mut self, entries: u64) -> Self {
         self.l1_capacity = entries;
+        self
+    }
+
+    /// Whether L1 follows Redis itself through server-assisted client-side caching
+    /// (`CLIENT TRACKING`, default on): every change of a key in Redis, by any client and
+    /// for any reason (a write, a `DEL`, an expiry, an eviction, `FLUSHALL`), drops its L1
+    /// copies. Off, or on a server that refuses tracking, only this framework's own
+    /// invalidations (the backplane) do. [`Cache::stats`](crate::Cache::stats) tells which
+    /// one is in use; see `docs/coherence.md`.
+    ///
+    /// ```
+    /// let builder = cache_runtime::Cache::builder().l1_tracking(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn l1_tracking(mut self, enabled: bool) -> Self {
+        self.l1_tracking = enabled;
         self
     }
 
@@ -767,25 +787,29 @@ impl CacheBuilder {
                 counters.clone(),
                 self.lease_time,
             );
-            let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let subscriber = crate::tier::backplane::subscribe(
-                redis.subscription(),
-                redis.channel(),
-                store.clone(),
-                live.clone(),
-                epoch.clone(),
+            let target = crate::tier::tracking::Target {
+                l1: store.clone(),
+                epoch: Arc::new(crate::call::marks::Marks::new()),
+                live: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            };
+            let coherence = Arc::new(crate::tier::tracking::State::default());
+            let task = crate::tier::start::start(
+                redis,
+                self.l1_tracking,
+                target.clone(),
+                coherence.clone(),
                 marks.clone(),
             );
-            if subscriber.is_none() {
+            if task.is_none() {
                 tracing::warn!("no tokio runtime while building the cache: L1 stays off");
             }
             return Some(crate::tier::L1 {
                 store,
                 ttl: self.l1_ttl,
-                live,
-                epoch,
-                _subscriber: subscriber,
+                live: target.live,
+                epoch: target.epoch,
+                coherence,
+                _task: task,
             });
         }
         let _ = (backend, counters, marks);

@@ -306,7 +306,7 @@ impl Cache {
         let (found, epoch) = match got {
             Some(got) => (Ok(got.bytes), got.epoch),
             None if site.lease_first && !site.takeover => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.read_or_lease(key).await {
                     Ok(redis_lease::Read::Value(bytes)) => (Ok(Some(bytes)), epoch),
                     // The server takes no writes (`maxmemory` with `noeviction`, say): it
@@ -317,7 +317,7 @@ impl Cache {
                 }
             }
             None => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 (redis.get(key).await, epoch)
             }
         };
@@ -519,8 +519,14 @@ impl Cache {
             }
             #[cfg(feature = "redis")]
             (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.fill(key, &lease, &bytes, ttl, tags).await {
+                    // With tracking, Redis echoes the write as an invalidation of the
+                    // key: the copy goes to L1 at the next read, after the echo.
+                    Ok(true) if site.l1 && self.l1_tracked() => {
+                        self.tracking_barrier().await;
+                        true
+                    }
                     Ok(true) if site.l1 => {
                         let fresh = site.fresh_ttl.min(ttl);
                         self.l1_put(key, value, bytes.into(), fresh, site.l1_ttl, tags, epoch);

@@ -40,7 +40,7 @@ impl Cache {
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]
         if self.inner.backend.remote() {
-            let epoch = self.l1_epoch();
+            let epoch = self.l1_epoch(key);
             let bytes = match self.inner.backend.get_bytes(key).await {
                 Ok(bytes) => bytes,
                 Err(e) => {

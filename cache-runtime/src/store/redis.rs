@@ -183,7 +183,7 @@ fn store_err(e: redis::RedisError) -> Error {
 /// Whether a failed operation means Redis could not serve it at all (no connection, no
 /// answer in time, a node loading or down): these count towards opening the circuit. An
 /// error reply to the command itself (`OOM`, `NOPERM`, `WRONGTYPE`) does not.
-fn is_transport(e: &redis::RedisError) -> bool {
+pub(crate) fn is_transport(e: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     e.is_io_error()
         || e.is_timeout()
@@ -752,6 +752,16 @@ return 1
             Conn::Sentinel(master) => Subscription::Sentinel(master.clone()),
             _ => Subscription::Nodes(self.clients.clone()),
         }
+    }
+
+    /// The prefix of every key of this cache in Redis (before its `:`).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How long a connection may take to open.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// The backplane channel: `{prefix}:#backplane`.
