@@ -161,10 +161,22 @@ where
             None => (read.fill, read.stale),
         },
         Err(()) => {
+            // While the breaker skips Redis, the outage fallback (if on) serves what this
+            // process computed since, and keeps what it computes now.
+            if let Some(value) = cache.fallback_get::<V>(key) {
+                share(leader, &value, read_mark);
+                return (from_value(value), Served::L1);
+            }
+            let since = cache.fallback_since(key);
             let mark = cache.invalidation_mark(key);
             let result = body.await;
             match cacheable(&result) {
-                Some(value) => share(leader, value, mark),
+                Some(value) => {
+                    if let Some(since) = since {
+                        cache.fallback_put(key, value, fill_site.ttl, &tags, since);
+                    }
+                    share(leader, value, mark)
+                }
                 None => fail(leader),
             }
             return (result, Served::Failed);
