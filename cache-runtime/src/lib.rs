@@ -229,6 +229,20 @@
 //! restart: the connection reconnects, the first probe closes the circuit, and the backplane
 //! resubscribes (emptying L1).
 //!
+//! **While the breaker is open, fills go to process memory.** A call whose key's breaker
+//! skips Redis keeps its value in a small in-process store for
+//! [`fallback_ttl`](CacheBuilder::fallback_ttl) (5 s, never longer than the function's TTL;
+//! zero turns it off), and the next calls of that key are served from there
+//! ([`Stats::fallback_hits`]) instead of each running its body. Nothing kept there is served
+//! once Redis answers again, and an invalidation through the cache drops it. The staleness
+//! bound and measured body runs are in `docs/reliability.md`.
+//!
+//! **Foreign bytes are misses.** A value the cache cannot read (corrupt, of another type,
+//! nested deeper than [`max_depth`](CacheBuilder::max_depth), or starting like a fill lease
+//! without being one) is a miss, counted in [`Stats::decode_errors`], and deleted only if it
+//! still holds the bytes that were read, so a good value another process wrote meanwhile
+//! stays.
+//!
 //! **Building.** [`CacheBuilder::build`] PINGs once. A malformed URL or a wrong password is
 //! always an error; a Redis that does not answer is one only with
 //! [`require_redis(true)`](CacheBuilder::require_redis) (`CACHE_REQUIRE_REDIS=true`), and by
