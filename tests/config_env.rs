@@ -101,9 +101,17 @@ fn fallback_ttl_from_the_environment() {
     assert!(cache_runtime::ENV_VARS.contains(&"CACHE_FALLBACK_TTL"));
     let shown = |vars: &[(&str, &str)]| format!("{:?}", from_vars(vars).unwrap());
     assert!(shown(&[]).contains("fallback_ttl: 5s"), "{}", shown(&[]));
-    for (text, debug) in [("2s", "2s"), ("500ms", "500ms"), ("3", "3s"), ("off", "0ns")] {
+    for (text, debug) in [
+        ("2s", "2s"),
+        ("500ms", "500ms"),
+        ("3", "3s"),
+        ("off", "0ns"),
+    ] {
         let shown = shown(&[("CACHE_FALLBACK_TTL", text)]);
-        assert!(shown.contains(&format!("fallback_ttl: {debug},")), "{text}: {shown}");
+        assert!(
+            shown.contains(&format!("fallback_ttl: {debug},")),
+            "{text}: {shown}"
+        );
     }
     assert_eq!(
         config_error(&[("CACHE_FALLBACK_TTL", "briefly")]),
