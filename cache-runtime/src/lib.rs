@@ -91,6 +91,51 @@
 //!
 //! A service can hold its own caches and name one per fn (`#[cached(cache = self.cache)]`).
 //!
+//! # Methods and `self`
+//!
+//! A method caches like a free fn, and `self` is not part of the key: two instances of one
+//! type share entries. When instances stand for different data (one repository per tenant or
+//! per database), give each its own cache, or put what tells them apart in the key:
+//!
+//! ```
+//! use cache_runtime::{cache_invalidate, cached, Cache};
+//!
+//! struct Orders {
+//!     tenant: u32,
+//!     cache: Cache,
+//! }
+//!
+//! impl Orders {
+//!     // Without `key`, `Orders { tenant: 1, .. }.count(7)` would read tenant 2's entry.
+//!     #[cached(cache = self.cache, key = (self.tenant, day))]
+//!     pub async fn count(&self, day: u32) -> u64 {
+//!         u64::from(self.tenant) * 100 + u64::from(day) // a query in real life
+//!     }
+//!
+//!     // Acts on the cache `count` reads from, `self.cache`.
+//!     #[cache_invalidate(Self::count(self, day))]
+//!     pub async fn add(&self, day: u32) -> Result<(), String> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let cache = Cache::memory();
+//! let one = Orders { tenant: 1, cache: cache.clone() };
+//! let two = Orders { tenant: 2, cache };
+//! assert_eq!(one.count(7).await, 107);
+//! assert_eq!(two.count(7).await, 207);
+//! two.add(7).await.unwrap();
+//! assert_eq!(one.cache.stats().misses, 2);
+//! # }
+//! ```
+//!
+//! A writer (`#[cache_invalidate]`, `#[cache_put]`) without `cache = ...` acts on the cache
+//! each target reads from, computed from the target's own arguments (here `self.cache`). When
+//! the target's `cache = ...` reads a parameter the target does not pass, the writer does
+//! not compile until it names the cache itself.
+//!
 //! # Keys
 //!
 //! A stored key reads `{prefix}:{namespace}:v{version}.{type}:{digest}`, for instance
@@ -361,7 +406,7 @@ pub use error::{Error, Result};
 pub use invalidate::defer::defer_invalidations;
 pub use invalidate::pattern::MAX_WILDCARDS;
 pub use invalidate::Plan;
-pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, TagPart};
+pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, KeyPart, TagPart};
 pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
@@ -371,9 +416,15 @@ pub use tier::Coherence;
 // The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use cache_macros::{cache_invalidate, cache_put, cached};
+pub use cache_macros::{cache_invalidate, cache_put, cache_targets, cached};
 
 /// What a cached value must be: serializable both ways, cloneable, shareable, owned.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in the cache",
+    label = "a cached value must implement `Serialize`, `DeserializeOwned`, `Clone`, `Send` and `Sync`, and be `'static`",
+    note = "an axum handler returns `cache_runtime::web::Json<T>` (feature `axum`), which is \
+            both a response and serializable, instead of `axum::Json<T>`"
+)]
 pub trait CacheValue:
     serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {
