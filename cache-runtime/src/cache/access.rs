@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::value::{Typed, ValueType};
 use crate::codec::{self, Encoding};
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -55,6 +56,19 @@ impl Cache {
         }
     }
 
+    /// [`entry_value`](Cache::entry_value) for the miss path, whose value type is erased.
+    pub(crate) async fn entry_typed(
+        &self,
+        key: &str,
+        entry: &MemEntry,
+        ty: ValueType,
+    ) -> Option<Typed> {
+        match entry.value.as_ref().filter(|value| ty.holds(value)) {
+            Some(value) => Some(Typed::clone(value)),
+            None => self.decode_or_drop_typed(key, &entry.bytes, ty).await,
+        }
+    }
+
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
     pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
         #[cfg(feature = "redis")]
@@ -65,25 +79,53 @@ impl Cache {
         match codec::decode::<T>(bytes, key, &Encoding::of(&self.inner)) {
             Ok(value) => Some(value),
             Err(e) => {
-                Counters::bump(&self.inner.counters.decode_errors);
-                if e.bad_signature {
-                    Counters::bump(&self.inner.counters.bad_signatures);
-                }
-                #[cfg(feature = "redis")]
-                if bytes == crate::store::redis::NOT_A_STRING {
-                    self.warn(format_args!(
-                        "dropping `{key}`: it holds a Redis type other than a string"
-                    ));
-                } else {
-                    self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
-                }
-                #[cfg(not(feature = "redis"))]
-                self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
-                // Best effort: a failed delete leaves the entry to its TTL.
-                let _ = self.remove(key).await;
+                self.drop_unreadable(key, bytes, e).await;
                 None
             }
         }
+    }
+
+    /// [`decode_or_drop`](Cache::decode_or_drop) for the miss path, whose value type is
+    /// erased.
+    pub(crate) async fn decode_or_drop_typed(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        ty: ValueType,
+    ) -> Option<Typed> {
+        #[cfg(feature = "redis")]
+        if bytes.first() == Some(&crate::store::redis::lease::LEASE_MAGIC) {
+            // A fill in progress: a miss, and the lease stays.
+            return None;
+        }
+        match ty.decode(bytes, key, &Encoding::of(&self.inner)) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.drop_unreadable(key, bytes, e).await;
+                None
+            }
+        }
+    }
+
+    /// Deletes an entry that does not decode, counts it and logs at warn.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    async fn drop_unreadable(&self, key: &str, bytes: &[u8], e: codec::DecodeError) {
+        Counters::bump(&self.inner.counters.decode_errors);
+        if e.bad_signature {
+            Counters::bump(&self.inner.counters.bad_signatures);
+        }
+        #[cfg(feature = "redis")]
+        if bytes == crate::store::redis::NOT_A_STRING {
+            self.warn(format_args!(
+                "dropping `{key}`: it holds a Redis type other than a string"
+            ));
+        } else {
+            self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+        }
+        #[cfg(not(feature = "redis"))]
+        self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+        // Best effort: a failed delete leaves the entry to its TTL.
+        let _ = self.remove(key).await;
     }
 
     /// Encodes and stores `value` under `key` for `ttl`.
