@@ -101,6 +101,22 @@ pub(crate) struct Inner {
     pub(crate) suppressed_logs: AtomicU64,
 }
 
+impl Inner {
+    /// How this cache encodes and decodes values: its size limit, compression and signing.
+    #[inline]
+    pub(crate) fn encoding(&self) -> crate::codec::Encoding<'_> {
+        crate::codec::Encoding {
+            max_bytes: self.max_value_bytes,
+            compress_above: self.compress_threshold,
+            signing: self.signing_key.as_ref().map(|key| crate::codec::Signing {
+                key,
+                prefix: &self.prefix,
+            }),
+            max_depth: self.max_depth,
+        }
+    }
+}
+
 impl fmt::Debug for Cache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cache")
@@ -292,7 +308,7 @@ impl Cache {
             Backend::Redis(redis) => {
                 let mut encoded = Vec::with_capacity(items.len());
                 let mut too_large = None;
-                let encoding = crate::codec::Encoding::of(&self.inner);
+                let encoding = self.inner.encoding();
                 for (key, value) in items {
                     match crate::codec::encode(value, key.as_ref(), &encoding) {
                         Ok(bytes) => encoded.push((key.as_ref(), bytes)),
@@ -467,6 +483,7 @@ impl Cache {
             stats.bytes = mem.weighted_size();
         }
         stats.disabled_reason = self.inner.backend.disabled_reason().map(str::to_owned);
+        stats.coherence = self.coherence();
         stats
     }
 
@@ -491,7 +508,7 @@ impl Cache {
         ttl.unwrap_or(self.inner.default_ttl)
     }
 
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     fn count_read(&self, hit: bool) {
         Counters::bump(if hit {
             &self.inner.counters.hits

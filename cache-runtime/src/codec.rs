@@ -34,12 +34,11 @@
 //! deployment turn signing on one process at a time).
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cache::Inner;
 use crate::error::{Error, Result};
 
 mod compress;
@@ -70,8 +69,8 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
-/// How values are encoded and decoded: the size limit, compression, signing. Built from the
-/// cache's settings with [`Encoding::of`].
+/// How values are encoded and decoded: the size limit, compression, signing. A cache builds
+/// its own from its settings (`Inner::encoding`); nothing here knows the cache.
 #[derive(Clone, Copy)]
 pub(crate) struct Encoding<'a> {
     /// The largest envelope written or read, and the largest body a compressed one may
@@ -105,19 +104,6 @@ impl std::fmt::Debug for Encoding<'_> {
 }
 
 impl<'a> Encoding<'a> {
-    /// The encoding of a cache's values.
-    pub(crate) fn of(inner: &'a Inner) -> Self {
-        Encoding {
-            max_bytes: inner.max_value_bytes,
-            compress_above: inner.compress_threshold,
-            signing: inner.signing_key.as_ref().map(|key| Signing {
-                key,
-                prefix: &inner.prefix,
-            }),
-            max_depth: inner.max_depth,
-        }
-    }
-
     /// This encoding, compressing only if `yes` (a function's `compress = false`).
     pub(crate) fn compress(mut self, yes: bool) -> Self {
         if !yes {
@@ -168,10 +154,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     key: &str,
     enc: &Encoding<'_>,
 ) -> Result<Vec<u8>> {
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let created = now_ms();
     let trailer = if enc.signing.is_some() { MAC_LEN } else { 0 };
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&[MAGIC, FORMAT_VERSION, 0, 0]);
@@ -230,6 +213,33 @@ pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
     let header = bytes.first_chunk::<HEADER_LEN>()?;
     let created = header.get(4..12)?;
     Some(u64::from_le_bytes(created.try_into().ok()?))
+}
+
+/// Milliseconds since the Unix epoch: the clock envelopes are stamped with.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Whether an envelope was written less than `ttl` ago (`None`: it has no header).
+pub(crate) fn is_fresh(bytes: &[u8], ttl: Duration) -> Option<bool> {
+    let created = created_ms(bytes)?;
+    Some(now_ms() < created.saturating_add(crate::millis(ttl)))
+}
+
+/// What is left of `ttl` since an envelope was written: zero once it is past (`None`: it has
+/// no header).
+#[cfg(feature = "redis")]
+pub(crate) fn fresh_left(bytes: &[u8], ttl: Duration) -> Option<Duration> {
+    let expires = created_ms(bytes)?.saturating_add(crate::millis(ttl));
+    Some(Duration::from_millis(expires.saturating_sub(now_ms())))
+}
+
+/// Whether an envelope was written `age` ago or earlier (`false` without a header).
+pub(crate) fn is_older_than(bytes: &[u8], age: Duration) -> bool {
+    created_ms(bytes).is_some_and(|created| now_ms().saturating_sub(created) >= crate::millis(age))
 }
 
 fn from_bincode<T: DeserializeOwned>(body: &[u8], max_depth: u32) -> Result<T, DecodeError> {

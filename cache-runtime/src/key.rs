@@ -444,7 +444,7 @@ pub fn escape_namespace(namespace: &str) -> String {
 }
 
 /// Escapes tag text like [`escape_namespace`], but injectively: `::` is escaped too.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg(feature = "redis")]
 pub(crate) fn escape_tag(tag: &str) -> String {
     let mut out = SmallVec::<[u8; 128]>::new();
     escape_into(tag, false, &mut out);

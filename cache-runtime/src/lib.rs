@@ -37,6 +37,7 @@
 //! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
+//! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
 //! | `tls` | | `rediss://` through rustls: [`CacheBuilder::tls_root_cert`], [`CacheBuilder::tls_client_cert`] |
 //! | `metrics` | | counters, a latency histogram and the circuit breaker's gauge through the `metrics` facade |
 //! | `axum` | | [`web::CacheLayer`], [`web::Json`] and the admin API with its dashboard ([`admin`]) |
@@ -146,16 +147,33 @@
 //! longer than its Redis TTL; `#[cached(l1 = false)]` keeps a fn out of it and
 //! [`CacheBuilder::l1`] turns it off.
 //!
-//! Every write and invalidation is applied to Redis, then published on a pub/sub
-//! *backplane*; every process drops the matching L1 entries (keys, tags, namespaces,
-//! patterns). L1 is served only while its subscriber is connected, and it starts empty after
-//! every (re)subscribe, since messages sent meanwhile are lost. A value read from Redis goes
-//! into L1 only if no invalidation arrived since the read began. So an L1 copy is stale for
-//! at most the propagation delay while the subscriber is connected, and at most the L1 TTL
-//! when a publish fails or a server hangs without closing the connection (a frozen Redis
-//! keeps the subscriber's socket open). When Redis dies, the subscription ends and L1 is
-//! skipped, unless the circuit breaker has given up on Redis: then nobody can write or
-//! invalidate through it either, and L1 keeps sparing the database for at most its TTL.
+//! L1 follows Redis itself: the cache turns on server-assisted client-side caching
+//! (`CLIENT TRACKING ON BCAST PREFIX {prefix}:` on a RESP3 connection of its own), so Redis
+//! tells every process which of the cache's keys changed, whatever changed them: a write or
+//! `DEL` by any client, an expiry, an eviction, `FLUSHALL`. Each invalidation drops the L1
+//! copies of its keys; tag, namespace and pattern invalidations follow from the keys they
+//! delete. L1 is served only while the tracking connection is up, and it starts empty after
+//! every reconnect (the server forgot what it tracked). A value read from Redis goes into L1
+//! only if no invalidation of its key arrived since the read began; a value this process
+//! writes goes into L1 at its next read (Redis echoes the write as an invalidation).
+//! [`Stats::coherence`] says which mechanism is in use; `docs/coherence.md` has the
+//! measurements behind the choice of BCAST, and what tracking costs.
+//!
+//! A server or proxy that refuses RESP3 or `CLIENT TRACKING` at the first connect (and a
+//! cache built with [`CacheBuilder::l1_tracking`]`(false)`, and for now a Redis Cluster)
+//! keeps L1 coherent through a pub/sub *backplane* instead: every write and invalidation of
+//! this framework is applied to Redis, then published, and every process drops the matching
+//! L1 entries (keys, tags, namespaces, patterns). Writers outside the framework are then not
+//! seen before the L1 TTL. L1 is served only while the subscriber is connected, and starts
+//! empty after every (re)subscribe. With tracking, the backplane still carries what a key
+//! cannot: an invalidation that came while a miss's body ran, which keeps single flight from
+//! handing that body's value to callers that started after it.
+//!
+//! Either way, an L1 copy is stale for at most the propagation delay while the connection is
+//! up, and at most the L1 TTL when a server hangs without closing the connection (it is
+//! checked with a PING every second). When Redis dies, L1 is skipped, unless the circuit
+//! breaker has given up on Redis: then nobody can write or invalidate through it either, and
+//! L1 keeps sparing the database for at most its TTL.
 //!
 //! # Consistency
 //!
@@ -235,6 +253,15 @@
 //!   own slots. There is a circuit breaker per 1,024 slots (chosen by the key's CRC16, hash
 //!   tags honoured) plus one for multi-node operations, so one dead master leaves the keys of
 //!   the others cached.
+//! * **Redis Sentinel** (feature `sentinel`): [`CacheBuilder::sentinel`] or
+//!   `REDIS_SENTINEL_NODES` with `REDIS_SENTINEL_MASTER`. The cache asks the sentinels for
+//!   the master, and when a command fails for want of it, asks again and moves every later
+//!   command and the backplane's subscription to the master they name; calls fail open
+//!   meanwhile, as in any outage. Credentials and TLS are set as for one node.
+//! * **Valkey** 8.1, one node or a cluster: the same suites pass on it as on Redis 7.0. A
+//!   fill's compare-and-set is one `SET key value IFEQ lease` where the server takes it
+//!   (Valkey 8.1+, Redis 8.4+) and a script elsewhere; a connection finds out by sending it
+//!   once. The repository's `docs/compatibility.md` has the versions, topologies and suites.
 //! * **TLS** (feature `tls`): `rediss://` URLs or cluster nodes, trusting the system roots or
 //!   [`CacheBuilder::tls_root_cert`], with [`CacheBuilder::tls_client_cert`] for servers that
 //!   ask for a client certificate. A file with no PEM certificate or key is an
@@ -325,8 +352,9 @@ pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
+pub use tier::Coherence;
 
-/// Caches an async fn's results; see the cache-macros docs for every argument.
+// The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use cache_macros::{cache_invalidate, cache_put, cached};
@@ -340,6 +368,11 @@ pub trait CacheValue:
 impl<T> CacheValue for T where
     T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {
+}
+
+/// `d` in whole milliseconds; `u64::MAX` when it does not fit.
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The README's Rust blocks, compiled and run as doctests.

@@ -269,7 +269,13 @@ fn launch(kind: ServerKind, port: u16, dir: &Path, extra: &[String]) -> Result<C
 ///
 /// Panics with [`INSTALL_HINT`] when `redis-server` is missing; on any other failure the
 /// process is reaped and the reason (`what` and its log) returned.
-pub(crate) fn spawn_until_ready(mut command: Command, what: &str) -> Result<Child, String> {
+pub(crate) fn spawn_until_ready(command: Command, what: &str) -> Result<Child, String> {
+    spawn_until(command, what, "Ready to accept connections")
+}
+
+/// [`spawn_until_ready`], waiting for a line that contains `ready` (a sentinel prints no
+/// "Ready to accept connections", but `+monitor master ...` once it watches its master).
+pub(crate) fn spawn_until(mut command: Command, what: &str, ready: &str) -> Result<Child, String> {
     let spawned = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -281,12 +287,13 @@ pub(crate) fn spawn_until_ready(mut command: Command, what: &str) -> Result<Chil
     };
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
     if let Some(stdout) = child.stdout.take() {
+        let ready = ready.to_owned();
         std::thread::spawn(move || {
             let mut log = String::new();
             let mut ready_tx = Some(ready_tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(tx) = &ready_tx {
-                    if line.contains("Ready to accept connections") {
+                    if line.contains(ready.as_str()) {
                         let _ = tx.send(Ok(()));
                         ready_tx = None;
                     } else {

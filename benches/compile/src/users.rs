@@ -61,7 +61,12 @@ pub(crate) async fn user(id: u64) -> User {
 #[cfg_attr(feature = "cached", cached(ttl = "10m"))]
 pub(crate) async fn user_by_email(email: String) -> Option<User> {
     query().await;
-    let id = email.strip_prefix("user")?.split('@').next()?.parse().ok()?;
+    let id = email
+        .strip_prefix("user")?
+        .split('@')
+        .next()?
+        .parse()
+        .ok()?;
     Some(make_user(id))
 }
 
@@ -127,7 +132,9 @@ pub(crate) async fn is_admin(id: u64) -> bool {
 pub(crate) async fn call_all() {
     let mut found = 0usize;
     found += user(1).await.name.len();
-    found += user_by_email("user2@example.com".to_owned()).await.map_or(0, |u| u.name.len());
+    found += user_by_email("user2@example.com".to_owned())
+        .await
+        .map_or(0, |u| u.name.len());
     found += orders_of(3).await.len();
     found += order(4).await.map_or_else(|e| e.0.len(), |o| o.items.len());
     found += order_count(5).await as usize;

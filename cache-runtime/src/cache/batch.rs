@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cache::Cache;
-use crate::codec::{self, Encoding};
+use crate::codec;
 use crate::error::Error;
 use crate::key::{CacheKey, KeyBuilder, SiteKey};
 use crate::observe::stats::Counters;
@@ -186,7 +186,7 @@ impl Cache {
         V: CacheValue,
     {
         let inner = &*self.inner;
-        let encoding = Encoding::of(inner).compress(compress);
+        let encoding = inner.encoding().compress(compress);
         let mut encoded: Vec<(CacheKey, Vec<u8>, &V)> = Vec::with_capacity(items.len());
         for (id, value) in items {
             let Some(key) = item_key::<K, V>(site, id) else {

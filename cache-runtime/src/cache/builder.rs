@@ -10,6 +10,8 @@ use crate::observe::stats::Counters;
 use crate::store::memory::{MemoryBounds, MemoryStore};
 use crate::store::Backend;
 
+mod sentinel;
+
 /// Builds a [`Cache`]. Setters are nouns; finish with [`build`](CacheBuilder::build).
 ///
 /// ```
@@ -28,6 +30,8 @@ use crate::store::Backend;
 pub struct CacheBuilder {
     pub(crate) redis_url: Option<String>,
     pub(crate) cluster_nodes: Option<Vec<String>>,
+    /// The sentinels and the name of the master they monitor.
+    pub(crate) sentinel: Option<(Vec<String>, String)>,
     pub(crate) prefix: String,
     pub(crate) default_ttl: Duration,
     pub(crate) max_value_bytes: usize,
@@ -40,6 +44,7 @@ pub struct CacheBuilder {
     pub(crate) l1_ttl: Duration,
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
+    pub(crate) l1_tracking: bool,
     pub(crate) lock_wait: Duration,
     pub(crate) ttl_jitter: f64,
     pub(crate) stats_sample_every: u32,
@@ -66,6 +71,7 @@ impl std::fmt::Debug for CacheBuilder {
         f.debug_struct("CacheBuilder")
             .field("redis_url", &self.redis_url.as_deref().map(redact))
             .field("cluster_nodes", &self.cluster_nodes)
+            .field("sentinel", &self.sentinel_description())
             .field("prefix", &self.prefix)
             .field("default_ttl", &self.default_ttl)
             .field("max_value_bytes", &self.max_value_bytes)
@@ -78,6 +84,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("l1_ttl", &self.l1_ttl)
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
+            .field("l1_tracking", &self.l1_tracking)
             .field("lock_wait", &self.lock_wait)
             .field("ttl_jitter", &self.ttl_jitter)
             .field("operation_timeout", &self.operation_timeout)
@@ -177,6 +184,7 @@ impl CacheBuilder {
         CacheBuilder {
             redis_url: None,
             cluster_nodes: None,
+            sentinel: None,
             prefix: "cache".to_owned(),
             default_ttl: DEFAULT_TTL,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
@@ -189,6 +197,7 @@ impl CacheBuilder {
             l1_ttl: Duration::from_secs(30),
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
+            l1_tracking: true,
             lock_wait: Duration::from_secs(5),
             stats_sample_every: 16,
             ttl_jitter: 0.05,
@@ -293,8 +302,9 @@ impl CacheBuilder {
         self
     }
 
-    /// With Redis: keep an in-process tier (L1) in front of it (default on). Invalidations
-    /// reach every process's L1 through the backplane.
+    /// With Redis: keep an in-process tier (L1) in front of it (default on). Changes of a key
+    /// in Redis reach every process's L1 through client tracking (see
+    /// [`l1_tracking`](CacheBuilder::l1_tracking)).
     pub fn l1(mut self, enabled: bool) -> Self {
         self.l1 = enabled;
         self
@@ -309,6 +319,22 @@ impl CacheBuilder {
     /// The most entries L1 holds (default 10,000).
     pub fn l1_capacity(mut self, entries: u64) -> Self {
         self.l1_capacity = entries;
+        self
+    }
+
+    /// Whether L1 follows Redis itself through server-assisted client-side caching
+    /// (`CLIENT TRACKING`, default on): every change of a key in Redis, by any client and
+    /// for any reason (a write, a `DEL`, an expiry, an eviction, `FLUSHALL`), drops its L1
+    /// copies. Off, or on a server that refuses tracking, only this framework's own
+    /// invalidations (the backplane) do. [`Cache::stats`](crate::Cache::stats) tells which
+    /// one is in use; see `docs/coherence.md`.
+    ///
+    /// ```
+    /// let builder = cache_runtime::Cache::builder().l1_tracking(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn l1_tracking(mut self, enabled: bool) -> Self {
+        self.l1_tracking = enabled;
         self
     }
 
@@ -541,6 +567,7 @@ impl CacheBuilder {
                 "cluster_nodes is empty; give at least one host:port",
             ));
         }
+        self.validate_sentinel()?;
         if let Some(problem) = prefix_problem(&self.prefix) {
             return Err(Error::config(format_args!("prefix {problem}")));
         }
@@ -648,6 +675,12 @@ impl CacheBuilder {
         self.validate()?;
         let counters = Arc::new(Counters::default());
         let backend = match (&self.redis_url, &self.cluster_nodes) {
+            _ if self.sentinel.is_some() => {
+                let (nodes, master) = self.sentinel.as_ref().map_or((&[][..], ""), |(n, m)| {
+                    (n.as_slice(), m.as_str())
+                });
+                self.sentinel_backend(nodes, master, counters.clone())?
+            }
             (None, None) => Backend::Memory(self.memory_store(counters.clone())),
             #[cfg(feature = "redis")]
             (Some(url), _) => Backend::Redis(crate::store::redis::RedisStore::open(
@@ -754,25 +787,29 @@ impl CacheBuilder {
                 counters.clone(),
                 self.lease_time,
             );
-            let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let subscriber = crate::tier::backplane::subscribe(
-                redis.clients(),
-                redis.channel(),
-                store.clone(),
-                live.clone(),
-                epoch.clone(),
+            let target = crate::tier::tracking::Target {
+                l1: store.clone(),
+                epoch: Arc::new(crate::call::marks::Marks::new()),
+                live: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            };
+            let coherence = Arc::new(crate::tier::tracking::State::default());
+            let task = crate::tier::start::start(
+                redis,
+                self.l1_tracking,
+                target.clone(),
+                coherence.clone(),
                 marks.clone(),
             );
-            if subscriber.is_none() {
+            if task.is_none() {
                 tracing::warn!("no tokio runtime while building the cache: L1 stays off");
             }
             return Some(crate::tier::L1 {
                 store,
                 ttl: self.l1_ttl,
-                live,
-                epoch,
-                _subscriber: subscriber,
+                live: target.live,
+                epoch: target.epoch,
+                coherence,
+                _task: task,
             });
         }
         let _ = (backend, counters, marks);
@@ -795,7 +832,8 @@ impl CacheBuilder {
                     .redis_url
                     .as_deref()
                     .map(redact)
-                    .or_else(|| self.cluster_nodes.as_ref().map(|n| n.join(","))),
+                    .or_else(|| self.cluster_nodes.as_ref().map(|n| n.join(",")))
+                    .or_else(|| self.sentinel_description()),
                 prefix: self.prefix,
                 default_ttl: self.default_ttl,
                 max_value_bytes: self.max_value_bytes,

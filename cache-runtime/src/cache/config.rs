@@ -6,9 +6,11 @@ use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 13] = [
+pub const ENV_VARS: [&str; 15] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
+    "REDIS_SENTINEL_NODES",
+    "REDIS_SENTINEL_MASTER",
     "REDIS_TLS_CA_FILE",
     "REDIS_TLS_CERT_FILE",
     "REDIS_TLS_KEY_FILE",
@@ -29,6 +31,7 @@ impl CacheBuilder {
     /// | --- | --- | --- |
     /// | `REDIS_URL` | Redis to use, e.g. `redis://user:pass@host:6379/0`; unset or empty: memory | memory |
     /// | `REDIS_CLUSTER_NODES` | a Redis Cluster instead (feature `cluster`): `host:port,host:port`; not together with `REDIS_URL` | unset |
+    /// | `REDIS_SENTINEL_NODES`, `REDIS_SENTINEL_MASTER` | the master these sentinels name instead, followed through failovers ([`sentinel`](CacheBuilder::sentinel), feature `sentinel`): `host:port,host:port` and the master's name, both or neither; not together with `REDIS_URL` or `REDIS_CLUSTER_NODES` | unset |
     /// | `REDIS_TLS_CA_FILE` | PEM file of the CA to trust instead of the system roots ([`tls_root_cert`](CacheBuilder::tls_root_cert), feature `tls`) | unset |
     /// | `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE` | PEM files of a client certificate and its key, both or neither ([`tls_client_cert`](CacheBuilder::tls_client_cert), feature `tls`) | unset |
     /// | `CACHE_PREFIX` | key prefix: letters, digits, `_`, `-` and `.` (see [`prefix`](CacheBuilder::prefix)) | `cache` |
@@ -87,6 +90,7 @@ impl CacheBuilder {
             }
             builder = cluster_nodes(builder, &nodes)?;
         }
+        builder = sentinel(builder, &get)?;
         if let Some(prefix) = get("CACHE_PREFIX") {
             builder = builder.prefix(prefix);
         }
@@ -178,6 +182,61 @@ fn cluster_nodes(_: CacheBuilder, _: &str) -> Result<CacheBuilder> {
     Err(Error::config(
         "REDIS_CLUSTER_NODES is set but cache-runtime was built without its `cluster` feature; \
          enable the feature or unset the variable",
+    ))
+}
+
+/// `REDIS_SENTINEL_NODES` (comma-separated `host:port`, `redis://host:port` or
+/// `rediss://host:port`) and `REDIS_SENTINEL_MASTER`, both or neither.
+fn sentinel(builder: CacheBuilder, get: &dyn Fn(&str) -> Option<String>) -> Result<CacheBuilder> {
+    let (nodes, master) =
+        match (get("REDIS_SENTINEL_NODES"), get("REDIS_SENTINEL_MASTER")) {
+            (None, None) => return Ok(builder),
+            (Some(nodes), Some(master)) => (nodes, master),
+            (Some(_), None) => {
+                return Err(Error::config(
+                    "REDIS_SENTINEL_NODES is set without REDIS_SENTINEL_MASTER; give the name of \
+                 the master the sentinels monitor",
+                ))
+            }
+            (None, Some(_)) => return Err(Error::config(
+                "REDIS_SENTINEL_MASTER is set without REDIS_SENTINEL_NODES; give the sentinels \
+                 as host:port,host:port",
+            )),
+        };
+    if builder.redis_url.is_some() || builder.cluster_nodes.is_some() {
+        return Err(Error::config(
+            "REDIS_SENTINEL_NODES is set together with REDIS_URL or REDIS_CLUSTER_NODES; pick \
+             one: REDIS_URL for a single Redis, REDIS_CLUSTER_NODES for a Redis Cluster, \
+             REDIS_SENTINEL_NODES for a master found through Redis Sentinel",
+        ));
+    }
+    sentinel_nodes(builder, &nodes, master)
+}
+
+#[cfg(feature = "sentinel")]
+fn sentinel_nodes(builder: CacheBuilder, nodes: &str, master: String) -> Result<CacheBuilder> {
+    use crate::store::redis::sentinel;
+    if let Some(problem) = sentinel::master_name_problem(&master) {
+        return Err(Error::config(format_args!(
+            "REDIS_SENTINEL_MASTER is not valid: {problem}"
+        )));
+    }
+    let entries = nodes
+        .split(',')
+        .map(|entry| {
+            sentinel::node_url(entry).map_err(|why| {
+                Error::config(format_args!("REDIS_SENTINEL_NODES is not valid: {why}"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(builder.sentinel(entries, master))
+}
+
+#[cfg(not(feature = "sentinel"))]
+fn sentinel_nodes(_: CacheBuilder, _: &str, _: String) -> Result<CacheBuilder> {
+    Err(Error::config(
+        "REDIS_SENTINEL_NODES is set but cache-runtime was built without its `sentinel` \
+         feature; enable the feature or unset the variable",
     ))
 }
 

@@ -41,7 +41,12 @@ where
 }
 
 /// The part of a bypassing call up to its body: single flight, then the fill lease.
-async fn begin<'a>(cache: &'a Cache, key: &'a str, policy: &Policy, tags: &'a [String]) -> Begun<'a> {
+async fn begin<'a>(
+    cache: &'a Cache,
+    key: &'a str,
+    policy: &Policy,
+    tags: &'a [String],
+) -> Begun<'a> {
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
     let mut site = FillSite::new(cache, policy, tags, fresh_ttl, false);
     let (leader, takeover) = match cache.inner.flights.join::<Shared>(key) {

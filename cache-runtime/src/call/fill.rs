@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::peek::Got;
 use crate::call::value::{Erased, Typed, ValueType};
 use crate::codec;
 use crate::error::{Error, Result};
@@ -24,6 +23,13 @@ use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::redis::lease as redis_lease;
 use crate::store::Backend;
 use crate::CacheValue;
+
+/// What one GET returned, with the L1 epoch taken before it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Got {
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
 
 /// What a read found: a fresh value, or a miss with the right to fill it (and, with
 /// `stale_if_error`, the stale value that may stand in for a failing body).
@@ -145,7 +151,7 @@ impl<'a> FillSite<'a> {
     #[inline]
     pub(crate) fn new(
         cache: &Cache,
-        policy: &crate::call::Policy,
+        policy: &crate::call::policy::Policy,
         tags: &'a [String],
         fresh_ttl: Duration,
         lease_first: bool,
@@ -168,10 +174,7 @@ impl<'a> FillSite<'a> {
 /// Whether an envelope written at its creation time is still within `fresh_ttl`.
 #[cfg(feature = "redis")]
 fn fresh(bytes: &[u8], fresh_ttl: Duration) -> bool {
-    codec::created_ms(bytes).is_some_and(|created| {
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        redis_lease::now_ms() < created.saturating_add(fresh_ms)
-    })
+    codec::is_fresh(bytes, fresh_ttl) == Some(true)
 }
 
 impl Cache {
@@ -281,13 +284,10 @@ impl Cache {
         site: &FillSite<'_>,
         ty: ValueType,
     ) -> Option<Typed> {
-        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
-            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
-        ty.decode(bytes, key, &crate::codec::Encoding::of(&self.inner))
-            .ok()
+        ty.decode(bytes, key, &self.inner.encoding()).ok()
     }
 
     /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
@@ -309,7 +309,7 @@ impl Cache {
         let (found, epoch) = match got {
             Some(got) => (Ok(got.bytes), got.epoch),
             None if site.lease_first && !site.takeover => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.read_or_lease(key).await {
                     Ok(redis_lease::Read::Value(bytes)) => (Ok(Some(bytes)), epoch),
                     // The server takes no writes (`maxmemory` with `noeviction`, say): it
@@ -320,12 +320,17 @@ impl Cache {
                 }
             }
             None => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 (redis.get(key).await, epoch)
             }
         };
+        // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
+        let leased = match &found {
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            _ => false,
+        };
         Ok(match found {
-            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+            Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),
@@ -372,7 +377,10 @@ impl Cache {
                 Ok(redis_lease::Read::Value(bytes)) => Fill::Stale(bytes),
                 // A lease, another caller's, a refusal or a failure: what a miss makes of
                 // them (no value is read there, so its type does not matter).
-                read => match self.leased(redis, key, site, read, ValueType::of::<()>()).await {
+                read => match self
+                    .leased(redis, key, site, read, ValueType::of::<()>())
+                    .await
+                {
                     Ok((_, fill)) => fill,
                     Err(_) => Fill::Skip,
                 },
@@ -399,17 +407,14 @@ impl Cache {
         site: &FillSite<'_>,
         epoch: u64,
     ) {
-        let Some(created) = codec::created_ms(&bytes) else {
+        let Some(left) = codec::fresh_left(&bytes, site.fresh_ttl) else {
             return;
         };
-        let expires =
-            created.saturating_add(u64::try_from(site.fresh_ttl.as_millis()).unwrap_or(u64::MAX));
-        let left = expires.saturating_sub(redis_lease::now_ms());
         self.l1_put(
             key,
             Typed::clone(value),
             bytes.into(),
-            Duration::from_millis(left),
+            left,
             site.l1_ttl,
             site.tags,
             epoch,
@@ -494,7 +499,7 @@ impl Cache {
     ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
-        let encoding = codec::Encoding::of(inner).compress(site.compress);
+        let encoding = inner.encoding().compress(site.compress);
         let bytes = match value.map(|v| v.encode(key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {
@@ -522,8 +527,14 @@ impl Cache {
             }
             #[cfg(feature = "redis")]
             (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.fill(key, &lease, &bytes, ttl, tags).await {
+                    // With tracking, Redis echoes the write as an invalidation of the
+                    // key: the copy goes to L1 at the next read, after the echo.
+                    Ok(true) if site.l1 && self.l1_tracked() => {
+                        self.tracking_barrier().await;
+                        true
+                    }
                     Ok(true) if site.l1 => {
                         let fresh = site.fresh_ttl.min(ttl);
                         let value = value.to_typed();

@@ -14,18 +14,11 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::flight::Joined;
-use crate::call::{Policy, Shape};
-use crate::codec::{self, Encoding};
+use crate::call::policy::{Policy, Shape};
+use crate::codec;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;
 use crate::CacheValue;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 impl Cache {
     /// The envelope bytes of an in-process hit on `key` if it is older than `age`.
@@ -34,9 +27,7 @@ impl Cache {
             Backend::Memory(mem) => mem.get(key)?,
             _ => self.inner.l1.as_ref()?.store.get(key)?,
         };
-        let created = codec::created_ms(&entry.bytes)?;
-        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-        (now_ms().saturating_sub(created) >= age_ms).then(|| entry.bytes.clone())
+        codec::is_older_than(&entry.bytes, age).then(|| entry.bytes.clone())
     }
 
     /// A fresh Redis hit on `key` with its bytes, read inline so that a refresh can be
@@ -50,12 +41,10 @@ impl Cache {
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.inner.backend {
             let bytes = redis.get(key).await.ok()??;
-            let created = codec::created_ms(&bytes)?;
-            let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-            if now_ms() >= created.saturating_add(fresh_ms) {
+            if !codec::is_fresh(&bytes, fresh_ttl)? {
                 return None;
             }
-            let value = codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()?;
+            let value = codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()?;
             crate::observe::stats::Counters::bump(&self.inner.counters.hits);
             return Some((value, bytes.into()));
         }
@@ -76,18 +65,15 @@ impl Cache {
             Backend::Redis(redis) => redis.get(key).await.ok()??.into(),
             Backend::Disabled(_) => return None,
         };
-        let created = codec::created_ms(&bytes)?;
-        let fresh_ms = u64::try_from(fresh_ttl.as_millis()).unwrap_or(u64::MAX);
-        if now_ms() < created.saturating_add(fresh_ms) {
+        if codec::is_fresh(&bytes, fresh_ttl)? {
             return None; // fresh: the normal path serves it
         }
-        codec::decode::<V>(&bytes, key, &Encoding::of(&self.inner)).ok()
+        codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()
     }
 
     /// Whether `served` (envelope bytes) is older than `age`.
     pub(crate) fn older_than(served: &[u8], age: Duration) -> bool {
-        let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-        codec::created_ms(served).is_some_and(|created| now_ms().saturating_sub(created) >= age_ms)
+        codec::is_older_than(served, age)
     }
 
     /// Recomputes `key` on a spawned task (one per key per process at a time).
@@ -133,7 +119,7 @@ impl Cache {
         let fresh_ttl = self.ttl_or_default(policy.ttl);
         let ttl =
             self.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
-        let encoding = Encoding::of(&self.inner).compress(policy.compress);
+        let encoding = self.inner.encoding().compress(policy.compress);
         let Ok(bytes) = codec::encode(value, key, &encoding) else {
             return;
         };

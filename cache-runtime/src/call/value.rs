@@ -68,7 +68,11 @@ impl ValueType {
     }
 }
 
-fn decode_as<V: CacheValue>(bytes: &[u8], key: &str, enc: &Encoding<'_>) -> Result<Typed, DecodeError> {
+fn decode_as<V: CacheValue>(
+    bytes: &[u8],
+    key: &str,
+    enc: &Encoding<'_>,
+) -> Result<Typed, DecodeError> {
     codec::decode::<V>(bytes, key, enc).map(|value| Arc::new(value) as Typed)
 }
 

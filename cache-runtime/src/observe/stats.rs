@@ -51,6 +51,9 @@ pub struct Stats {
     pub short_circuited: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
+    /// With L1 in front of Redis: how it is kept coherent with Redis (tracking, or the
+    /// backplane on a server that refuses tracking). `None` without L1.
+    pub coherence: Option<crate::tier::Coherence>,
     /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
     /// naming the variable or the missing feature. `None` for a working cache.
     pub disabled_reason: Option<String>,
@@ -150,6 +153,7 @@ impl Counters {
             circuit_opened: self.circuit_opened.load(Relaxed),
             short_circuited: self.short_circuited.load(Relaxed),
             backend,
+            coherence: None,
             disabled_reason: None,
             entries: 0,
             bytes: 0,

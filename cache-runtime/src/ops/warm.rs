@@ -186,7 +186,7 @@ impl Cache {
             Ok(outcome) => outcome,
             Err(e) => Err(format!("the warmer panicked: {e}")),
         };
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let duration_ms = crate::millis(started.elapsed());
         let report = match outcome {
             Ok(count) => WarmReport {
                 name: name.to_owned(),

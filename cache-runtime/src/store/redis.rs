@@ -21,11 +21,15 @@ mod eval;
 mod ifeq;
 mod last_error;
 pub(crate) mod lease;
+mod node;
 mod redact;
 mod scan;
+#[cfg(feature = "sentinel")]
+pub(crate) mod sentinel;
 mod tags;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+mod unreadable;
 
 pub(crate) use redact::redact_url;
 
@@ -74,13 +78,16 @@ pub(crate) struct RedisOptions {
 }
 
 /// The connection every command goes through: one node behind an auto-reconnecting
-/// connection manager, or (feature `cluster`) a Redis Cluster, whose client routes each
-/// command to its slot's master. The single-node path costs one `match` more.
+/// connection manager, (feature `cluster`) a Redis Cluster, whose client routes each
+/// command to its slot's master, or (feature `sentinel`) the master a set of sentinels
+/// names. The single-node path costs one `match` more.
 #[derive(Clone)]
 enum Conn {
     Single(ConnectionManager),
     #[cfg(feature = "cluster")]
     Cluster(cluster::LazyCluster),
+    #[cfg(feature = "sentinel")]
+    Sentinel(sentinel::SentinelMaster),
 }
 
 impl redis::aio::ConnectionLike for Conn {
@@ -90,6 +97,8 @@ impl redis::aio::ConnectionLike for Conn {
             Conn::Single(c) => c.req_packed_command(cmd),
             #[cfg(feature = "cluster")]
             Conn::Cluster(c) => c.req_packed_command(cmd),
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -104,6 +113,8 @@ impl redis::aio::ConnectionLike for Conn {
             Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
             #[cfg(feature = "cluster")]
             Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
@@ -112,6 +123,8 @@ impl redis::aio::ConnectionLike for Conn {
             Conn::Single(c) => c.get_db(),
             #[cfg(feature = "cluster")]
             Conn::Cluster(c) => c.get_db(),
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(c) => c.get_db(),
         }
     }
 }
@@ -124,8 +137,9 @@ impl redis::aio::ConnectionLike for Conn {
 #[derive(Clone)]
 pub(crate) struct RedisStore {
     conn: Conn,
-    /// One client per node given (one for a single node): the backplane subscribes through
-    /// the first that answers, and a failed PING is diagnosed with the first.
+    /// One client per node given (one for a single node, none behind sentinels): the
+    /// backplane subscribes through the first that answers, and a failed PING is diagnosed
+    /// with the first.
     clients: Arc<[redis::Client]>,
     prefix: Arc<str>,
     lease_time: Duration,
@@ -169,7 +183,7 @@ fn store_err(e: redis::RedisError) -> Error {
 /// Whether a failed operation means Redis could not serve it at all (no connection, no
 /// answer in time, a node loading or down): these count towards opening the circuit. An
 /// error reply to the command itself (`OOM`, `NOPERM`, `WRONGTYPE`) does not.
-fn is_transport(e: &redis::RedisError) -> bool {
+pub(crate) fn is_transport(e: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     e.is_io_error()
         || e.is_timeout()
@@ -178,6 +192,7 @@ fn is_transport(e: &redis::RedisError) -> bool {
         || matches!(
             e.kind(),
             ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::MasterNameNotFoundBySentinel
                 | ErrorKind::Server(
                     ServerErrorKind::BusyLoading
                         | ServerErrorKind::ClusterDown
@@ -230,6 +245,16 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client> {
     redis::Client::open(info).map_err(invalid)
 }
 
+/// The settings of a single node's auto-reconnecting connection (and of a sentinel-named
+/// master's).
+fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(options.connect_timeout))
+        .set_response_timeout(deadline::reply_timeout(options))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(100))
+}
+
 impl RedisStore {
     /// Opens a lazily connecting store: nothing is sent until the first command.
     pub(crate) fn open(
@@ -239,13 +264,8 @@ impl RedisStore {
         counters: Arc<Counters>,
     ) -> Result<Self> {
         let client = client_for(url, options)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(deadline::reply_timeout(options))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(100));
-        let conn =
-            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(store_err)?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager_config(options))
+            .map_err(store_err)?;
         Ok(Self::with_conn(
             Conn::Single(conn),
             vec![client],
@@ -278,6 +298,27 @@ impl RedisStore {
         ))
     }
 
+    /// Opens a lazily connecting store on the master named `master` by the sentinels
+    /// `nodes` (URLs checked by [`sentinel::node_url`]): the sentinels are first asked on
+    /// the first command.
+    #[cfg(feature = "sentinel")]
+    pub(crate) fn open_sentinel(
+        nodes: &[String],
+        master: &str,
+        prefix: &str,
+        options: &RedisOptions,
+        counters: Arc<Counters>,
+    ) -> Result<Self> {
+        let conn = sentinel::SentinelMaster::open(nodes, master, options)?;
+        Ok(Self::with_conn(
+            Conn::Sentinel(conn),
+            Vec::new(),
+            prefix,
+            options,
+            counters,
+        ))
+    }
+
     fn with_conn(
         conn: Conn,
         clients: Vec<redis::Client>,
@@ -286,6 +327,12 @@ impl RedisStore {
         counters: Arc<Counters>,
     ) -> Self {
         let breakers = Arc::new(match &conn {
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(_) => breakers::Breakers::single(
+                options.circuit_threshold,
+                options.circuit_cool_down,
+                counters.clone(),
+            ),
             Conn::Single(_) => breakers::Breakers::single(
                 options.circuit_threshold,
                 options.circuit_cool_down,
@@ -298,7 +345,10 @@ impl RedisStore {
                 counters.clone(),
             ),
         });
-        let conn_is_single = matches!(conn, Conn::Single(_));
+        #[cfg(feature = "cluster")]
+        let conn_is_single = !matches!(conn, Conn::Cluster(_));
+        #[cfg(not(feature = "cluster"))]
+        let conn_is_single = true;
         RedisStore {
             conn,
             clients: clients.into(),
@@ -334,6 +384,18 @@ impl RedisStore {
             Conn::Single(_) => false,
             #[cfg(feature = "cluster")]
             Conn::Cluster(_) => true,
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(_) => false,
+        }
+    }
+
+    /// Behind sentinels: an operation failed for want of the master, so ask the sentinels
+    /// again (in the background, one lookup at a time).
+    #[inline]
+    fn suspect_master(&self) {
+        #[cfg(feature = "sentinel")]
+        if let Conn::Sentinel(master) = &self.conn {
+            master.suspect();
         }
     }
 
@@ -412,18 +474,25 @@ impl RedisStore {
                     pass.refused();
                     self.last_error.record(&e);
                     self.set_ifeq.forget();
+                    self.suspect_master();
                 } else if is_transport(&e) {
                     pass.failed();
                     self.last_error.record(&e);
                     self.set_ifeq.forget();
+                    self.suspect_master();
                 } else {
                     pass.answered();
                     self.last_error.clear();
+                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly) {
+                        // A master demoted to a replica.
+                        self.suspect_master();
+                    }
                 }
                 Err(Failure::Redis(e))
             }
             Err(_) => {
                 pass.failed();
+                self.suspect_master();
                 Counters::bump(&self.counters.timeouts);
                 Err(Failure::Deadline {
                     after: self.operation_timeout,
@@ -526,10 +595,7 @@ impl RedisStore {
             return self.index_per_slot(key, tags, ttl).await;
         }
         let ttl_ms = ttl_millis(ttl);
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now_ms = crate::codec::now_ms();
         let mut pipe = redis::pipe();
         pipe.cmd("SET")
             .arg(self.key(key))
@@ -581,20 +647,24 @@ impl RedisStore {
         Ok(n > 0)
     }
 
-    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one).
+    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one; a value
+    /// shaped like a lease but without a TTL is foreign data, hence a value: see
+    /// [`RedisStore::holds_lease`]).
     pub(crate) async fn exists(&self, key: &str) -> Result<bool> {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| {
-            redis::Script::new(
+            redis::Script::new(&format!(
                 r"
 local v = redis.call('GET', KEYS[1])
-if v and string.byte(v, 1) ~= tonumber(ARGV[1]) then return 1 end
-return 0
+if not v then return 0 end
+if {} and redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+return 1
 ",
-            )
+                lease::SHAPED_LUA
+            ))
         });
-        let mut eval = self.eval_on(script, 1, key, 4);
-        eval.arg(lease::LEASE_MAGIC);
+        let mut eval = self.eval_on(script, 1, key, lease::LEASE_HEAD.len());
+        eval.arg(&lease::LEASE_HEAD[..]);
         let n: u64 = self.run_eval_at(key, &eval).await?;
         Ok(n > 0)
     }
@@ -675,9 +745,23 @@ return 0
     }
 
     /// SCAN + UNLINK in batches of [`SCAN_BATCH`]; only `*` in `pattern` is a wildcard.
-    /// A client per node given, for opening the backplane's subscriber connection.
-    pub(crate) fn clients(&self) -> Arc<[redis::Client]> {
-        self.clients.clone()
+    /// Where the backplane subscribes.
+    pub(crate) fn subscription(&self) -> Subscription {
+        match &self.conn {
+            #[cfg(feature = "sentinel")]
+            Conn::Sentinel(master) => Subscription::Sentinel(master.clone()),
+            _ => Subscription::Nodes(self.clients.clone()),
+        }
+    }
+
+    /// The prefix of every key of this cache in Redis (before its `:`).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How long a connection may take to open.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// The backplane channel: `{prefix}:#backplane`.
@@ -726,6 +810,12 @@ return 0
     /// retries with a backoff and reports a failed TLS handshake, say, as an operation that
     /// did not finish in time. `None` if the attempt succeeds.
     async fn diagnose(&self) -> Option<PingFailure> {
+        #[cfg(feature = "sentinel")]
+        if let Conn::Sentinel(master) = &self.conn {
+            return master
+                .diagnose(self.connect_timeout + self.response_timeout)
+                .await;
+        }
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
             .set_response_timeout(Some(self.response_timeout));
@@ -744,6 +834,35 @@ return 0
                 "no connection within {} ms (connect_timeout + response_timeout)",
                 limit.as_millis()
             )))),
+        }
+    }
+}
+
+/// Where the backplane subscribes: the first of the nodes given that answers, or the master
+/// the sentinels name when it (re)subscribes.
+#[derive(Clone)]
+pub(crate) enum Subscription {
+    Nodes(Arc<[redis::Client]>),
+    #[cfg(feature = "sentinel")]
+    Sentinel(sentinel::SentinelMaster),
+}
+
+impl Subscription {
+    /// The clients to try, in order.
+    pub(crate) async fn clients(&self) -> Vec<redis::Client> {
+        match self {
+            Subscription::Nodes(clients) => clients.to_vec(),
+            #[cfg(feature = "sentinel")]
+            Subscription::Sentinel(master) => master.client().await.into_iter().collect(),
+        }
+    }
+
+    /// The subscription ended or could not be made: behind sentinels, the master may have
+    /// moved.
+    pub(crate) fn lost(&self) {
+        #[cfg(feature = "sentinel")]
+        if let Subscription::Sentinel(master) = self {
+            master.suspect();
         }
     }
 }
@@ -784,5 +903,5 @@ impl Failure {
 }
 
 fn ttl_millis(ttl: Duration) -> u64 {
-    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::millis(ttl).max(1)
 }

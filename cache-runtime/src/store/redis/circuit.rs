@@ -64,9 +64,7 @@ impl Circuit {
         Circuit {
             label,
             threshold,
-            cool_down_ms: u64::try_from(cool_down.as_millis())
-                .unwrap_or(u64::MAX)
-                .max(1),
+            cool_down_ms: crate::millis(cool_down).max(1),
             epoch: Instant::now(),
             failures: AtomicU32::new(0),
             open_until: AtomicU64::new(0),
@@ -78,9 +76,7 @@ impl Circuit {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1)
+        crate::millis(self.epoch.elapsed()).max(1)
     }
 
     /// Lets an operation through, or refuses it while the circuit is open.

@@ -37,33 +37,7 @@ struct Shared {
 /// `host:port` or `redis://host:port` as a `redis://` URL, and `rediss://host:port` (TLS,
 /// feature `tls`) as itself; anything else is refused.
 pub(crate) fn node_url(entry: &str) -> std::result::Result<String, String> {
-    let entry = entry.trim();
-    let (scheme, rest) = match entry.strip_prefix("rediss://") {
-        Some(rest) => ("rediss", rest),
-        None => ("redis", entry.strip_prefix("redis://").unwrap_or(entry)),
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let valid = match rest.rsplit_once(':') {
-        Some((host, port)) => {
-            !host.is_empty()
-                && !host.contains(['/', '@', '?', '#', ' '])
-                && port.parse::<u16>().is_ok_and(|p| p > 0)
-        }
-        None => false,
-    };
-    if !valid {
-        return Err(format!(
-            "`{}` is not a cluster node; expected host:port, redis://host:port or \
-             rediss://host:port",
-            super::redact_url(entry)
-        ));
-    }
-    if scheme == "rediss" && cfg!(not(feature = "tls")) {
-        return Err(format!(
-            "`{entry}` needs TLS, and cache-runtime was built without its `tls` feature"
-        ));
-    }
-    Ok(format!("{scheme}://{rest}"))
+    super::node::node_url(entry, "a cluster node")
 }
 
 /// Whether the nodes (checked by [`node_url`]) are reached over TLS; an error when they mix

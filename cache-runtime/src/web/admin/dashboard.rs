@@ -18,7 +18,7 @@ const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'un
 
 /// The page polling every `refresh`.
 pub(crate) fn page(refresh: Duration) -> Arc<str> {
-    let ms = u64::try_from(refresh.as_millis()).unwrap_or(u64::MAX);
+    let ms = crate::millis(refresh);
     TEMPLATE.replace("__REFRESH_MS__", &ms.to_string()).into()
 }
 

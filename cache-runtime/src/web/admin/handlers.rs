@@ -266,7 +266,7 @@ pub(crate) async fn warm(
             })?
         }
     };
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let duration_ms = crate::millis(started.elapsed());
     Ok((
         no_store(),
         Json(Warmed {
