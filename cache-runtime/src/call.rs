@@ -95,6 +95,9 @@ where
 }
 
 /// How [`Miss::begin`] left a call.
+// Returned once per call past the in-process hits and moved once: boxing the miss would
+// cost an allocation per miss.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Begun<'a> {
     /// Served without running the body: by the store, or by another caller's body.
     Served(Typed, Served),
