@@ -23,6 +23,7 @@ use crate::call::peek::Peek;
 pub(crate) use crate::call::policy::{Policy, Shape};
 use crate::call::value::{Erased, Typed, ValueType};
 use crate::observe::Served;
+use crate::tier::fallback::Since;
 use crate::CacheValue;
 
 /// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
@@ -126,7 +127,12 @@ enum MissKind<'a> {
     /// The store failed: the body runs without it. The callers waiting on this one get its
     /// value rather than asking the failing store again and waiting out its timeout, unless
     /// an invalidation came meanwhile.
-    Unstored { mark: u64 },
+    Unstored {
+        site: FillSite<'a>,
+        mark: u64,
+        /// While the breaker skips Redis: when the value may go to the outage fallback.
+        since: Option<Since>,
+    },
     /// A miss: the value is stored under the lease in `pending`, if it still holds.
     Fill {
         pending: Pending,
@@ -270,9 +276,19 @@ impl<'a> Miss<'a> {
                     stale: read.stale,
                 },
             },
-            Err(()) => MissKind::Unstored {
-                mark: cache.invalidation_mark(key),
-            },
+            Err(()) => {
+                // While the breaker skips Redis, the outage fallback (if on) serves what this
+                // process computed since, and keeps what it computes now.
+                if let Some(value) = cache.fallback_get(key, ty) {
+                    share(leader, &value, read_mark);
+                    return Begun::Served(value, Served::L1);
+                }
+                MissKind::Unstored {
+                    since: cache.fallback_since(key),
+                    mark: cache.invalidation_mark(key),
+                    site: fill_site,
+                }
+            }
         };
         Begun::Run(Miss {
             cache,
@@ -292,9 +308,14 @@ impl<'a> Miss<'a> {
             kind,
         } = self;
         match kind {
-            MissKind::Unstored { mark } => {
+            MissKind::Unstored { site, mark, since } => {
                 match value {
-                    Some(value) => share_computed(leader, value, mark),
+                    Some(value) => {
+                        if let Some(since) = since {
+                            cache.fallback_put(key, value, site.ttl, site.tags, since);
+                        }
+                        share_computed(leader, value, mark);
+                    }
                     None => fail(leader),
                 }
                 Ended::Done(Served::Failed)

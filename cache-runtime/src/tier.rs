@@ -12,6 +12,7 @@
 
 pub(crate) mod backplane;
 mod coherence;
+pub(crate) mod fallback;
 #[cfg(feature = "redis")]
 pub(crate) mod start;
 #[cfg(feature = "redis")]
@@ -198,6 +199,9 @@ impl Cache {
         if let Some(l1) = &self.inner.l1 {
             what.mark(&l1.epoch);
             what.apply(&l1.store);
+        }
+        if let Some(fallback) = &self.inner.fallback {
+            what.apply(&fallback.store);
         }
     }
 

@@ -44,6 +44,7 @@ pub struct CacheBuilder {
     pub(crate) l1_ttl: Duration,
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
+    pub(crate) fallback_ttl: Duration,
     pub(crate) l1_tracking: bool,
     pub(crate) lock_wait: Duration,
     pub(crate) ttl_jitter: f64,
@@ -82,6 +83,7 @@ impl std::fmt::Debug for CacheBuilder {
             .field("lease_time", &self.lease_time)
             .field("l1", &self.l1)
             .field("l1_ttl", &self.l1_ttl)
+            .field("fallback_ttl", &self.fallback_ttl)
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
             .field("l1_tracking", &self.l1_tracking)
@@ -159,6 +161,8 @@ pub(crate) fn signing_key_problem(len: usize) -> Option<String> {
 
 /// Default TTL: 5 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// Default TTL of the outage fallback (see [`CacheBuilder::fallback_ttl`]): 5 seconds.
+pub(crate) const DEFAULT_FALLBACK_TTL: Duration = Duration::from_secs(5);
 /// Default maximum encoded value size: 8 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
 /// Default hard deadline of one cache operation against Redis: 250 ms.
@@ -197,6 +201,7 @@ impl CacheBuilder {
             l1_ttl: Duration::from_secs(30),
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
+            fallback_ttl: DEFAULT_FALLBACK_TTL,
             l1_tracking: true,
             lock_wait: Duration::from_secs(5),
             stats_sample_every: 16,
@@ -313,6 +318,31 @@ impl CacheBuilder {
     /// The longest an entry stays in L1 (default 30 s; never longer than its Redis TTL).
     pub fn l1_ttl(mut self, ttl: Duration) -> Self {
         self.l1_ttl = ttl;
+        self
+    }
+
+    /// With Redis: while the circuit breaker skips Redis, keep each `#[cached]` value (and
+    /// [`get_or_compute`](crate::Cache::get_or_compute)'s) in process memory for this long
+    /// (default 5 s, never longer than the function's TTL), so that an outage does not run
+    /// every call's body. `Duration::ZERO` turns it off. Entries are never served once Redis
+    /// answers again, and invalidations through this cache drop them; the store is bounded
+    /// like L1 ([`l1_capacity`](CacheBuilder::l1_capacity),
+    /// [`l1_max_bytes`](CacheBuilder::l1_max_bytes)). Its hits and entries are in
+    /// [`Stats::fallback_hits`](crate::Stats::fallback_hits) and
+    /// [`Stats::fallback_entries`](crate::Stats::fallback_entries). Environment:
+    /// `CACHE_FALLBACK_TTL`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_runtime::Cache;
+    ///
+    /// let builder = Cache::builder()
+    ///     .redis_url("redis://127.0.0.1:6379")
+    ///     .fallback_ttl(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn fallback_ttl(mut self, ttl: Duration) -> Self {
+        self.fallback_ttl = ttl;
         self
     }
 
@@ -816,12 +846,39 @@ impl CacheBuilder {
         None
     }
 
+    /// The outage fallback of a Redis cache, unless its TTL is zero.
+    fn fallback(
+        &self,
+        backend: &Backend,
+        counters: &Arc<Counters>,
+    ) -> Option<crate::tier::fallback::Fallback> {
+        if !matches!(backend, Backend::Memory(_) | Backend::Disabled(_))
+            && !self.fallback_ttl.is_zero()
+        {
+            let store = MemoryStore::new(
+                MemoryBounds {
+                    max_entries: self.l1_capacity.max(1),
+                    max_bytes: self.l1_max_bytes.max(1),
+                },
+                counters.clone(),
+                self.lease_time,
+            );
+            return Some(crate::tier::fallback::Fallback::new(
+                store,
+                self.fallback_ttl,
+            ));
+        }
+        None
+    }
+
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
         let marks = Arc::new(crate::call::marks::Marks::new());
         let l1 = self.tier(&backend, &counters, &marks);
+        let fallback = self.fallback(&backend, &counters);
         Cache {
             inner: Arc::new(Inner {
                 l1,
+                fallback,
                 flights: crate::call::flight::Flights::new(),
                 reads: crate::call::early::Reads::new(),
                 marks,

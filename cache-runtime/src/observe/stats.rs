@@ -62,6 +62,13 @@ pub struct Stats {
     /// Their weight in bytes, as the memory bounds count it (each entry weighs at least
     /// `max_bytes / max_entries`).
     pub bytes: u64,
+    /// Of the hits, calls served from the outage fallback while the circuit breaker skipped
+    /// Redis (see [`CacheBuilder::fallback_ttl`](crate::CacheBuilder::fallback_ttl)).
+    pub fallback_hits: u64,
+    /// Values kept in the outage fallback while the circuit breaker skipped Redis.
+    pub fallback_writes: u64,
+    /// Entries the outage fallback holds now (each never served once Redis answers again).
+    pub fallback_entries: u64,
 }
 
 /// The state of the circuit breaker in front of Redis.
@@ -125,6 +132,8 @@ pub(crate) struct Counters {
     pub(crate) compressed: AtomicU64,
     pub(crate) circuit_opened: AtomicU64,
     pub(crate) short_circuited: AtomicU64,
+    pub(crate) fallback_hits: AtomicU64,
+    pub(crate) fallback_writes: AtomicU64,
 }
 
 impl Counters {
@@ -157,6 +166,9 @@ impl Counters {
             disabled_reason: None,
             entries: 0,
             bytes: 0,
+            fallback_hits: self.fallback_hits.load(Relaxed),
+            fallback_writes: self.fallback_writes.load(Relaxed),
+            fallback_entries: 0,
         }
     }
 }

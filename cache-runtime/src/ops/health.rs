@@ -25,6 +25,10 @@ pub struct Health {
     pub coherence: Option<crate::tier::Coherence>,
     /// The circuit breaker (the worst of a cluster's).
     pub circuit: CircuitState,
+    /// With the outage fallback on (Redis, a non-zero
+    /// [`fallback_ttl`](crate::CacheBuilder::fallback_ttl)): the entries it holds, served
+    /// while the breaker is open. `None` when it is off.
+    pub fallback_entries: Option<u64>,
     /// Why the store did not answer.
     pub error: Option<String>,
     /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
@@ -58,6 +62,7 @@ impl Cache {
             backplane: self.inner.l1.as_ref().map(|_| self.l1_active()),
             coherence: self.coherence(),
             circuit: self.inner.backend.circuit(),
+            fallback_entries: self.fallback_entries(),
             error,
             disabled_reason: self.inner.backend.disabled_reason().map(str::to_owned),
         }

@@ -432,6 +432,12 @@ impl RedisStore {
         self.breakers.state()
     }
 
+    /// How many times a breaker closed after being open (see
+    /// [`fallback`](crate::tier::fallback)).
+    pub(crate) fn circuit_closings(&self) -> u64 {
+        self.breakers.closings()
+    }
+
     /// Whether the breaker of `key` is open or half-open (one atomic load on one node).
     pub(crate) fn circuit_open_for(&self, key: &str) -> bool {
         self.breakers.for_key(&self.prefix, key).is_open()
