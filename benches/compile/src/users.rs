@@ -39,7 +39,7 @@ fn make_user(id: u64) -> User {
         id,
         name: format!("user {id}"),
         email: format!("user{id}@example.com"),
-        active: id % 3 != 0,
+        active: !id.is_multiple_of(3),
     }
 }
 
