@@ -24,8 +24,9 @@
 //! # }
 //! ```
 //!
-//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`];
-//! each argument is documented there. [`Cache`] is the handle: its manual API (`get`, `set`,
+//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`],
+//! and [`macro@cache_targets`] for the methods of trait impls; each argument is documented
+//! there, with an example that runs. [`Cache`] is the handle: its manual API (`get`, `set`,
 //! `get_many`, `invalidate_tag`, [`get_or_compute`](Cache::get_or_compute), ...) and what an
 //! operator asks of it ([`stats`](Cache::stats), [`namespace_stats`](Cache::namespace_stats),
 //! [`health`](Cache::health), [warmers](Cache::register_warmer)).
@@ -34,7 +35,7 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
+//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]`, `#[cache_put]` and `#[cache_targets]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
 //! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
@@ -90,6 +91,51 @@
 //! ```
 //!
 //! A service can hold its own caches and name one per fn (`#[cached(cache = self.cache)]`).
+//!
+//! # Methods and `self`
+//!
+//! A method caches like a free fn, and `self` is not part of the key: two instances of one
+//! type share entries. When instances stand for different data (one repository per tenant or
+//! per database), give each its own cache, or put what tells them apart in the key:
+//!
+//! ```
+//! use cache_runtime::{cache_invalidate, cached, Cache};
+//!
+//! struct Orders {
+//!     tenant: u32,
+//!     cache: Cache,
+//! }
+//!
+//! impl Orders {
+//!     // Without `key`, `Orders { tenant: 1, .. }.count(7)` would read tenant 2's entry.
+//!     #[cached(cache = self.cache, key = (self.tenant, day))]
+//!     pub async fn count(&self, day: u32) -> u64 {
+//!         u64::from(self.tenant) * 100 + u64::from(day) // a query in real life
+//!     }
+//!
+//!     // Acts on the cache `count` reads from, `self.cache`.
+//!     #[cache_invalidate(Self::count(self, day))]
+//!     pub async fn add(&self, day: u32) -> Result<(), String> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let cache = Cache::memory();
+//! let one = Orders { tenant: 1, cache: cache.clone() };
+//! let two = Orders { tenant: 2, cache };
+//! assert_eq!(one.count(7).await, 107);
+//! assert_eq!(two.count(7).await, 207);
+//! two.add(7).await.unwrap();
+//! assert_eq!(one.cache.stats().misses, 2);
+//! # }
+//! ```
+//!
+//! A writer (`#[cache_invalidate]`, `#[cache_put]`) without `cache = ...` acts on the cache
+//! each target reads from, computed from the target's own arguments (here `self.cache`). When
+//! the target's `cache = ...` reads a parameter the target does not pass, the writer does
+//! not compile until it names the cache itself.
 //!
 //! # Keys
 //!
@@ -229,6 +275,15 @@
 //! restart: the connection reconnects, the first probe closes the circuit, and the backplane
 //! resubscribes (emptying L1).
 //!
+//! **An outage of Redis is not an outage of the database.** While the breaker skips Redis,
+//! each `#[cached]` value (and [`Cache::get_or_compute`]'s) is kept in process memory for
+//! [`fallback_ttl`](CacheBuilder::fallback_ttl) (5 s, never longer than the fn's TTL;
+//! `CACHE_FALLBACK_TTL`; zero turns it off), and the next calls of that key in this process
+//! are served from there ([`Stats::fallback_hits`]) instead of running the body again. Such
+//! a value was computed by this process at most that long ago; invalidations through this
+//! cache drop it, and none is served once Redis answers again. A hit on Redis or L1 never
+//! looks at it.
+//!
 //! **Building.** [`CacheBuilder::build`] PINGs once. A malformed URL or a wrong password is
 //! always an error; a Redis that does not answer is one only with
 //! [`require_redis(true)`](CacheBuilder::require_redis) (`CACHE_REQUIRE_REDIS=true`), and by
@@ -347,7 +402,7 @@ pub use error::{Error, Result};
 pub use invalidate::defer::defer_invalidations;
 pub use invalidate::pattern::MAX_WILDCARDS;
 pub use invalidate::Plan;
-pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, TagPart};
+pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, KeyPart, TagPart};
 pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
@@ -357,9 +412,15 @@ pub use tier::Coherence;
 // The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use cache_macros::{cache_invalidate, cache_put, cached};
+pub use cache_macros::{cache_invalidate, cache_put, cache_targets, cached};
 
 /// What a cached value must be: serializable both ways, cloneable, shareable, owned.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in the cache",
+    label = "a cached value must implement `Serialize`, `DeserializeOwned`, `Clone`, `Send` and `Sync`, and be `'static`",
+    note = "an axum handler returns `cache_runtime::web::Json<T>` (feature `axum`), which is \
+            both a response and serializable, instead of `axum::Json<T>`"
+)]
 pub trait CacheValue:
     serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {
