@@ -1,7 +1,6 @@
 //! Typed reads and writes shared by `#[cached]` and the manual API, and error accounting.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
@@ -10,7 +9,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
 use crate::store::memory::MemEntry;
-use crate::store::Backend;
+use crate::store::Found;
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
@@ -33,20 +32,12 @@ impl Cache {
         keep: impl FnOnce(T, &[u8]) -> R,
     ) -> Result<Option<R>> {
         let inner = &*self.inner;
-        let found = match &inner.backend {
-            Backend::Memory(mem) => match mem.get(key) {
-                Some(entry) => (self.entry_value(key, &entry).await).map(|v| keep(v, &entry.bytes)),
-                None => None,
-            },
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => match redis.get(key).await {
-                Ok(Some(bytes)) => {
-                    (self.decode_or_drop(key, &bytes).await).map(|v| keep(v, &bytes))
-                }
-                Ok(None) => None,
-                Err(e) => return Err(self.failed("get", e)),
-            },
-            Backend::Disabled(reason) => return Err(self.failed("get", disabled(reason))),
+        let found = match inner.backend.get(key).await {
+            Ok(Some(found)) => {
+                (self.found_value(key, &found).await).map(|v| keep(v, found.bytes()))
+            }
+            Ok(None) => None,
+            Err(e) => return Err(self.failed("get", e)),
         };
         Counters::bump(if found.is_some() {
             &inner.counters.hits
@@ -56,20 +47,18 @@ impl Cache {
         Ok(found)
     }
 
-    /// A memory entry's value as a `T`: the stored value if it has that type, else decoded
-    /// from its bytes (an unreadable entry is deleted and counted).
-    pub(crate) async fn entry_value<T: CacheValue>(
-        &self,
-        key: &str,
-        entry: &MemEntry,
-    ) -> Option<T> {
-        match entry.typed::<T>() {
+    /// What a read found as a `T`: the value the memory store kept if it has that type, else
+    /// decoded from the bytes (unreadable bytes are deleted and counted).
+    pub(crate) async fn found_value<T: CacheValue>(&self, key: &str, found: &Found) -> Option<T> {
+        match found.typed::<T>() {
             Some(value) => Some(value),
-            None => self.decode_or_drop(key, &entry.bytes).await,
+            None => self.decode_or_drop(key, found.bytes()).await,
         }
     }
 
-    /// [`entry_value`](Cache::entry_value) for the miss path, whose value type is erased.
+    /// A memory entry's value, for the miss path (whose value type is erased): the stored
+    /// value if it has type `ty`, else decoded from its bytes (an unreadable entry is
+    /// deleted and counted).
     pub(crate) async fn entry_typed(
         &self,
         key: &str,
@@ -121,9 +110,10 @@ impl Cache {
     #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     async fn fill_in_progress(&self, key: &str, bytes: &[u8]) -> bool {
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
-            return crate::store::redis::lease::shaped(bytes)
-                && redis.holds_lease(key, bytes).await;
+        if crate::store::redis::lease::shaped(bytes)
+            && self.inner.backend.holds_lease(key, bytes).await
+        {
+            return true;
         }
         false
     }
@@ -192,31 +182,12 @@ impl Cache {
             Err(e) => return Err(self.failed("encode", e)),
         };
         let compressed = codec::is_compressed(&bytes);
-        match &inner.backend {
-            Backend::Memory(mem) => {
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                mem.insert(
-                    key,
-                    MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
-                );
-                // A write replaces what callers waiting on a miss would be handed.
-                self.inner.marks.key(key);
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let stored = if tags.is_empty() {
-                    redis.set(key, &bytes, ttl).await
-                } else {
-                    redis.set_tagged(key, &bytes, ttl, tags).await
-                };
-                if let Err(e) = stored {
-                    return Err(self.failed("set", e));
-                }
-                // Other processes' L1 copies of the old value go.
-                self.forget(Forget::Key(key)).await;
-            }
-            Backend::Disabled(reason) => return Err(self.failed("set", disabled(reason))),
+        if let Err(e) = inner.backend.set(key, bytes, value, ttl, tags).await {
+            return Err(self.failed("set", e));
         }
+        // A write replaces what callers waiting on a miss would be handed, and L1 copies
+        // of the old value (here and in other processes) go.
+        self.forget(Forget::Key(key)).await;
         self.count_write(compressed);
         Ok(())
     }
@@ -232,15 +203,7 @@ impl Cache {
 
     /// Deletes one key from the store.
     pub(crate) async fn remove(&self, key: &str) -> Result<bool> {
-        let removed = match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.remove(key)),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete(key)
-                .await
-                .map_err(|e| self.failed("delete", e)),
-            Backend::Disabled(reason) => Err(self.failed("delete", disabled(reason))),
-        };
+        let removed = (self.inner.backend.delete(key).await).map_err(|e| self.failed("delete", e));
         self.forget(Forget::Key(key)).await;
         removed
     }
@@ -250,15 +213,8 @@ impl Cache {
     /// newer release during a rolling deploy, say) stays (see
     /// `store/redis/unreadable.rs`).
     pub(crate) async fn remove_unreadable(&self, key: &str, read: &[u8]) -> Result<bool> {
-        let removed = match &self.inner.backend {
-            Backend::Memory(mem) => mem.remove_if_holds(key, read),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete_if_holds(key, read)
-                .await
-                .map_err(|e| self.failed("delete", e))?,
-            Backend::Disabled(reason) => return Err(self.failed("delete", disabled(reason))),
-        };
+        let removed = (self.inner.backend.delete_if_holds(key, read).await)
+            .map_err(|e| self.failed("delete", e))?;
         if removed {
             self.forget(Forget::Key(key)).await;
         }
@@ -301,8 +257,4 @@ impl Cache {
         }
         inner.suppressed_logs.fetch_add(1, Relaxed);
     }
-}
-
-pub(crate) fn disabled(reason: &str) -> Error {
-    Error::store(format_args!("the cache is disabled: {reason}"))
 }
