@@ -282,7 +282,14 @@
 //! are served from there ([`Stats::fallback_hits`]) instead of running the body again. Such
 //! a value was computed by this process at most that long ago; invalidations through this
 //! cache drop it, and none is served once Redis answers again. A hit on Redis or L1 never
-//! looks at it.
+//! looks at it. The staleness bound and measured body runs are in
+//! `docs/reliability.md`.
+//!
+//! **Foreign bytes are misses.** A value the cache cannot read (corrupt, of another type,
+//! nested deeper than [`max_depth`](CacheBuilder::max_depth), or starting like a fill lease
+//! without being one) is a miss, counted in [`Stats::decode_errors`], and deleted only if it
+//! still holds the bytes that were read, so a good value another process wrote meanwhile
+//! stays.
 //!
 //! **Building.** [`CacheBuilder::build`] PINGs once. A malformed URL or a wrong password is
 //! always an error; a Redis that does not answer is one only with

@@ -10,6 +10,7 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::call::value::Erased;
 use crate::error::{Error, Result};
 use crate::CacheValue;
 use memory::{MemEntry, MemoryStore};
@@ -83,6 +84,13 @@ impl Found {
             Found::Bytes(_) => None,
         }
     }
+}
+
+/// A fill lease: the right to store the value of one miss, from the store that granted it.
+pub(crate) enum Lease {
+    Memory(memory::lease::Lease),
+    #[cfg(feature = "redis")]
+    Redis(redis::lease::Lease),
 }
 
 /// The error of every operation on a disabled store.
@@ -182,12 +190,12 @@ impl Backend {
     /// Stores the envelope `bytes` of `value` under `key` for `ttl` if the key still holds
     /// exactly `served`; returns whether it did. In memory the write takes a fill lease, so
     /// an invalidation in between still wins.
-    pub(crate) async fn replace<T: CacheValue>(
+    pub(crate) async fn replace(
         &self,
         key: &str,
         served: &[u8],
-        bytes: Vec<u8>,
-        value: &T,
+        bytes: &[u8],
+        value: &dyn Erased,
         ttl: Duration,
         tags: &[String],
     ) -> Result<bool> {
@@ -200,13 +208,77 @@ impl Backend {
                 let memory::lease::Acquired::Leased(lease) = mem.acquire(key) else {
                     return Ok(false);
                 };
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
+                let entry =
+                    MemEntry::new(bytes.into(), Some(value.to_typed()), ttl).with_tags(tags);
                 Ok(mem.fill(key, &lease, entry))
             }
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.replace(key, served, &bytes, ttl, tags).await,
+            Backend::Redis(redis) => redis.replace(key, served, bytes, ttl, tags).await,
             Backend::Disabled(reason) => Err(disabled(reason)),
+        }
+    }
+
+    /// The circuit breakers' count of closings, on Redis (see
+    /// [`fallback`](crate::tier::fallback)).
+    #[cfg(feature = "redis")]
+    pub(crate) fn circuit_closings(&self) -> Option<u64> {
+        match self {
+            Backend::Redis(redis) => Some(redis.circuit_closings()),
+            _ => None,
+        }
+    }
+
+    /// Gives `lease` back if that takes no round trip (a memory lease); `false` when it
+    /// takes one: then [`release`](Backend::release) does it.
+    pub(crate) fn release_here(&self, key: &str, lease: &Lease) -> bool {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                mem.release(key, lease);
+                true
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(_), Backend::Redis(_)) => false,
+            // A lease always comes from the cache's own store.
+            _ => true,
+        }
+    }
+
+    /// Gives `lease` back, so that the next miss may fill.
+    pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                mem.release(key, lease);
+                Ok(())
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(lease), Backend::Redis(redis)) => redis.release(key, lease).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores the envelope `bytes` of `value` under `key` for `ttl` if `lease` still holds
+    /// (no invalidation ended it); returns whether it did.
+    pub(crate) async fn fill(
+        &self,
+        key: &str,
+        lease: &Lease,
+        bytes: &[u8],
+        value: &dyn Erased,
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<bool> {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                let entry =
+                    MemEntry::new(bytes.into(), Some(value.to_typed()), ttl).with_tags(tags);
+                Ok(mem.fill(key, lease, entry))
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(lease), Backend::Redis(redis)) => {
+                redis.fill(key, lease, bytes, ttl, tags).await
+            }
+            // A lease always comes from the cache's own store.
+            _ => Ok(false),
         }
     }
 
