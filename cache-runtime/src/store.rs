@@ -118,6 +118,16 @@ impl Backend {
         false
     }
 
+    /// The Redis store, when it is the store (for the builder, which starts the tiers that
+    /// follow it).
+    #[cfg(feature = "redis")]
+    pub(crate) fn redis(&self) -> Option<&redis::RedisStore> {
+        match self {
+            Backend::Redis(redis) => Some(redis),
+            _ => None,
+        }
+    }
+
     /// The memory store, when it is the store.
     #[inline]
     pub(crate) fn memory(&self) -> Option<&MemoryStore> {
