@@ -657,7 +657,8 @@ async fn health_is_503_when_redis_is_gone() {
     assert_eq!(
         body_json(&response),
         json!({"backend": "memory", "reachable": true, "latency_us": 0, "backplane": null,
-               "circuit": "closed", "error": null, "disabled_reason": null})
+               "coherence": null, "circuit": "closed", "fallback_entries": null, "error": null,
+               "disabled_reason": null})
     );
 }
 

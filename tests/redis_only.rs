@@ -441,13 +441,22 @@ async fn unresponsive_redis_fails_open_within_timeout() {
     fx.server().resume();
 }
 
-/// A key holding a fill lease (a miss whose body is still running) does not `exist` and is
-/// a miss for `get`; the lease stays.
+/// A key holding a fill lease (a miss whose body is still running: the lease's shape, with
+/// a TTL) does not `exist` and is a miss for `get`; the lease stays.
 #[tokio::test]
 async fn a_fill_in_progress_is_not_an_entry() {
     let fx = Fixture::redis().await;
-    let lease = [0xCBu8; 26];
-    fx.raw_set(&fx.redis_key("filling"), &lease).await;
+    let mut lease = b"\xCBcache-lease:".to_vec();
+    lease.extend_from_slice(&[b'0'; 48]);
+    let mut raw = fx.raw().await.unwrap();
+    let () = redis::cmd("SET")
+        .arg(fx.redis_key("filling"))
+        .arg(&lease)
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     assert!(!fx.cache.exists("filling").await.unwrap());
     assert_eq!(fx.cache.get::<u64>("filling").await.unwrap(), None);
     assert_eq!(fx.cache.stats().decode_errors, 0);

@@ -1,7 +1,7 @@
 //! The arguments of the key-derivation measurements (the compare harness's `keys`
 //! scenario, `key_count`, the criterion `key` group): a `u64`, a struct of 5 fields, a
 //! `Vec<String>` of 20 and a `HashMap<String, u64>` of 20, each with a `#[cached]` fn taking
-//! it (whose hidden `__cache_key_<name>` fn is the macro's own key path), plus the two ways
+//! it (whose hidden `<name>::key` fn is the macro's own key path), plus the two ways
 //! of deriving a key from them that are compared.
 
 use std::collections::HashMap;

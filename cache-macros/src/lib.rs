@@ -1,8 +1,8 @@
 //! Procedural macros of [`cache_runtime`](https://docs.rs/cache-runtime).
 //!
 //! Do not depend on this crate directly: depend on `cache-runtime`, which re-exports
-//! [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`] and provides everything
-//! the generated code calls. The reference of each attribute and each of its arguments is on
+//! [`macro@cached`], [`macro@cache_invalidate`], [`macro@cache_put`] and
+//! [`macro@cache_targets`] and provides everything the generated code calls. The reference of each attribute and each of its arguments is on
 //! the macro, with an example that runs as a doctest (the text lives in `doc/`, one file per
 //! macro).
 //!
@@ -17,12 +17,14 @@
 
 mod args;
 mod cached;
+mod desugared;
 mod errors;
 mod paths;
 #[cfg(test)]
 mod snapshots;
 mod tags;
 mod target;
+mod targets;
 mod writer;
 
 use proc_macro::TokenStream;
@@ -43,4 +45,10 @@ pub fn cache_invalidate(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn cache_put(args: TokenStream, item: TokenStream) -> TokenStream {
     writer::expand(writer::Attr::Put, args.into(), item.into()).into()
+}
+
+#[doc = include_str!("../doc/cache_targets.md")]
+#[proc_macro_attribute]
+pub fn cache_targets(args: TokenStream, item: TokenStream) -> TokenStream {
+    targets::expand(args.into(), item.into()).into()
 }

@@ -1,25 +1,36 @@
 //! The targets of `#[cache_invalidate(...)]` and `#[cache_put(...)]`: calls that name a
 //! `#[cached]` fn and one entry of it (`get_user(id)`), or `all(get_user)` for every entry.
 //!
-//! A target is rewritten into a call of the hidden sibling that `#[cached]` emits next to the
-//! fn: `users::get_user(id)` becomes `users::__cache_key_get_user(&(id))` and `all(get_user)`
-//! becomes `__cache_ns_get_user()`. Every token keeps the span of the user's target, so a
-//! wrong arity, a wrong argument type, or a fn that is not `#[cached]` is reported at the
-//! target in the attribute.
+//! A target is rewritten into calls of the hidden siblings that `#[cached]` emits, found the
+//! way Rust finds the fn itself:
+//!
+//! - a free fn's siblings are associated fns of a struct that has the fn's name in the type
+//!   namespace, so `get_user(id)` becomes `get_user::key(&(id))` wherever `get_user` is in
+//!   scope (defined there, or brought by `use`), and `users::get_user(id)` becomes
+//!   `users::get_user::key(&(id))`;
+//! - a method's (or an associated fn's) siblings sit next to it: `Self::get(self, id)` becomes
+//!   `Self::__cache_key_get(&(self), &(id))`, and `<T as Repo>::get(..)` becomes
+//!   `<T>::__cache_key_get(..)` (the siblings are inherent, see `#[cache_targets]`).
+//!
+//! A path names an associated fn when its segment before the fn is `Self`, a type (by Rust's
+//! naming convention, an upper-case first letter), has generic arguments, or is `<T>`;
+//! otherwise it names a module. Every token keeps the span of the user's target, so a wrong
+//! arity, a wrong argument type, or a fn that is not `#[cached]` is reported at the target.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, ExprCall, ExprPath, Path, PathArguments, Result};
+use syn::{Error, Expr, ExprCall, ExprPath, Ident, Path, PathArguments, Result};
 
-use crate::cached::sibling_names;
+use crate::cached::{sibling_names, SiblingNames};
 
 /// One target of `#[cache_invalidate]` or `#[cache_put]`.
 pub(crate) enum Target {
     /// `get_user(id)`: the entry of that call.
     Key(ExprCall),
     /// `all(get_user)`: every entry of that fn.
-    All(Path),
+    All(ExprPath),
 }
 
 impl Target {
@@ -30,13 +41,8 @@ impl Target {
             Expr::Call(call) => match &*call.func {
                 Expr::Path(ExprPath {
                     qself: None, path, ..
-                }) => {
-                    if allow_all && path.is_ident("all") {
-                        all_target(call)
-                    } else {
-                        Ok(Target::Key(call.clone()))
-                    }
-                }
+                }) if allow_all && path.is_ident("all") => all_target(call),
+                Expr::Path(_) => Ok(Target::Key(call.clone())),
                 _ => Err(not_a_target(expr, allow_all)),
             },
             Expr::Path(ExprPath {
@@ -76,12 +82,7 @@ impl Target {
 fn all_target(call: &ExprCall) -> Result<Target> {
     let mut args = call.args.iter();
     match (args.next(), args.next()) {
-        (
-            Some(Expr::Path(ExprPath {
-                qself: None, path, ..
-            })),
-            None,
-        ) => Ok(Target::All(path.clone())),
+        (Some(Expr::Path(path)), None) => Ok(Target::All(path.clone())),
         _ => Err(Error::new_spanned(
             call,
             "`all` takes the path of one `#[cached]` fn, like `all(get_user)` or \
@@ -102,16 +103,34 @@ fn not_a_target(expr: &Expr, allow_all: bool) -> Error {
     Error::new_spanned(expr, message)
 }
 
-/// `path::__cache_key_f::<T>(&(a), &(b))`: the hidden key fn's call for `path::f::<T>(a, b)`,
-/// every token at the user's span.
+/// Which hidden sibling of a `#[cached]` fn to call.
+#[derive(Clone, Copy)]
+enum Sibling {
+    /// The key of one call, with the target's generic arguments.
+    Key,
+    /// The cache one call reads from.
+    Source,
+    /// The namespace, and the cache when it needs no argument.
+    Namespace,
+}
+
+/// `get_user::key::<T>(&(a), &(b))` (or `Self::__cache_key_get::<T>(..)`): the hidden key
+/// fn's call for the target `get_user::<T>(a, b)`, every token at the user's span.
 pub(crate) fn key_call(call: &ExprCall) -> TokenStream {
-    let Expr::Path(ExprPath { path, .. }) = &*call.func else {
+    sibling_call(call, Sibling::Key)
+}
+
+/// The call of the hidden fn giving the cache that the target's call reads from.
+pub(crate) fn source_call(call: &ExprCall) -> TokenStream {
+    sibling_call(call, Sibling::Source)
+}
+
+/// The call of `sibling` with the target's arguments, borrowed.
+fn sibling_call(call: &ExprCall, sibling: Sibling) -> TokenStream {
+    let Expr::Path(path) = &*call.func else {
         return TokenStream::new();
     };
-    let mut path = path.clone();
-    if let Some(last) = path.segments.last_mut() {
-        last.ident = sibling_names(&last.ident).0;
-    }
+    let path = sibling_path(path, sibling);
     let args = call.args.iter().map(|arg| {
         let span = arg.span();
         let mut group = Group::new(Delimiter::Parenthesis, arg.to_token_stream());
@@ -123,16 +142,81 @@ pub(crate) fn key_call(call: &ExprCall) -> TokenStream {
     quote!(#path #group)
 }
 
-/// `path::__cache_ns_f()`: the hidden namespace fn's call for `all(path::f)`.
-pub(crate) fn ns_call(path: &Path) -> TokenStream {
-    let mut path = path.clone();
-    let mut span = path.span();
-    if let Some(last) = path.segments.last_mut() {
-        span = last.ident.span();
-        last.ident = sibling_names(&last.ident).1;
-        last.arguments = PathArguments::None;
-    }
+/// The namespace fn's call for `all(path)`: the namespace and the cache's source, as a tuple.
+pub(crate) fn ns_call(path: &ExprPath) -> TokenStream {
+    let span = path
+        .path
+        .segments
+        .last()
+        .map_or_else(|| path.span(), |last| last.ident.span());
+    let path = sibling_path(path, Sibling::Namespace);
     let mut group = Group::new(Delimiter::Parenthesis, TokenStream::new());
     group.set_span(span);
     quote!(#path #group)
+}
+
+/// The path of `sibling` for the fn at `path`: `f::key`, `m::f::source`, `Self::__cache_ns_f`,
+/// `<T>::__cache_key_f::<G>`. Generic arguments written on the fn go to the key fn only.
+fn sibling_path(path: &ExprPath, sibling: Sibling) -> TokenStream {
+    let segments: Vec<_> = path.path.segments.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return TokenStream::new();
+    };
+    let generics = match sibling {
+        Sibling::Key => last.arguments.to_token_stream(),
+        Sibling::Source | Sibling::Namespace => TokenStream::new(),
+    };
+    let names = sibling_names(&last.ident);
+    let span = last.ident.span();
+    if let Some(qself) = &path.qself {
+        // `<T as Trait>::f` and `<T>::f`: the siblings are inherent items of `T`.
+        let ty = &qself.ty;
+        let rest = &parents[qself.position.min(parents.len())..];
+        let name = associated(&names, sibling);
+        return quote_spanned!(span=> <#ty>:: #(#rest::)* #name #generics);
+    }
+    let leading = &path.path.leading_colon;
+    let parents = parents.iter();
+    if is_free(&path.path) {
+        let ident = &last.ident;
+        let name = Ident::new(
+            match sibling {
+                Sibling::Key => "key",
+                Sibling::Source => "source",
+                Sibling::Namespace => "namespace",
+            },
+            span,
+        );
+        quote_spanned!(span=> #leading #(#parents::)* #ident::#name #generics)
+    } else {
+        let name = associated(&names, sibling);
+        quote_spanned!(span=> #leading #(#parents::)* #name #generics)
+    }
+}
+
+/// The name of an associated sibling.
+fn associated(names: &SiblingNames, sibling: Sibling) -> Ident {
+    match sibling {
+        Sibling::Key => names.key.clone(),
+        Sibling::Source => names.source.clone(),
+        Sibling::Namespace => names.namespace.clone(),
+    }
+}
+
+/// Whether `path` names a free fn: one segment, or a module before the fn (`crate`, `self`,
+/// `super`, or a name starting with a lower-case letter, without generic arguments).
+fn is_free(path: &Path) -> bool {
+    let segments: Vec<_> = path.segments.iter().collect();
+    let [.., parent, _] = segments.as_slice() else {
+        return true;
+    };
+    if !matches!(parent.arguments, PathArguments::None) {
+        return false;
+    }
+    let name = parent.ident.unraw().to_string();
+    matches!(name.as_str(), "crate" | "self" | "super")
+        || name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c == '_')
 }

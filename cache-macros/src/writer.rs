@@ -8,6 +8,7 @@
 use proc_macro2::{Span, TokenStream};
 use syn::{Error, Item};
 
+use crate::desugared::Desugared;
 use crate::errors::with_error;
 
 mod args;
@@ -27,8 +28,12 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
         Ok(_) => return with_error(item, &not_a_fn(attr)),
         Err(error) => return with_error(item, &error),
     };
+    // A method `#[async_trait]` already rewrote is read as the `async fn` it was written as.
+    let desugared = Desugared::recognize(&function);
+    let written = desugared.as_ref().map_or(&function, |d| &d.written);
     let writer = WriterArgs::parse(attr, args).and_then(|args| {
-        let writer = Writer::from_syn(&function, args);
+        let mut writer = Writer::from_syn(written, args);
+        writer.boxed = desugared.as_ref().map(|d| d.signature);
         writer.validate()?;
         Ok(writer)
     });

@@ -69,6 +69,9 @@ pub(crate) struct Inner {
     pub(crate) backend: Backend,
     /// The in-process tier, with Redis only.
     pub(crate) l1: Option<crate::tier::L1>,
+    /// Where fills go while Redis is skipped (see [`fallback`](crate::tier::fallback)),
+    /// with Redis only, unless turned off.
+    pub(crate) fallback: Option<crate::tier::fallback::Fallback>,
     /// Misses in progress, so concurrent callers of one key share one body.
     pub(crate) flights: crate::call::flight::Flights,
     /// Reads before single flight in progress, per key slot (see [`early`](crate::call::early)).
@@ -482,7 +485,9 @@ impl Cache {
             stats.entries = mem.entry_count();
             stats.bytes = mem.weighted_size();
         }
+        stats.fallback_entries = self.fallback_entries().unwrap_or(0);
         stats.disabled_reason = self.inner.backend.disabled_reason().map(str::to_owned);
+        stats.coherence = self.coherence();
         stats
     }
 
@@ -507,7 +512,7 @@ impl Cache {
         ttl.unwrap_or(self.inner.default_ttl)
     }
 
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     fn count_read(&self, hit: bool) {
         Counters::bump(if hit {
             &self.inner.counters.hits

@@ -8,94 +8,19 @@ pub(crate) mod fill;
 pub(crate) mod flight;
 pub(crate) mod marks;
 pub(crate) mod peek;
+pub(crate) mod policy;
 pub(crate) mod read_mode;
 pub(crate) mod refresh;
 
 use std::future::Future;
-use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Leader, Waited};
 use crate::call::peek::Peek;
+pub(crate) use crate::call::policy::{Policy, Shape};
 use crate::observe::Served;
 use crate::CacheValue;
-
-/// How a call is cached: what `#[cached]` arguments and [`ComputeOptions`](crate::ComputeOptions)
-/// set.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Policy {
-    pub(crate) ttl: Option<Duration>,
-    pub(crate) l1: bool,
-    pub(crate) l1_ttl: Option<Duration>,
-    pub(crate) lock: bool,
-    /// `ttl_jitter`, in millionths; `None`: the cache's.
-    pub(crate) jitter_ppm: Option<u32>,
-    /// `stale_if_error`: how long entries are kept past their TTL, to stand in for a body
-    /// that fails.
-    pub(crate) stale_for: Option<Duration>,
-    /// `refresh`: entries older than this are recomputed in the background on a hit.
-    pub(crate) refresh: Option<Duration>,
-    /// `soft_timeout`: when the body takes longer and a stale value exists, return it and
-    /// let the body finish in the background.
-    pub(crate) soft_timeout: Option<Duration>,
-    /// `compress`: whether values above the cache's threshold are stored compressed.
-    pub(crate) compress: bool,
-}
-
-impl Policy {
-    pub(crate) const DEFAULT: Policy = Policy {
-        ttl: None,
-        l1: true,
-        l1_ttl: None,
-        lock: false,
-        jitter_ppm: None,
-        stale_for: None,
-        refresh: None,
-        soft_timeout: None,
-        compress: true,
-    };
-}
-
-/// How a function's result relates to the cached value.
-pub(crate) struct Shape<R, V> {
-    /// The part to store, if the result is cached.
-    pub(crate) cacheable: fn(&R) -> Option<&V>,
-    /// The result a cached value stands for.
-    pub(crate) from_value: fn(V) -> R,
-    /// Whether the result is a failure a stale value may replace.
-    pub(crate) failed: fn(&R) -> bool,
-}
-
-impl<V> Shape<V, V> {
-    /// A plain return value: always cached, never a failure.
-    pub(crate) fn plain() -> Self {
-        Shape {
-            cacheable: |value| Some(value),
-            from_value: |value| value,
-            failed: |_| false,
-        }
-    }
-}
-
-impl<V, E> Shape<Result<V, E>, V> {
-    /// A `Result`: `Ok` is cached, `Err` is a failure.
-    pub(crate) fn result() -> Self {
-        Shape {
-            cacheable: |result| result.as_ref().ok(),
-            from_value: Ok,
-            failed: |result| result.is_err(),
-        }
-    }
-}
-
-// Function pointers only: copyable whatever `R` and `V` are.
-impl<R, V> Clone for Shape<R, V> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<R, V> Copy for Shape<R, V> {}
 
 /// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
 /// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
@@ -236,10 +161,22 @@ where
             None => (read.fill, read.stale),
         },
         Err(()) => {
+            // While the breaker skips Redis, the outage fallback (if on) serves what this
+            // process computed since, and keeps what it computes now.
+            if let Some(value) = cache.fallback_get::<V>(key) {
+                share(leader, &value, read_mark);
+                return (from_value(value), Served::L1);
+            }
+            let since = cache.fallback_since(key);
             let mark = cache.invalidation_mark(key);
             let result = body.await;
             match cacheable(&result) {
-                Some(value) => share(leader, value, mark),
+                Some(value) => {
+                    if let Some(since) = since {
+                        cache.fallback_put(key, value, fill_site.ttl, &tags, since);
+                    }
+                    share(leader, value, mark)
+                }
                 None => fail(leader),
             }
             return (result, Served::Failed);

@@ -133,7 +133,7 @@ impl KeyBuilder {
     }
 
     /// Feeds one argument.
-    pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) -> &mut Self {
+    pub fn arg<T: KeyPart + ?Sized>(&mut self, value: &T) -> &mut Self {
         if self.error.is_none() {
             if let Err(e) = serializer::hash_into(&mut self.sink, value) {
                 self.error = Some(e.0);
@@ -229,6 +229,20 @@ impl SiteKey {
         }
     }
 }
+
+/// A value that can be part of a key: any `Serialize` type.
+///
+/// Only a name for the bound of [`KeyBuilder::arg`], so that a `#[cached]` parameter that
+/// cannot be hashed (a pool, a client) is reported with what to do about it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key: it does not implement `Serialize`",
+    label = "every parameter is part of the key unless skipped",
+    note = "leave a pool, client or other handle out of the key with `#[cached(skip(pool))]` \
+            (the parameter's name), or derive `serde::Serialize` for a value that identifies the call"
+)]
+pub trait KeyPart: Serialize {}
+
+impl<T: Serialize + ?Sized> KeyPart for T {}
 
 /// Arguments given as a tuple, for [`key_for`].
 pub trait KeyArgs {
@@ -444,7 +458,7 @@ pub fn escape_namespace(namespace: &str) -> String {
 }
 
 /// Escapes tag text like [`escape_namespace`], but injectively: `::` is escaped too.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg(feature = "redis")]
 pub(crate) fn escape_tag(tag: &str) -> String {
     let mut out = SmallVec::<[u8; 128]>::new();
     escape_into(tag, false, &mut out);

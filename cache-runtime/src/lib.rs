@@ -37,6 +37,7 @@
 //! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
+//! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
 //! | `tls` | | `rediss://` through rustls: [`CacheBuilder::tls_root_cert`], [`CacheBuilder::tls_client_cert`] |
 //! | `metrics` | | counters, a latency histogram and the circuit breaker's gauge through the `metrics` facade |
 //! | `axum` | | [`web::CacheLayer`], [`web::Json`] and the admin API with its dashboard ([`admin`]) |
@@ -89,6 +90,51 @@
 //! ```
 //!
 //! A service can hold its own caches and name one per fn (`#[cached(cache = self.cache)]`).
+//!
+//! # Methods and `self`
+//!
+//! A method caches like a free fn, and `self` is not part of the key: two instances of one
+//! type share entries. When instances stand for different data (one repository per tenant or
+//! per database), give each its own cache, or put what tells them apart in the key:
+//!
+//! ```
+//! use cache_runtime::{cache_invalidate, cached, Cache};
+//!
+//! struct Orders {
+//!     tenant: u32,
+//!     cache: Cache,
+//! }
+//!
+//! impl Orders {
+//!     // Without `key`, `Orders { tenant: 1, .. }.count(7)` would read tenant 2's entry.
+//!     #[cached(cache = self.cache, key = (self.tenant, day))]
+//!     pub async fn count(&self, day: u32) -> u64 {
+//!         u64::from(self.tenant) * 100 + u64::from(day) // a query in real life
+//!     }
+//!
+//!     // Acts on the cache `count` reads from, `self.cache`.
+//!     #[cache_invalidate(Self::count(self, day))]
+//!     pub async fn add(&self, day: u32) -> Result<(), String> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let cache = Cache::memory();
+//! let one = Orders { tenant: 1, cache: cache.clone() };
+//! let two = Orders { tenant: 2, cache };
+//! assert_eq!(one.count(7).await, 107);
+//! assert_eq!(two.count(7).await, 207);
+//! two.add(7).await.unwrap();
+//! assert_eq!(one.cache.stats().misses, 2);
+//! # }
+//! ```
+//!
+//! A writer (`#[cache_invalidate]`, `#[cache_put]`) without `cache = ...` acts on the cache
+//! each target reads from, computed from the target's own arguments (here `self.cache`). When
+//! the target's `cache = ...` reads a parameter the target does not pass, the writer does
+//! not compile until it names the cache itself.
 //!
 //! # Keys
 //!
@@ -146,16 +192,33 @@
 //! longer than its Redis TTL; `#[cached(l1 = false)]` keeps a fn out of it and
 //! [`CacheBuilder::l1`] turns it off.
 //!
-//! Every write and invalidation is applied to Redis, then published on a pub/sub
-//! *backplane*; every process drops the matching L1 entries (keys, tags, namespaces,
-//! patterns). L1 is served only while its subscriber is connected, and it starts empty after
-//! every (re)subscribe, since messages sent meanwhile are lost. A value read from Redis goes
-//! into L1 only if no invalidation arrived since the read began. So an L1 copy is stale for
-//! at most the propagation delay while the subscriber is connected, and at most the L1 TTL
-//! when a publish fails or a server hangs without closing the connection (a frozen Redis
-//! keeps the subscriber's socket open). When Redis dies, the subscription ends and L1 is
-//! skipped, unless the circuit breaker has given up on Redis: then nobody can write or
-//! invalidate through it either, and L1 keeps sparing the database for at most its TTL.
+//! L1 follows Redis itself: the cache turns on server-assisted client-side caching
+//! (`CLIENT TRACKING ON BCAST PREFIX {prefix}:` on a RESP3 connection of its own), so Redis
+//! tells every process which of the cache's keys changed, whatever changed them: a write or
+//! `DEL` by any client, an expiry, an eviction, `FLUSHALL`. Each invalidation drops the L1
+//! copies of its keys; tag, namespace and pattern invalidations follow from the keys they
+//! delete. L1 is served only while the tracking connection is up, and it starts empty after
+//! every reconnect (the server forgot what it tracked). A value read from Redis goes into L1
+//! only if no invalidation of its key arrived since the read began; a value this process
+//! writes goes into L1 at its next read (Redis echoes the write as an invalidation).
+//! [`Stats::coherence`] says which mechanism is in use; `docs/coherence.md` has the
+//! measurements behind the choice of BCAST, and what tracking costs.
+//!
+//! A server or proxy that refuses RESP3 or `CLIENT TRACKING` at the first connect (and a
+//! cache built with [`CacheBuilder::l1_tracking`]`(false)`, and for now a Redis Cluster)
+//! keeps L1 coherent through a pub/sub *backplane* instead: every write and invalidation of
+//! this framework is applied to Redis, then published, and every process drops the matching
+//! L1 entries (keys, tags, namespaces, patterns). Writers outside the framework are then not
+//! seen before the L1 TTL. L1 is served only while the subscriber is connected, and starts
+//! empty after every (re)subscribe. With tracking, the backplane still carries what a key
+//! cannot: an invalidation that came while a miss's body ran, which keeps single flight from
+//! handing that body's value to callers that started after it.
+//!
+//! Either way, an L1 copy is stale for at most the propagation delay while the connection is
+//! up, and at most the L1 TTL when a server hangs without closing the connection (it is
+//! checked with a PING every second). When Redis dies, L1 is skipped, unless the circuit
+//! breaker has given up on Redis: then nobody can write or invalidate through it either, and
+//! L1 keeps sparing the database for at most its TTL.
 //!
 //! # Consistency
 //!
@@ -235,6 +298,11 @@
 //!   own slots. There is a circuit breaker per 1,024 slots (chosen by the key's CRC16, hash
 //!   tags honoured) plus one for multi-node operations, so one dead master leaves the keys of
 //!   the others cached.
+//! * **Redis Sentinel** (feature `sentinel`): [`CacheBuilder::sentinel`] or
+//!   `REDIS_SENTINEL_NODES` with `REDIS_SENTINEL_MASTER`. The cache asks the sentinels for
+//!   the master, and when a command fails for want of it, asks again and moves every later
+//!   command and the backplane's subscription to the master they name; calls fail open
+//!   meanwhile, as in any outage. Credentials and TLS are set as for one node.
 //! * **Valkey** 8.1, one node or a cluster: the same suites pass on it as on Redis 7.0. A
 //!   fill's compare-and-set is one `SET key value IFEQ lease` where the server takes it
 //!   (Valkey 8.1+, Redis 8.4+) and a script elsewhere; a connection finds out by sending it
@@ -324,18 +392,25 @@ pub use error::{Error, Result};
 pub use invalidate::defer::defer_invalidations;
 pub use invalidate::pattern::MAX_WILDCARDS;
 pub use invalidate::Plan;
-pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, TagPart};
+pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, KeyPart, TagPart};
 pub use observe::stats::{CircuitState, Stats};
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
+pub use tier::Coherence;
 
 // The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use cache_macros::{cache_invalidate, cache_put, cached};
+pub use cache_macros::{cache_invalidate, cache_put, cache_targets, cached};
 
 /// What a cached value must be: serializable both ways, cloneable, shareable, owned.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in the cache",
+    label = "a cached value must implement `Serialize`, `DeserializeOwned`, `Clone`, `Send` and `Sync`, and be `'static`",
+    note = "an axum handler returns `cache_runtime::web::Json<T>` (feature `axum`), which is \
+            both a response and serializable, instead of `axum::Json<T>`"
+)]
 pub trait CacheValue:
     serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {

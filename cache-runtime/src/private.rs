@@ -97,6 +97,10 @@ impl Site {
 }
 
 /// A handle the `cache = ...` argument may name: `Cache`, `&Cache`, `Arc<Cache>`, ...
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cache",
+    label = "`cache = ...` takes a `Cache`, an `Arc<Cache>` or a reference to either"
+)]
 pub trait AsCache {
     /// The cache.
     fn as_cache(&self) -> &Cache;
@@ -118,6 +122,43 @@ impl<T: AsCache + ?Sized> AsCache for Arc<T> {
     fn as_cache(&self) -> &Cache {
         (**self).as_cache()
     }
+}
+
+/// The cache a `#[cached]` fn reads from, as its hidden source fn hands it to a writer
+/// (`#[cache_invalidate]`, `#[cache_put]`) without `cache = ...`: the global cache, a clone of
+/// the fn's own `cache = ...`, or [`UnknownCache`] when that expression needs more than the
+/// target passes.
+#[diagnostic::on_unimplemented(
+    message = "this writer cannot tell which cache its target reads from",
+    label = "the target's `#[cached(cache = ...)]` reads a parameter this target does not pass",
+    note = "give the writer the cache its target reads from, like `cache = self.cache` \
+            or `cache = cache`"
+)]
+pub trait TargetCache {
+    /// The cache.
+    fn target_cache(&self) -> &Cache;
+}
+
+impl TargetCache for Cache {
+    fn target_cache(&self) -> &Cache {
+        self
+    }
+}
+
+impl TargetCache for &Cache {
+    fn target_cache(&self) -> &Cache {
+        self
+    }
+}
+
+/// The source of a `#[cached]` fn whose `cache = ...` reads a parameter that is not part of
+/// its key (or reads `self`, for `all(..)`): a writer targeting it must name the cache.
+pub struct UnknownCache;
+
+/// The cache of a writer's target, from the target's source fn.
+#[inline]
+pub fn target_cache<S: TargetCache>(source: &S) -> &Cache {
+    source.target_cache()
 }
 
 /// A return type whose success part is cached: `Result<T, E>` caches `Ok`, `Option<T>`
@@ -414,7 +455,8 @@ impl Site {
 }
 
 /// The key of one call of a `#[cached]` fn returning values of type `V`, as computed by its
-/// hidden key fn (`__cache_key_<name>`), for `#[cache_invalidate]` and `#[cache_put]`.
+/// hidden key fn (`<name>::key` for a free fn, `__cache_key_<name>` for a method), for
+/// `#[cache_invalidate]` and `#[cache_put]`.
 ///
 /// Built in the key fn, from a builder it borrows, so what is returned and moved is the key,
 /// not the builder (about 350 bytes).

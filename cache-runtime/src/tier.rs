@@ -4,24 +4,33 @@
 //! value (type-erased, checked by `TypeId`, with the bytes as a fallback for another type),
 //! so an L1 hit does no I/O and no decoding: a hash lookup and a clone. An entry lives in L1
 //! for the L1 TTL (default 30 s, per function `l1_ttl`) but never longer than the Redis
-//! entry's remaining TTL. Every invalidation drops the local copy and is published on the
-//! backplane so every other process drops its copy too; L1 is only used while the
-//! backplane is subscribed, or while the circuit breaker skips a Redis that is down (then
-//! nobody can invalidate through it, and L1 is the only cache left). Without Redis there is
-//! no L1: the memory store is the only tier.
+//! entry's remaining TTL. Redis tells every process which keys changed ([`tracking`]); on a
+//! server that refuses tracking, every invalidation of this framework is published on the
+//! [`backplane`] instead. L1 is only used while that connection is up, or while the circuit
+//! breaker skips a Redis that is down (then nobody can invalidate through it, and L1 is the
+//! only cache left). Without Redis there is no L1: the memory store is the only tier.
 
 pub(crate) mod backplane;
+mod coherence;
+pub(crate) mod fallback;
+#[cfg(feature = "redis")]
+pub(crate) mod start;
+#[cfg(feature = "redis")]
+pub(crate) mod tracking;
 
-use std::sync::atomic::{
-    AtomicBool, AtomicU64,
-    Ordering::{Relaxed, SeqCst},
-};
+pub use coherence::Coherence;
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::call::marks::Marks;
+
 use crate::cache::Cache;
 use crate::observe::stats::Counters;
-use crate::store::memory::{MemEntry, MemoryStore};
+#[cfg(feature = "redis")]
+use crate::store::memory::MemEntry;
+use crate::store::memory::MemoryStore;
 #[cfg(feature = "redis")]
 use crate::store::Backend;
 use crate::tier::backplane::Forget;
@@ -32,14 +41,18 @@ use crate::CacheValue;
 pub(crate) struct L1 {
     pub(crate) store: MemoryStore,
     pub(crate) ttl: Duration,
-    /// Whether the backplane is subscribed (L1 is skipped while it is not).
+    /// Whether L1 is served: tracking is in place, or (without tracking) the backplane is
+    /// subscribed.
     pub(crate) live: Arc<AtomicBool>,
-    /// Counts invalidations seen. A value read from Redis goes into L1 only if no
-    /// invalidation arrived since the read began, so a late copy cannot outlive the
-    /// invalidation that deleted its source.
-    pub(crate) epoch: Arc<AtomicU64>,
+    /// Invalidations seen, per key slot. A value read from Redis goes into L1 only if no
+    /// invalidation of its key arrived since the read began, so a late copy cannot outlive
+    /// the invalidation that deleted its source.
+    pub(crate) epoch: Arc<Marks>,
+    /// Tracking or backplane, and the tracking connection.
     #[cfg(feature = "redis")]
-    pub(crate) _subscriber: Option<crate::tier::backplane::Subscriber>,
+    pub(crate) coherence: Arc<crate::tier::tracking::State>,
+    #[cfg(feature = "redis")]
+    pub(crate) _task: Option<crate::tier::start::Task>,
 }
 
 impl Cache {
@@ -88,7 +101,7 @@ impl Cache {
                     // Unreadable as a `T` (too deep, say): the copy goes, and the read
                     // goes on to Redis, which decides about the entry itself.
                     Counters::bump(&self.inner.counters.decode_errors);
-                    l1.store.remove(key);
+                    l1.store.remove_if_holds(key, &entry.bytes);
                     return None;
                 }
             },
@@ -105,16 +118,17 @@ impl Cache {
         self.inner.marks.of(key)
     }
 
-    /// The invalidation count, taken before a Redis read or write whose value may go to L1.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn l1_epoch(&self) -> u64 {
-        self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.load(SeqCst))
+    /// The invalidation count of `key`, taken before a Redis read or write whose value may
+    /// go to L1.
+    #[cfg(feature = "redis")]
+    pub(crate) fn l1_epoch(&self, key: &str) -> u64 {
+        self.inner.l1.as_ref().map_or(0, |l1| l1.epoch.of(key))
     }
 
     /// Puts a value read from or written to Redis into L1, for at most `ttl` (`cap` is the
     /// function's L1 TTL, if it set one), unless an invalidation arrived since `epoch`.
     #[allow(clippy::too_many_arguments)]
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn l1_put<T: CacheValue>(
         &self,
         key: &str,
@@ -128,7 +142,7 @@ impl Cache {
         let Some(l1) = self.writable_l1() else {
             return;
         };
-        if l1.epoch.load(SeqCst) != epoch {
+        if l1.epoch.of(key) != epoch {
             return;
         }
         let ttl = ttl.min(cap.unwrap_or(l1.ttl));
@@ -140,7 +154,7 @@ impl Cache {
             .insert(key, MemEntry::new(bytes, Some(typed), ttl).with_tags(tags));
         // An invalidation between the check above and the insert would have found nothing
         // to drop: look again, and take the copy back (at worst a miss).
-        if l1.epoch.load(SeqCst) != epoch {
+        if l1.epoch.of(key) != epoch {
             l1.store.remove(key);
         }
     }
@@ -153,13 +167,40 @@ impl Cache {
         self.publish_forget(what).await;
     }
 
+    /// Whether L1 follows Redis through tracking (see [`tracking`]).
+    #[cfg(feature = "redis")]
+    pub(crate) fn l1_tracked(&self) -> bool {
+        self.coherence() == Some(Coherence::Tracking)
+    }
+
+    /// How L1 is kept coherent; `None` without L1.
+    pub(crate) fn coherence(&self) -> Option<Coherence> {
+        #[cfg(feature = "redis")]
+        return self.inner.l1.as_ref().map(|l1| l1.coherence.mode());
+        #[cfg(not(feature = "redis"))]
+        None
+    }
+
+    /// After a write to Redis by this process: waits (at most the response timeout) until
+    /// tracking has echoed it back, so that the echo cannot refuse the L1 copy of a later
+    /// read. A no-op without tracking.
+    pub(crate) async fn tracking_barrier(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(l1), Backend::Redis(redis)) = (&self.inner.l1, &self.inner.backend) {
+            l1.coherence.barrier(redis.connect_timeout()).await;
+        }
+    }
+
     /// The part of [`forget`](Cache::forget) in this process: the invalidation marks move,
     /// matching L1 entries are dropped.
     pub(crate) fn forget_here(&self, what: Forget<'_>) {
         what.mark(&self.inner.marks);
         if let Some(l1) = &self.inner.l1 {
-            l1.epoch.fetch_add(1, SeqCst);
+            what.mark(&l1.epoch);
             what.apply(&l1.store);
+        }
+        if let Some(fallback) = &self.inner.fallback {
+            what.apply(&fallback.store);
         }
     }
 
@@ -173,19 +214,24 @@ impl Cache {
                 self.failed("publish", e);
             }
         }
+        // The write or delete behind this message is echoed by tracking.
+        self.tracking_barrier().await;
     }
 }
 
 impl Cache {
     /// Whether the in-process tier is in use: Redis is configured, L1 is on, and the
-    /// backplane is subscribed (L1 is skipped while it is not).
+    /// connection that keeps it coherent is up (tracking's, or the backplane's
+    /// subscription; see [`Stats::coherence`](crate::Stats::coherence)). L1 is skipped
+    /// while it is not.
     pub fn l1_active(&self) -> bool {
         self.writable_l1().is_some()
     }
 
-    /// Waits until the backplane is subscribed (at most `timeout`); returns
-    /// [`l1_active`](Cache::l1_active). The subscription is made in the background right
-    /// after the cache is built, so the first reads after `build` may skip L1.
+    /// Waits until L1 is in use (at most `timeout`); returns
+    /// [`l1_active`](Cache::l1_active). The connection that keeps L1 coherent is made in the
+    /// background right after the cache is built, so the first reads after `build` may
+    /// skip L1.
     pub async fn wait_for_backplane(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         while self.inner.l1.is_some() && !self.l1_active() {

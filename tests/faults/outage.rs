@@ -201,9 +201,15 @@ async fn redis_never_started() {
     let (cache, load) = fail_open_against("never started", &url).await;
     let absent = cache.stats();
     print_stats("never started: without a server", &absent);
-    // No store hits; callers that waited on another caller's body (single flight, which
-    // still works without Redis) count as coalesced hits.
-    assert_eq!(absent.hits, absent.coalesced, "{absent:?}");
+    // No store hits: callers that waited on another caller's body (single flight, which
+    // still works without Redis) count as coalesced hits, and calls served from what this
+    // process computed while Redis was away (the outage fallback) as fallback hits.
+    assert_eq!(
+        absent.hits,
+        absent.coalesced + absent.fallback_hits,
+        "{absent:?}"
+    );
+    assert!(absent.fallback_hits > 0, "{absent:?}");
     assert_eq!(absent.l1_hits, 0, "{absent:?}");
 
     // A server comes up on that port: the same cache starts using it.
@@ -241,7 +247,8 @@ async fn redis_host_does_not_resolve() {
     let end = cache.stats();
     print_stats("unresolvable: end", &end);
     report.check("unresolvable");
-    assert_eq!(end.hits, end.coalesced, "{end:?}");
+    assert_eq!(end.hits, end.coalesced + end.fallback_hits, "{end:?}");
+    assert!(end.fallback_hits > 0, "{end:?}");
     assert!(end.errors > 0 && end.circuit_opened > 0);
 }
 

@@ -356,3 +356,115 @@ async fn oversized_value_is_returned_not_stored() {
     assert_eq!(runs.load(SeqCst), 2);
     assert_eq!(cache.stats().oversized, 1);
 }
+
+#[cached(namespace = "faults.locked", cache = cache, skip(cache, runs), lock = true)]
+async fn locked(id: u64, cache: &Cache, runs: &AtomicU64) -> String {
+    runs.fetch_add(1, SeqCst);
+    format!("locked {id}")
+}
+
+/// Raw `GET key` of a key that holds a string.
+async fn raw_get(raw: &mut MultiplexedConnection, key: &str) -> Vec<u8> {
+    redis::cmd("GET").arg(key).query_async(raw).await.unwrap()
+}
+
+/// Raw `PTTL key`.
+async fn raw_pttl(raw: &mut MultiplexedConnection, key: &str) -> i64 {
+    redis::cmd("PTTL").arg(key).query_async(raw).await.unwrap()
+}
+
+/// A well-formed fill lease: its head, then 48 lowercase hex digits.
+fn lease_shaped() -> Vec<u8> {
+    let mut bytes = b"\xCBcache-lease:".to_vec();
+    bytes.extend_from_slice(&[b'7'; 48]);
+    bytes
+}
+
+/// Values that look like a fill lease (first byte 0xCB) but were written by something else,
+/// without a TTL, under a `lock = true` fn's key: each is foreign, hence unreadable. The
+/// next call runs the body once, counts one decode error, waits for no lease (nothing is
+/// coalesced) and stores its value in place (an envelope with a TTL), which the call after
+/// hits. The manual API sees a value (`exists`), reads a miss and deletes it. A lease of the
+/// same shape *with* a TTL is still another caller's fill: the call computes and leaves it.
+#[tokio::test]
+async fn lease_shaped_values_without_ttl_are_foreign() {
+    let server = RedisServer::start_kind(crate::KIND, &[]);
+    let mut raw = server.raw().await;
+    let cache = Cache::builder()
+        .redis_url(server.url())
+        .prefix("faults.lease")
+        .lock_wait(Duration::from_millis(300))
+        .l1(false)
+        .build()
+        .await
+        .unwrap();
+    let runs = AtomicU64::new(0);
+    let key = key_for::<String>("faults.locked", 1, &(1u64,)).unwrap();
+    let redis_key = format!("faults.lease:{key}");
+    let mut old_format = vec![0xCB, 1];
+    old_format.extend_from_slice(&[9; 24]);
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("0xCB alone", vec![0xCB]),
+        ("0xCB and text", b"\xCBhello".to_vec()),
+        ("26 bytes like the older lease format", old_format),
+        ("a well-formed lease without a TTL", lease_shaped()),
+    ];
+    for (name, bytes) in cases {
+        plant(&mut raw, &redis_key, Some(&bytes)).await;
+        assert_eq!(raw_pttl(&mut raw, &redis_key).await, -1, "{name}");
+        let (before, ran) = (cache.stats(), runs.load(SeqCst));
+        assert_eq!(locked(1, &cache, &runs).await, "locked 1", "{name}");
+        let after = cache.stats();
+        assert_eq!(runs.load(SeqCst) - ran, 1, "{name}: the body ran once");
+        assert_eq!(after.decode_errors - before.decode_errors, 1, "{name}");
+        assert_eq!(
+            after.coalesced, before.coalesced,
+            "{name}: waited for a lease"
+        );
+        assert_eq!(after.writes - before.writes, 1, "{name}: nothing stored");
+        let stored = raw_get(&mut raw, &redis_key).await;
+        assert_eq!(stored[..2], [0xCA, 1], "{name}: the key holds {stored:?}");
+        assert!(raw_pttl(&mut raw, &redis_key).await > 0, "{name}");
+        assert_eq!(locked(1, &cache, &runs).await, "locked 1", "{name}");
+        assert_eq!(
+            runs.load(SeqCst) - ran,
+            1,
+            "{name}: the stored value was not a hit"
+        );
+
+        plant(&mut raw, &redis_key, Some(&bytes)).await;
+        assert!(cache.exists(&key).await.unwrap(), "{name}: exists");
+        let before = cache.stats();
+        assert_eq!(cache.get::<String>(&key).await.unwrap(), None, "{name}");
+        assert_eq!(cache.stats().decode_errors - before.decode_errors, 1);
+        assert!(
+            !raw_exists(&mut raw, &redis_key).await,
+            "{name}: not deleted"
+        );
+    }
+
+    // The same bytes with a TTL: another caller's lease, honoured.
+    let () = redis::cmd("SET")
+        .arg(&redis_key)
+        .arg(lease_shaped())
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(
+        !cache.exists(&key).await.unwrap(),
+        "a live lease is no value"
+    );
+    let (before, ran) = (cache.stats(), runs.load(SeqCst));
+    assert_eq!(locked(1, &cache, &runs).await, "locked 1");
+    assert_eq!(runs.load(SeqCst) - ran, 1);
+    let after = cache.stats();
+    assert_eq!(after.decode_errors, before.decode_errors);
+    assert_eq!(
+        after.writes, before.writes,
+        "stored over another caller's lease"
+    );
+    let held = raw_get(&mut raw, &redis_key).await;
+    assert_eq!(held, lease_shaped());
+}

@@ -89,7 +89,15 @@ impl Fixture {
         kind: ServerKind,
         configure: impl FnOnce(CacheBuilder) -> CacheBuilder,
     ) -> Fixture {
-        let server = RedisServer::start_kind(kind, &[]);
+        Self::on_server(RedisServer::start_kind(kind, &[]), configure).await
+    }
+
+    /// A cache on `server` (started by the caller, with its own arguments), configured by
+    /// `configure`.
+    pub async fn on_server(
+        server: RedisServer,
+        configure: impl FnOnce(CacheBuilder) -> CacheBuilder,
+    ) -> Fixture {
         let cache = configure(
             Cache::builder()
                 .redis_url(server.url())

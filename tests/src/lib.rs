@@ -159,6 +159,10 @@ macro_rules! backend_suite {
                 huge_namespace_and_tag_sizes,
                 manual_keys_never_touch_tag_indexes,
             }
+            unreadable {
+                good_value_written_meanwhile_survives,
+                unreadable_entry_is_deleted,
+            }
         }
     };
     (
@@ -206,7 +210,7 @@ macro_rules! tier_suite {
                 per_function_l1_settings,
                 invalidations_reach_every_l1,
                 caches_without_l1_still_publish,
-                reconnecting_backplane_starts_with_an_empty_l1,
+                reconnecting_starts_with_an_empty_l1,
             }
         }
     };

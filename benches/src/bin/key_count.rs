@@ -20,9 +20,7 @@
 use std::hint::black_box;
 
 use cache_bench::key_args::{self, by_hand as hand, ours};
-use cache_bench::key_args::{
-    __cache_key_k_hashmap20, __cache_key_k_struct5, __cache_key_k_u64, __cache_key_k_vec_string20,
-};
+use cache_bench::key_args::{k_hashmap20, k_struct5, k_u64, k_vec_string20};
 use cache_runtime::__private::plan_key;
 use cache_runtime::{Cache, Plan};
 
@@ -65,10 +63,10 @@ fn main() {
         }};
     }
     match case {
-        "u64" => run!(&42u64, __cache_key_k_u64),
-        "struct5" => run!(&five, __cache_key_k_struct5),
-        "vec20" => run!(&strings, __cache_key_k_vec_string20),
-        "map20" => run!(&map, __cache_key_k_hashmap20),
+        "u64" => run!(&42u64, k_u64::key),
+        "struct5" => run!(&five, k_struct5::key),
+        "vec20" => run!(&strings, k_vec_string20::key),
+        "map20" => run!(&map, k_hashmap20::key),
         _ => panic!("case: u64, struct5, vec20 or map20"),
     }
 }

@@ -22,6 +22,23 @@ pub(crate) struct CachedFn<'a> {
     pub(crate) bindings: Vec<Binding<'a>>,
     /// The declared return type; `None` when there is no `->`.
     pub(crate) output: Option<Output<'a>>,
+    /// Where the fn is, as far as the macro knows.
+    pub(crate) placement: Placement,
+    /// The signature `#[async_trait]` gave the fn, when it did: the fn is then emitted with
+    /// it, its body boxed (`original` is the fn as written, `async`).
+    pub(crate) boxed: Option<&'a syn::Signature>,
+}
+
+/// Where a `#[cached]` fn is.
+#[derive(Clone)]
+pub(crate) enum Placement {
+    /// Under its own `#[cached]`: in a module, or in an impl the macro cannot see.
+    Alone,
+    /// In an impl under `#[cache_targets]`: its siblings are associated fns, with this
+    /// visibility (`None`: the fn's own).
+    Impl(Option<syn::Visibility>),
+    /// In a trait impl under `#[cache_targets]`, which emits the siblings elsewhere.
+    TraitImpl,
 }
 
 /// One name bound by a parameter pattern (`id` in `id: u64` and in `Path(id): Path<u64>`).
@@ -90,6 +107,8 @@ impl<'a> CachedFn<'a> {
             receiver,
             bindings,
             output,
+            placement: Placement::Alone,
+            boxed: None,
         };
         (cached, errors)
     }

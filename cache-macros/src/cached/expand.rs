@@ -24,23 +24,18 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Ident, ItemFn, LitStr, Type};
+use syn::{Ident, LitStr, Type};
 
 use super::ast::{CachedFn, Output};
+use crate::desugared::emit;
 use crate::paths::RuntimePath;
 
 impl CachedFn<'_> {
-    /// The function with its body replaced by the cached call.
-    pub(crate) fn generate(&self) -> TokenStream {
-        let ItemFn {
-            attrs, vis, sig, ..
-        } = self.original;
-        let (outer, inner): (Vec<_>, Vec<_>) = attrs
-            .iter()
-            .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+    /// The function with its body replaced by the cached call, and its hidden siblings.
+    pub(crate) fn generate(&self) -> (TokenStream, TokenStream) {
         let Some(Output { ty: ret, .. }) = &self.output else {
             // `validate` rejects functions without a return type; keep the body as written.
-            return self.original.to_token_stream();
+            return (self.original.to_token_stream(), TokenStream::new());
         };
         let runtime = RuntimePath::new(self.args.krate.as_ref().map(|arg| &arg.value));
         let private = runtime.private();
@@ -48,34 +43,27 @@ impl CachedFn<'_> {
         let site = self.site(&private);
         let handle = runtime.handle(self.args.cache.as_ref().map(|arg| &arg.value));
         if self.args.batch.is_some() {
-            let body = self.batch_body(&runtime, ret, site, handle);
-            return quote! {
-                #(#outer)*
-                #vis #sig {
-                    #(#inner)*
-                    #body
-                }
-            };
+            let body = self
+                .batch_body(&runtime, ret, site, handle)
+                .unwrap_or_default();
+            return (emit(self.original, self.boxed, &body), TokenStream::new());
         }
         let key_stmts = self.key_parts(false);
-        let siblings = self.siblings(&runtime, ret);
-
-        quote! {
-            #(#outer)*
-            #vis #sig {
-                #(#inner)*
-                #[allow(unused_imports, clippy::all)]
-                {
-                    #assert
-                }
-                static __CACHE_SITE: #private::Site = #site;
-                #handle
-                let mut __cache_key = #private::KeyBuilder::new();
-                #key_stmts
-                #call
+        let body = quote! {
+            #[allow(unused_imports, clippy::all)]
+            {
+                #assert
             }
-            #siblings
-        }
+            static __CACHE_SITE: #private::Site = #site;
+            #handle
+            let mut __cache_key = #private::KeyBuilder::new();
+            #key_stmts
+            #call
+        };
+        (
+            emit(self.original, self.boxed, &body),
+            self.siblings(&runtime, ret),
+        )
     }
 
     /// The assertion that the return type can be cached, and the call that runs the body

@@ -1,7 +1,10 @@
 //! Rules across the function and its arguments, checked on the IR before any code is generated.
 //! Every broken rule is reported, each at the token that breaks it.
 
-use syn::{Error, FnArg, Ident, Pat, Result, Type, TypeImplTrait, TypeParamBound};
+use syn::visit::Visit;
+use syn::{
+    Error, FnArg, Ident, Pat, Receiver, Result, Type, TypeImplTrait, TypeParamBound, TypeReference,
+};
 
 use super::ast::{collect_bindings, first_impl_trait, CachedFn, Shape};
 use crate::errors::Errors;
@@ -54,6 +57,14 @@ impl CachedFn<'_> {
             errors.push(Error::new_spanned(
                 sig.fn_token,
                 "`#[cached]` needs an async fn; add `async` or cache the value by hand",
+            ));
+        }
+        if let Some(receiver) = self.receiver.filter(|receiver| takes_mut_self(receiver)) {
+            errors.push(Error::new_spanned(
+                receiver,
+                "`#[cached]` cannot be used on a method that takes `&mut self`: a hit returns \
+                 the stored value without running the body, so the body's changes to `self` \
+                 would be skipped; take `&self`, or cache a `&self` method that this one calls",
             ));
         }
     }
@@ -242,6 +253,21 @@ impl CachedFn<'_> {
             errors,
         );
     }
+}
+
+/// Whether the receiver lends `self` mutably: `&mut self`, `self: &mut Self`, or a type holding
+/// `&mut` (`self: Pin<&mut Self>`).
+fn takes_mut_self(receiver: &Receiver) -> bool {
+    struct MutRef(bool);
+    impl<'ast> Visit<'ast> for MutRef {
+        fn visit_type_reference(&mut self, node: &'ast TypeReference) {
+            self.0 |= node.mutability.is_some();
+            syn::visit::visit_type_reference(self, node);
+        }
+    }
+    let mut finder = MutRef(false);
+    finder.visit_type(&receiver.ty);
+    finder.0
 }
 
 /// Whether `impl_trait` is `impl IntoResponse` (any path ending in `IntoResponse`), alone or

@@ -1,7 +1,7 @@
 //! The model of one fn under `#[cache_invalidate]` or `#[cache_put]`: its arguments and what
 //! later phases need to know about the fn.
 
-use syn::{AttrStyle, Attribute, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr, ReturnType, Type};
 
 use super::args::{Attr, NamedArgs, WriterArgs};
 use crate::cached::ast::{self, Shape};
@@ -22,6 +22,9 @@ pub(crate) struct Writer<'a> {
     pub(crate) ret: Type,
     /// How the return value counts as success, judged as for `#[cached]`.
     pub(crate) shape: Shape,
+    /// The signature `#[async_trait]` gave the fn, when it did (`original` is then the fn as
+    /// written): the fn is emitted with it, its body boxed.
+    pub(crate) boxed: Option<&'a syn::Signature>,
 }
 
 impl<'a> Writer<'a> {
@@ -38,6 +41,7 @@ impl<'a> Writer<'a> {
             original,
             ret,
             shape,
+            boxed: None,
         }
     }
 
@@ -49,13 +53,5 @@ impl<'a> Writer<'a> {
     /// The tag templates of `#[cache_invalidate(tags = [...])]`.
     pub(crate) fn tags(&self) -> &[LitStr] {
         self.args.tags.as_ref().map_or(&[], |tags| &tags.value)
-    }
-
-    /// The outer attributes, and the inner ones to put back first in the body.
-    pub(crate) fn attrs(&self) -> (Vec<&'a Attribute>, Vec<&'a Attribute>) {
-        self.original
-            .attrs
-            .iter()
-            .partition(|attr| matches!(attr.style, AttrStyle::Outer))
     }
 }

@@ -21,15 +21,16 @@
 //! }
 //! ```
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, Type};
+use syn::Type;
 
 use super::args::Attr;
 use super::ast::Writer;
 use crate::cached::ast::Shape;
 use crate::cached::key::tag_value;
+use crate::desugared::emit;
 use crate::paths::RuntimePath;
 use crate::target::{self, Target};
 
@@ -69,8 +70,6 @@ impl Writer<'_> {
 
     /// The fn with the body wrapped in `before`, then the body, then `after`.
     pub(crate) fn wrap(&self, before: TokenStream, after: TokenStream) -> TokenStream {
-        let ItemFn { vis, sig, .. } = self.original;
-        let (outer, inner) = self.attrs();
         let body = self.body();
         let is_unit = matches!(&self.ret, Type::Tuple(unit) if unit.elems.is_empty());
         let allow_unit = is_unit.then(|| quote!(#[allow(clippy::let_unit_value)]));
@@ -84,14 +83,7 @@ impl Writer<'_> {
                 __cache_result
             }
         };
-        quote! {
-            #(#outer)*
-            #vis #sig {
-                #(#inner)*
-                #before
-                #run
-            }
-        }
+        emit(self.original, self.boxed, &quote!(#before #run))
     }
 
     /// The `#[cache_invalidate]` expansion.
@@ -99,24 +91,61 @@ impl Writer<'_> {
         let args = &self.args;
         let runtime = self.runtime();
         let private = runtime.private();
-        let mut before = self.handle(&runtime);
+        let mut before = TokenStream::new();
+        // Without `cache = ...`, each target gets the cache its `#[cached]` fn reads from, and
+        // its own plan: the first target's is the main one, which `namespace`, `tags` and
+        // `pattern` join.
+        let mut plans = Vec::new();
+        if args.cache.is_some() || self.targets.is_empty() {
+            before.extend(self.handle(&runtime));
+        }
         before.extend(quote!(let mut __cache_plan = #private::Plan::new();));
-        for target in &self.targets {
+        for (index, target) in self.targets.iter().enumerate() {
+            let span = target.span();
+            let (handle, plan) = if args.cache.is_some() {
+                (
+                    Ident::new("__cache_handle", span),
+                    Ident::new("__cache_plan", span),
+                )
+            } else {
+                let (handle, source) = self.target_handle(&runtime, index, target);
+                before.extend(source);
+                if index == 0 {
+                    let cache = runtime.cache();
+                    before.extend(quote!(let __cache_handle: &#cache = #handle;));
+                    (
+                        Ident::new("__cache_handle", span),
+                        Ident::new("__cache_plan", span),
+                    )
+                } else {
+                    let plan = Ident::new(&format!("__cache_plan_{index}"), span);
+                    before.extend(quote!(let mut #plan = #private::Plan::new();));
+                    plans.push((handle.clone(), plan.clone()));
+                    (handle, plan)
+                }
+            };
             before.extend(match target {
                 Target::Key(call) => {
                     let key = target::key_call(call);
-                    quote_spanned! {target.span()=>
-                        #private::plan_key(__cache_handle, &mut __cache_plan, #key);
+                    quote_spanned! {span=>
+                        #private::plan_key(#handle, &mut #plan, #key);
                     }
                 }
                 Target::All(path) => {
                     let ns = target::ns_call(path);
-                    quote_spanned! {target.span()=>
-                        #private::plan_all(&mut __cache_plan, #ns);
+                    quote_spanned! {span=>
+                        #private::plan_all(&mut #plan, #ns.0);
                     }
                 }
             });
         }
+        plans.insert(
+            0,
+            (
+                Ident::new("__cache_handle", Span::call_site()),
+                Ident::new("__cache_plan", Span::call_site()),
+            ),
+        );
         if let Some(namespace) = &args.namespace {
             let namespace = &namespace.value;
             before.extend(quote!(__cache_plan.namespace(#namespace);));
@@ -132,18 +161,52 @@ impl Writer<'_> {
         }
         let run_before = args.before.as_ref().is_some_and(|arg| arg.value);
         if run_before {
-            before.extend(quote!(#private::invalidate(__cache_handle, &__cache_plan).await;));
+            for (handle, plan) in &plans {
+                before.extend(quote!(#private::invalidate(#handle, &#plan).await;));
+            }
         }
         let run_after = args.after.as_ref().is_none_or(|arg| arg.value);
-        let after = match (run_after, self.shape) {
-            (false, _) => TokenStream::new(),
-            (true, Shape::Result) => quote! {
-                #private::invalidate_if_ok(__cache_handle, &__cache_plan, &__cache_result).await;
-            },
-            (true, _) => quote! {
-                #private::invalidate(__cache_handle, &__cache_plan).await;
-            },
-        };
+        let mut after = TokenStream::new();
+        for (handle, plan) in plans.iter().filter(|_| run_after) {
+            after.extend(match self.shape {
+                Shape::Result => quote! {
+                    #private::invalidate_if_ok(#handle, &#plan, &__cache_result).await;
+                },
+                _ => quote! {
+                    #private::invalidate(#handle, &#plan).await;
+                },
+            });
+        }
         self.wrap(before, after)
+    }
+
+    /// For the target at `index` of a writer without `cache = ...`: the statements that find
+    /// the cache its `#[cached]` fn reads from, and the name of the `&Cache` they bind.
+    pub(crate) fn target_handle(
+        &self,
+        runtime: &RuntimePath,
+        index: usize,
+        target: &Target,
+    ) -> (Ident, TokenStream) {
+        let span = target.span();
+        let private = runtime.private_at(span);
+        let source = Ident::new(&format!("__cache_source_{index}"), span);
+        let handle = Ident::new(&format!("__cache_handle_{index}"), span);
+        let bind = match target {
+            Target::Key(call) => {
+                let call = target::source_call(call);
+                quote_spanned!(span=> let #source = #call;)
+            }
+            Target::All(path) => {
+                let call = target::ns_call(path);
+                quote_spanned!(span=> let #source = #call.1;)
+            }
+        };
+        let cache = runtime.cache();
+        let stmts = quote_spanned! {span=>
+            #bind
+            let #handle: &#cache = #private::target_cache(&#source);
+        };
+        (handle, stmts)
     }
 }

@@ -26,7 +26,13 @@ impl Writer<'_> {
     /// The `#[cache_put]` expansion.
     pub(crate) fn put(&self) -> TokenStream {
         let runtime = self.runtime();
-        let mut before = self.handle(&runtime);
+        // Without `cache = ...`, each target writes to the cache its `#[cached]` fn reads from.
+        let shared = self.args.cache.is_some();
+        let mut before = if shared {
+            self.handle(&runtime)
+        } else {
+            TokenStream::new()
+        };
         let mut after = TokenStream::new();
         let store = if self.shape == Shape::Plain {
             "put_plain"
@@ -38,6 +44,13 @@ impl Writer<'_> {
                 continue;
             };
             let span = target.span();
+            let handle = if shared {
+                Ident::new("__cache_handle", span)
+            } else {
+                let (handle, stmts) = self.target_handle(&runtime, index, target);
+                before.extend(stmts);
+                handle
+            };
             let name = Ident::new(&format!("__cache_put_{index}"), span);
             let key = target::key_call(call);
             before.extend(quote_spanned!(span=> let #name = #key;));
@@ -45,7 +58,7 @@ impl Writer<'_> {
             let store = Ident::new(store, span);
             let mut args = Group::new(
                 Delimiter::Parenthesis,
-                quote_spanned!(span=> __cache_handle, #name, &__cache_result),
+                quote_spanned!(span=> #handle, #name, &__cache_result),
             );
             // The call and its `.await` both sit on the target's name: rustc then reports a
             // value type mismatch once, at the target.

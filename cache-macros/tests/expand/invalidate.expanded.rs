@@ -14,9 +14,9 @@ pub async fn rename(&self, id: u64, name: String) -> Result<(), DbError> {
     ::cache_runtime::__private::plan_key(
         __cache_handle,
         &mut __cache_plan,
-        users::__cache_key_get_page::<Page>(&(id), &(1)),
+        users::get_page::key::<Page>(&(id), &(1)),
     );
-    ::cache_runtime::__private::plan_all(&mut __cache_plan, __cache_ns_get_orders());
+    ::cache_runtime::__private::plan_all(&mut __cache_plan, get_orders::namespace().0);
     __cache_plan.namespace("users");
     __cache_plan
         .tag(::std::format!("user:{}", ::cache_runtime::__private::tag_part(& (id))));

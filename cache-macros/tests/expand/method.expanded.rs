@@ -44,6 +44,8 @@ pub async fn get(&self, id: u64) -> Result<User, Error> {
     unused_variables,
     unreachable_pub,
     missing_docs,
+    private_interfaces,
+    unreachable_code,
     clippy::all
 )]
 pub fn __cache_key_get(
@@ -67,8 +69,33 @@ pub fn __cache_key_get(
     unused_variables,
     unreachable_pub,
     missing_docs,
+    private_interfaces,
+    unreachable_code,
     clippy::all
 )]
-pub const fn __cache_ns_get() -> &'static str {
-    ::core::concat!(::core::module_path!(), "::", "get")
+pub fn __cache_src_get(
+    &self,
+    _: &impl ?::core::marker::Sized,
+) -> ::cache_runtime::Cache {
+    let __cache_source = &(self.cache);
+    ::cache_runtime::Cache::clone(
+        ::cache_runtime::__private::AsCache::as_cache(__cache_source),
+    )
+}
+#[doc(hidden)]
+#[allow(
+    non_snake_case,
+    dead_code,
+    unused_variables,
+    unreachable_pub,
+    missing_docs,
+    private_interfaces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __cache_ns_get() -> (&'static str, ::cache_runtime::__private::UnknownCache) {
+    (
+        ::core::concat!(::core::module_path!(), "::", "get"),
+        { ::cache_runtime::__private::UnknownCache },
+    )
 }

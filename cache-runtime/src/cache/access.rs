@@ -20,15 +20,28 @@ impl Cache {
     /// Reads `key` as a `T`: `Ok(None)` on a miss, also when the stored bytes are corrupt,
     /// foreign or of another type (the entry is then deleted and counted).
     pub(crate) async fn read<T: CacheValue>(&self, key: &str) -> Result<Option<T>> {
+        self.read_with(key, |value: T, _| value).await
+    }
+
+    /// [`read`](Cache::read), handing `keep` the value and the bytes it was read from (so
+    /// that a caller who finds the value unusable can delete exactly those bytes, with
+    /// [`remove_unreadable`](Cache::remove_unreadable)).
+    pub(crate) async fn read_with<T: CacheValue, R>(
+        &self,
+        key: &str,
+        keep: impl FnOnce(T, &[u8]) -> R,
+    ) -> Result<Option<R>> {
         let inner = &*self.inner;
         let found = match &inner.backend {
             Backend::Memory(mem) => match mem.get(key) {
-                Some(entry) => self.entry_value(key, &entry).await,
+                Some(entry) => (self.entry_value(key, &entry).await).map(|v| keep(v, &entry.bytes)),
                 None => None,
             },
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => match redis.get(key).await {
-                Ok(Some(bytes)) => self.decode_or_drop(key, &bytes).await,
+                Ok(Some(bytes)) => {
+                    (self.decode_or_drop(key, &bytes).await).map(|v| keep(v, &bytes))
+                }
                 Ok(None) => None,
                 Err(e) => return Err(self.failed("get", e)),
             },
@@ -58,9 +71,11 @@ impl Cache {
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
     pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
         #[cfg(feature = "redis")]
-        if bytes.first() == Some(&crate::store::redis::lease::LEASE_MAGIC) {
-            // A fill in progress: a miss, and the lease stays.
-            return None;
+        if let Backend::Redis(redis) = &self.inner.backend {
+            if crate::store::redis::lease::shaped(bytes) && redis.holds_lease(key, bytes).await {
+                // A fill in progress: a miss, and the lease stays.
+                return None;
+            }
         }
         match codec::decode::<T>(bytes, key, &self.inner.encoding()) {
             Ok(value) => Some(value),
@@ -80,7 +95,7 @@ impl Cache {
                 #[cfg(not(feature = "redis"))]
                 self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
                 // Best effort: a failed delete leaves the entry to its TTL.
-                let _ = self.remove(key).await;
+                let _ = self.remove_unreadable(key, bytes).await;
                 None
             }
         }
@@ -180,6 +195,26 @@ impl Cache {
         };
         self.forget(Forget::Key(key)).await;
         removed
+    }
+
+    /// Deletes `key` if it still holds `read`, the unreadable bytes just read from it, and
+    /// only then drops the L1 copies: a good value another process stored in between (a
+    /// newer release during a rolling deploy, say) stays (see
+    /// `store/redis/unreadable.rs`).
+    pub(crate) async fn remove_unreadable(&self, key: &str, read: &[u8]) -> Result<bool> {
+        let removed = match &self.inner.backend {
+            Backend::Memory(mem) => mem.remove_if_holds(key, read),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis
+                .delete_if_holds(key, read)
+                .await
+                .map_err(|e| self.failed("delete", e))?,
+            Backend::Disabled(reason) => return Err(self.failed("delete", disabled(reason))),
+        };
+        if removed {
+            self.forget(Forget::Key(key)).await;
+        }
+        Ok(removed)
     }
 
     /// Counts a failed operation, logs it (rate-limited), and hands the error back.

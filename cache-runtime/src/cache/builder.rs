@@ -44,6 +44,8 @@ pub struct CacheBuilder {
     pub(crate) l1_ttl: Duration,
     pub(crate) l1_capacity: u64,
     pub(crate) l1_max_bytes: u64,
+    pub(crate) fallback_ttl: Duration,
+    pub(crate) l1_tracking: bool,
     pub(crate) lock_wait: Duration,
     pub(crate) ttl_jitter: f64,
     pub(crate) stats_sample_every: u32,
@@ -81,8 +83,10 @@ impl std::fmt::Debug for CacheBuilder {
             .field("lease_time", &self.lease_time)
             .field("l1", &self.l1)
             .field("l1_ttl", &self.l1_ttl)
+            .field("fallback_ttl", &self.fallback_ttl)
             .field("l1_capacity", &self.l1_capacity)
             .field("l1_max_bytes", &self.l1_max_bytes)
+            .field("l1_tracking", &self.l1_tracking)
             .field("lock_wait", &self.lock_wait)
             .field("ttl_jitter", &self.ttl_jitter)
             .field("operation_timeout", &self.operation_timeout)
@@ -157,6 +161,8 @@ pub(crate) fn signing_key_problem(len: usize) -> Option<String> {
 
 /// Default TTL: 5 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// Default TTL of the outage fallback (see [`CacheBuilder::fallback_ttl`]): 5 seconds.
+pub(crate) const DEFAULT_FALLBACK_TTL: Duration = Duration::from_secs(5);
 /// Default maximum encoded value size: 8 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 8 << 20;
 /// Default hard deadline of one cache operation against Redis: 250 ms.
@@ -195,6 +201,8 @@ impl CacheBuilder {
             l1_ttl: Duration::from_secs(30),
             l1_capacity: 10_000,
             l1_max_bytes: 64 << 20,
+            fallback_ttl: DEFAULT_FALLBACK_TTL,
+            l1_tracking: true,
             lock_wait: Duration::from_secs(5),
             stats_sample_every: 16,
             ttl_jitter: 0.05,
@@ -299,8 +307,9 @@ impl CacheBuilder {
         self
     }
 
-    /// With Redis: keep an in-process tier (L1) in front of it (default on). Invalidations
-    /// reach every process's L1 through the backplane.
+    /// With Redis: keep an in-process tier (L1) in front of it (default on). Changes of a key
+    /// in Redis reach every process's L1 through client tracking (see
+    /// [`l1_tracking`](CacheBuilder::l1_tracking)).
     pub fn l1(mut self, enabled: bool) -> Self {
         self.l1 = enabled;
         self
@@ -312,9 +321,50 @@ impl CacheBuilder {
         self
     }
 
+    /// With Redis: while the circuit breaker skips Redis, keep each `#[cached]` value (and
+    /// [`get_or_compute`](crate::Cache::get_or_compute)'s) in process memory for this long
+    /// (default 5 s, never longer than the function's TTL), so that an outage does not run
+    /// every call's body. `Duration::ZERO` turns it off. Entries are never served once Redis
+    /// answers again, and invalidations through this cache drop them; the store is bounded
+    /// like L1 ([`l1_capacity`](CacheBuilder::l1_capacity),
+    /// [`l1_max_bytes`](CacheBuilder::l1_max_bytes)). Its hits and entries are in
+    /// [`Stats::fallback_hits`](crate::Stats::fallback_hits) and
+    /// [`Stats::fallback_entries`](crate::Stats::fallback_entries). Environment:
+    /// `CACHE_FALLBACK_TTL`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_runtime::Cache;
+    ///
+    /// let builder = Cache::builder()
+    ///     .redis_url("redis://127.0.0.1:6379")
+    ///     .fallback_ttl(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn fallback_ttl(mut self, ttl: Duration) -> Self {
+        self.fallback_ttl = ttl;
+        self
+    }
+
     /// The most entries L1 holds (default 10,000).
     pub fn l1_capacity(mut self, entries: u64) -> Self {
         self.l1_capacity = entries;
+        self
+    }
+
+    /// Whether L1 follows Redis itself through server-assisted client-side caching
+    /// (`CLIENT TRACKING`, default on): every change of a key in Redis, by any client and
+    /// for any reason (a write, a `DEL`, an expiry, an eviction, `FLUSHALL`), drops its L1
+    /// copies. Off, or on a server that refuses tracking, only this framework's own
+    /// invalidations (the backplane) do. [`Cache::stats`](crate::Cache::stats) tells which
+    /// one is in use; see `docs/coherence.md`.
+    ///
+    /// ```
+    /// let builder = cache_runtime::Cache::builder().l1_tracking(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn l1_tracking(mut self, enabled: bool) -> Self {
+        self.l1_tracking = enabled;
         self
     }
 
@@ -767,37 +817,68 @@ impl CacheBuilder {
                 counters.clone(),
                 self.lease_time,
             );
-            let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let subscriber = crate::tier::backplane::subscribe(
-                redis.subscription(),
-                redis.channel(),
-                store.clone(),
-                live.clone(),
-                epoch.clone(),
+            let target = crate::tier::tracking::Target {
+                l1: store.clone(),
+                epoch: Arc::new(crate::call::marks::Marks::new()),
+                live: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            };
+            let coherence = Arc::new(crate::tier::tracking::State::default());
+            let task = crate::tier::start::start(
+                redis,
+                self.l1_tracking,
+                target.clone(),
+                coherence.clone(),
                 marks.clone(),
             );
-            if subscriber.is_none() {
+            if task.is_none() {
                 tracing::warn!("no tokio runtime while building the cache: L1 stays off");
             }
             return Some(crate::tier::L1 {
                 store,
                 ttl: self.l1_ttl,
-                live,
-                epoch,
-                _subscriber: subscriber,
+                live: target.live,
+                epoch: target.epoch,
+                coherence,
+                _task: task,
             });
         }
         let _ = (backend, counters, marks);
         None
     }
 
+    /// The outage fallback of a Redis cache, unless its TTL is zero.
+    fn fallback(
+        &self,
+        backend: &Backend,
+        counters: &Arc<Counters>,
+    ) -> Option<crate::tier::fallback::Fallback> {
+        if !matches!(backend, Backend::Memory(_) | Backend::Disabled(_))
+            && !self.fallback_ttl.is_zero()
+        {
+            let store = MemoryStore::new(
+                MemoryBounds {
+                    max_entries: self.l1_capacity.max(1),
+                    max_bytes: self.l1_max_bytes.max(1),
+                },
+                counters.clone(),
+                self.lease_time,
+            );
+            return Some(crate::tier::fallback::Fallback::new(
+                store,
+                self.fallback_ttl,
+            ));
+        }
+        None
+    }
+
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
         let marks = Arc::new(crate::call::marks::Marks::new());
         let l1 = self.tier(&backend, &counters, &marks);
+        let fallback = self.fallback(&backend, &counters);
         Cache {
             inner: Arc::new(Inner {
                 l1,
+                fallback,
                 flights: crate::call::flight::Flights::new(),
                 reads: crate::call::early::Reads::new(),
                 marks,

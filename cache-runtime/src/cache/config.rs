@@ -6,7 +6,7 @@ use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 15] = [
+pub const ENV_VARS: [&str; 16] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
     "REDIS_SENTINEL_NODES",
@@ -22,6 +22,7 @@ pub const ENV_VARS: [&str; 15] = [
     "CACHE_COMPRESS_THRESHOLD",
     "CACHE_SIGNING_KEY",
     "CACHE_MAX_DEPTH",
+    "CACHE_FALLBACK_TTL",
 ];
 
 impl CacheBuilder {
@@ -42,6 +43,7 @@ impl CacheBuilder {
     /// | `CACHE_COMPRESS_THRESHOLD` | compress encoded values above this many bytes; `off` | `1024` |
     /// | `CACHE_SIGNING_KEY` | secret for signing stored values (never printed) | unset |
     /// | `CACHE_MAX_DEPTH` | deepest nesting of a stored value that is read ([`max_depth`](CacheBuilder::max_depth)) | `128` |
+    /// | `CACHE_FALLBACK_TTL` | while the breaker skips Redis, keep values in process memory this long ([`fallback_ttl`](CacheBuilder::fallback_ttl)): a duration (`5s`, `500ms`) or `off` | `5s` |
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable and what it accepts when a value is malformed.
@@ -154,6 +156,18 @@ impl CacheBuilder {
                 ))
             })?;
             builder = builder.max_depth(levels);
+        }
+        if let Some(ttl) = get("CACHE_FALLBACK_TTL") {
+            let ttl = match ttl.to_ascii_lowercase().as_str() {
+                "off" | "none" | "false" | "0" => Some(Duration::ZERO),
+                text => parse_duration(text),
+            }
+            .ok_or_else(|| {
+                Error::config(format_args!(
+                    "CACHE_FALLBACK_TTL={ttl:?} is not valid; expected a duration such as 5s or 500ms (a bare number is seconds), or off"
+                ))
+            })?;
+            builder = builder.fallback_ttl(ttl);
         }
         builder = tls_files(builder, &get)?;
         if let Some(problem) = crate::cache::builder::prefix_problem(&builder.prefix) {

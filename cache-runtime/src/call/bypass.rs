@@ -17,7 +17,8 @@ use std::future::Future;
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Waited};
-use crate::call::{fail, share, Policy, Shape, Shared};
+use crate::call::policy::{Policy, Shape};
+use crate::call::{fail, share, Shared};
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 

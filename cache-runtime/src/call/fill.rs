@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::peek::Got;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -24,6 +23,13 @@ use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::redis::lease as redis_lease;
 use crate::store::Backend;
 use crate::CacheValue;
+
+/// What one GET returned, with the L1 epoch taken before it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Got {
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
 
 /// What a read found: a fresh value, or a miss with the right to fill it (and, with
 /// `stale_if_error`, the stale value that may stand in for a failing body).
@@ -145,7 +151,7 @@ impl<'a> FillSite<'a> {
     #[inline]
     pub(crate) fn new(
         cache: &Cache,
-        policy: &crate::call::Policy,
+        policy: &crate::call::policy::Policy,
         tags: &'a [String],
         fresh_ttl: Duration,
         lease_first: bool,
@@ -276,9 +282,7 @@ impl Cache {
         bytes: &[u8],
         site: &FillSite<'_>,
     ) -> Option<T> {
-        if bytes.first() == Some(&redis_lease::LEASE_MAGIC)
-            || (site.stale_ok && !fresh(bytes, site.fresh_ttl))
-        {
+        if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
         codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
@@ -302,7 +306,7 @@ impl Cache {
         let (found, epoch) = match got {
             Some(got) => (Ok(got.bytes), got.epoch),
             None if site.lease_first && !site.takeover => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.read_or_lease(key).await {
                     Ok(redis_lease::Read::Value(bytes)) => (Ok(Some(bytes)), epoch),
                     // The server takes no writes (`maxmemory` with `noeviction`, say): it
@@ -313,12 +317,17 @@ impl Cache {
                 }
             }
             None => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 (redis.get(key).await, epoch)
             }
         };
+        // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
+        let leased = match &found {
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            _ => false,
+        };
         Ok(match found {
-            Ok(Some(bytes)) if bytes.first() == Some(&redis_lease::LEASE_MAGIC) => {
+            Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Redis(lease)),
@@ -510,8 +519,14 @@ impl Cache {
             }
             #[cfg(feature = "redis")]
             (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
-                let epoch = self.l1_epoch();
+                let epoch = self.l1_epoch(key);
                 match redis.fill(key, &lease, &bytes, ttl, tags).await {
+                    // With tracking, Redis echoes the write as an invalidation of the
+                    // key: the copy goes to L1 at the next read, after the echo.
+                    Ok(true) if site.l1 && self.l1_tracked() => {
+                        self.tracking_barrier().await;
+                        true
+                    }
                     Ok(true) if site.l1 => {
                         let fresh = site.fresh_ttl.min(ttl);
                         self.l1_put(key, value, bytes.into(), fresh, site.l1_ttl, tags, epoch);

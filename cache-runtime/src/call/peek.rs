@@ -4,7 +4,7 @@
 //! which then does not read again.
 
 use crate::cache::Cache;
-use crate::call::fill::FillSite;
+use crate::call::fill::{FillSite, Got};
 use crate::CacheValue;
 
 /// What the first read found.
@@ -20,13 +20,6 @@ pub(crate) enum Peek<T> {
     /// Nothing to reuse (not Redis, or another caller's fill lease): the miss path reads
     /// the store itself.
     Skipped,
-}
-
-/// What one GET returned, with the L1 epoch taken before it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) struct Got {
-    pub(crate) bytes: Option<Vec<u8>>,
-    pub(crate) epoch: u64,
 }
 
 impl Cache {
@@ -55,7 +48,7 @@ impl Cache {
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]
         if let crate::store::Backend::Redis(redis) = &self.inner.backend {
-            let epoch = self.l1_epoch();
+            let epoch = self.l1_epoch(key);
             let bytes = match redis.get(key).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
@@ -79,8 +72,9 @@ impl Cache {
             // Another caller's fill lease is reread after joining the flight (by then that
             // caller has usually finished), and so is a stale value kept for
             // `stale_if_error`: what the miss path reuses holds no value it could hand out.
-            let lease = bytes.as_deref().and_then(<[u8]>::first)
-                == Some(&crate::store::redis::lease::LEASE_MAGIC);
+            let lease = bytes
+                .as_deref()
+                .is_some_and(crate::store::redis::lease::shaped);
             if bytes.is_some() && (lease || site.stale_ok) {
                 return Peek::Skipped;
             }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::flight::Joined;
-use crate::call::{Policy, Shape};
+use crate::call::policy::{Policy, Shape};
 use crate::codec;
 use crate::store::memory::{lease as mem_lease, MemEntry};
 use crate::store::Backend;

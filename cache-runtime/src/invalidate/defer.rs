@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::future::Future;
 
 use crate::cache::Cache;
-use crate::invalidate::Plan;
+use crate::invalidate::plan::Plan;
 
 tokio::task_local! {
     static DEFERRED: RefCell<Vec<(Cache, Plan)>>;

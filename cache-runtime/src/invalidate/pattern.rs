@@ -88,7 +88,7 @@ impl<'a> Pattern<'a> {
 
     /// A Redis MATCH glob for `{prefix}:{pattern}`: the prefix and every literal part escaped,
     /// the wildcards as `*`.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn redis_glob(&self, prefix: &str) -> String {
         let len: usize = self.parts.iter().map(|p| p.len() + 1).sum();
         let mut out = String::with_capacity(prefix.len() + len + 8);
@@ -120,7 +120,7 @@ pub(crate) fn check(text: &str) -> Result<()> {
 }
 
 /// Escapes every glob metacharacter of `text` (including `*`) for a Redis pattern.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg(feature = "redis")]
 pub(crate) fn escape_literal(text: &str, out: &mut String) {
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
@@ -131,7 +131,7 @@ pub(crate) fn escape_literal(text: &str, out: &mut String) {
 }
 
 /// A Redis MATCH pattern for `{prefix}:{pattern}` where only `*` in `pattern` is a wildcard.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg(feature = "redis")]
 pub(crate) fn redis_pattern(prefix: &str, pattern: &str) -> String {
     Pattern::new(pattern).redis_glob(prefix)
 }
@@ -147,6 +147,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "redis")]
     fn redis_patterns_escape_everything_but_star() {
         assert_eq!(redis_pattern("cache", "users:*"), "cache:users:*");
         assert_eq!(redis_pattern("c*", "a?b[c]\\*"), "c\\*:a\\?b\\[c\\]\\*");

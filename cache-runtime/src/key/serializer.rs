@@ -19,7 +19,7 @@
 
 use serde::ser::{self, Serialize};
 
-use super::sink::Sink;
+use super::sink::{Out, Sink};
 use super::unordered::Entries;
 
 mod tag {
@@ -92,29 +92,6 @@ impl std::error::Error for KeyError {}
 impl ser::Error for KeyError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
         KeyError(msg.to_string())
-    }
-}
-
-/// Where encoded bytes go: the blake3 [`Sink`], or a scratch buffer for the entries of a
-/// map or set (which are sorted before they reach the hasher).
-pub(crate) trait Out {
-    fn put(&mut self, bytes: &[u8]);
-
-    /// `tag`, then `bytes`: one capacity check, and stored straight from registers (an
-    /// array gathered on the stack first and then copied would be read back before its
-    /// stores complete, which stalls the copy).
-    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]);
-}
-
-impl Out for Sink {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        self.write(bytes);
-    }
-
-    #[inline]
-    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
-        self.write_tagged(tag, bytes);
     }
 }
 

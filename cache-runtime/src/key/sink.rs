@@ -1,4 +1,5 @@
-//! A buffered byte sink in front of a blake3 hasher.
+//! A buffered byte sink in front of a blake3 hasher, and [`Out`], where the key serializer
+//! writes its bytes (this sink, or the scratch buffer of an unordered collection).
 
 use std::cell::Cell;
 
@@ -124,6 +125,29 @@ pub(super) fn copy(dst: &mut [u8], src: &[u8]) {
             dst[n - 16..].copy_from_slice(&src[n - 16..]);
         }
         _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Where encoded bytes go: the blake3 [`Sink`], or a scratch buffer for the entries of a
+/// map or set (which are sorted before they reach the hasher).
+pub(crate) trait Out {
+    fn put(&mut self, bytes: &[u8]);
+
+    /// `tag`, then `bytes`: one capacity check, and stored straight from registers (an
+    /// array gathered on the stack first and then copied would be read back before its
+    /// stores complete, which stalls the copy).
+    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]);
+}
+
+impl Out for Sink {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.write(bytes);
+    }
+
+    #[inline]
+    fn put_tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        self.write_tagged(tag, bytes);
     }
 }
 

@@ -3,8 +3,7 @@
 
 use std::cell::RefCell;
 
-use super::serializer::Out;
-use super::sink::copy;
+use super::sink::{copy, Out};
 
 /// One entry: where its encoding lies in [`Entries::bytes`], and the first 16 bytes of that
 /// encoding read as a big-endian number (zero-padded when shorter).

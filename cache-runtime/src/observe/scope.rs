@@ -24,7 +24,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 
-use crate::observe::Served;
+use crate::observe::served::Served;
 
 tokio::task_local! {
     static SCOPE: Arc<State>;

@@ -51,6 +51,9 @@ pub struct Stats {
     pub short_circuited: u64,
     /// The store in use: `"memory"`, `"redis"`, or `"disabled"` (configuration failed).
     pub backend: &'static str,
+    /// With L1 in front of Redis: how it is kept coherent with Redis (tracking, or the
+    /// backplane on a server that refuses tracking). `None` without L1.
+    pub coherence: Option<crate::tier::Coherence>,
     /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
     /// naming the variable or the missing feature. `None` for a working cache.
     pub disabled_reason: Option<String>,
@@ -59,6 +62,13 @@ pub struct Stats {
     /// Their weight in bytes, as the memory bounds count it (each entry weighs at least
     /// `max_bytes / max_entries`).
     pub bytes: u64,
+    /// Of the hits, calls served from the outage fallback while the circuit breaker skipped
+    /// Redis (see [`CacheBuilder::fallback_ttl`](crate::CacheBuilder::fallback_ttl)).
+    pub fallback_hits: u64,
+    /// Values kept in the outage fallback while the circuit breaker skipped Redis.
+    pub fallback_writes: u64,
+    /// Entries the outage fallback holds now (each never served once Redis answers again).
+    pub fallback_entries: u64,
 }
 
 /// The state of the circuit breaker in front of Redis.
@@ -122,6 +132,8 @@ pub(crate) struct Counters {
     pub(crate) compressed: AtomicU64,
     pub(crate) circuit_opened: AtomicU64,
     pub(crate) short_circuited: AtomicU64,
+    pub(crate) fallback_hits: AtomicU64,
+    pub(crate) fallback_writes: AtomicU64,
 }
 
 impl Counters {
@@ -150,9 +162,13 @@ impl Counters {
             circuit_opened: self.circuit_opened.load(Relaxed),
             short_circuited: self.short_circuited.load(Relaxed),
             backend,
+            coherence: None,
             disabled_reason: None,
             entries: 0,
             bytes: 0,
+            fallback_hits: self.fallback_hits.load(Relaxed),
+            fallback_writes: self.fallback_writes.load(Relaxed),
+            fallback_entries: 0,
         }
     }
 }

@@ -17,11 +17,18 @@ pub struct Health {
     pub reachable: bool,
     /// Its round trip, in microseconds, when it answered.
     pub latency_us: Option<u64>,
-    /// With L1 in front of Redis: whether the backplane is subscribed (while it is not, L1
-    /// is skipped). `None` without L1.
+    /// With L1 in front of Redis: whether what keeps it coherent is connected (tracking, or
+    /// the backplane's subscription; while it is not, L1 is skipped). `None` without L1.
     pub backplane: Option<bool>,
+    /// With L1 in front of Redis: what keeps it coherent (see
+    /// [`Stats::coherence`](crate::Stats::coherence)). `None` without L1.
+    pub coherence: Option<crate::tier::Coherence>,
     /// The circuit breaker (the worst of a cluster's).
     pub circuit: CircuitState,
+    /// With the outage fallback on (Redis, a non-zero
+    /// [`fallback_ttl`](crate::CacheBuilder::fallback_ttl)): the entries it holds, served
+    /// while the breaker is open. `None` when it is off.
+    pub fallback_entries: Option<u64>,
     /// Why the store did not answer.
     pub error: Option<String>,
     /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
@@ -53,7 +60,9 @@ impl Cache {
             reachable,
             latency_us,
             backplane: self.inner.l1.as_ref().map(|_| self.l1_active()),
+            coherence: self.coherence(),
             circuit: self.inner.backend.circuit(),
+            fallback_entries: self.fallback_entries(),
             error,
             disabled_reason: self.inner.backend.disabled_reason().map(str::to_owned),
         }

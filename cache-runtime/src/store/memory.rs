@@ -267,6 +267,20 @@ impl MemoryStore {
         self.cache.remove(key).is_some()
     }
 
+    /// Removes `key` if its entry still holds exactly `read` (unreadable bytes read from it):
+    /// an entry written since stays. Returns whether it removed.
+    pub(crate) fn remove_if_holds(&self, key: &str, read: &[u8]) -> bool {
+        use moka::ops::compute::{CompResult, Op};
+        let result = self
+            .cache
+            .entry(Arc::from(key))
+            .and_compute_with(|found| match found {
+                Some(entry) if *entry.value().bytes == *read => Op::Remove,
+                _ => Op::Nop,
+            });
+        matches!(result, CompResult::Removed(_))
+    }
+
     /// Removes every key matching `pattern` (only `*` is a wildcard). Returns how many.
     pub(crate) fn remove_matching(&self, pattern: &str) -> u64 {
         let pattern = Pattern::new(pattern);
@@ -301,7 +315,7 @@ impl MemoryStore {
     }
 
     /// Drops every entry.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn clear(&self) {
         self.cache.invalidate_all();
     }

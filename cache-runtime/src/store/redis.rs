@@ -29,6 +29,7 @@ pub(crate) mod sentinel;
 mod tags;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+mod unreadable;
 
 pub(crate) use redact::redact_url;
 
@@ -182,7 +183,7 @@ fn store_err(e: redis::RedisError) -> Error {
 /// Whether a failed operation means Redis could not serve it at all (no connection, no
 /// answer in time, a node loading or down): these count towards opening the circuit. An
 /// error reply to the command itself (`OOM`, `NOPERM`, `WRONGTYPE`) does not.
-fn is_transport(e: &redis::RedisError) -> bool {
+pub(crate) fn is_transport(e: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     e.is_io_error()
         || e.is_timeout()
@@ -442,6 +443,12 @@ impl RedisStore {
         self.breakers.state()
     }
 
+    /// How many times a breaker closed after being open (see
+    /// [`fallback`](crate::tier::fallback)).
+    pub(crate) fn circuit_closings(&self) -> u64 {
+        self.breakers.closings()
+    }
+
     /// Whether the breaker of `key` is open or half-open (one atomic load on one node).
     pub(crate) fn circuit_open_for(&self, key: &str) -> bool {
         self.breakers.for_key(&self.prefix, key).is_open()
@@ -657,20 +664,24 @@ impl RedisStore {
         Ok(n > 0)
     }
 
-    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one).
+    /// Whether `key` holds a value (a fill lease, a miss in progress, is not one; a value
+    /// shaped like a lease but without a TTL is foreign data, hence a value: see
+    /// [`RedisStore::holds_lease`]).
     pub(crate) async fn exists(&self, key: &str) -> Result<bool> {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| {
-            redis::Script::new(
+            redis::Script::new(&format!(
                 r"
 local v = redis.call('GET', KEYS[1])
-if v and string.byte(v, 1) ~= tonumber(ARGV[1]) then return 1 end
-return 0
+if not v then return 0 end
+if {} and redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+return 1
 ",
-            )
+                lease::SHAPED_LUA
+            ))
         });
-        let mut eval = self.eval_on(script, 1, key, 4);
-        eval.arg(lease::LEASE_MAGIC);
+        let mut eval = self.eval_on(script, 1, key, lease::LEASE_HEAD.len());
+        eval.arg(&lease::LEASE_HEAD[..]);
         let n: u64 = self.run_eval_at(key, &eval).await?;
         Ok(n > 0)
     }
@@ -758,6 +769,16 @@ return 0
             Conn::Sentinel(master) => Subscription::Sentinel(master.clone()),
             _ => Subscription::Nodes(self.clients.clone()),
         }
+    }
+
+    /// The prefix of every key of this cache in Redis (before its `:`).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How long a connection may take to open.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// The backplane channel: `{prefix}:#backplane`.

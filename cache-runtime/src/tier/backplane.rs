@@ -3,12 +3,14 @@
 //!
 //! Messages are one kind byte and a payload: `K` + key, `P` + pattern (namespaces travel as
 //! their `{namespace}:*` pattern), `T` + tag. The subscriber reconnects by itself with a
-//! backoff; L1 is only served while it is subscribed (or while the circuit breaker finds
-//! Redis down), and it is cleared whenever it (re)subscribes, since messages published while
-//! it was away are lost.
+//! backoff.
+//!
+//! With tracking ([`tracking`](crate::tier::tracking)), L1 follows Redis itself and the
+//! backplane only moves the invalidation marks of single flight (see `docs/coherence.md`).
+//! Without it, L1 is only served while the backplane is subscribed (or while the circuit
+//! breaker finds Redis down), and it is cleared whenever it (re)subscribes, since messages
+//! published while it was away are lost.
 
-#[cfg(feature = "redis")]
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 #[cfg(feature = "redis")]
 use std::sync::Arc;
 #[cfg(feature = "redis")]
@@ -20,6 +22,8 @@ use futures_util::StreamExt;
 #[cfg(feature = "redis")]
 use crate::call::marks::Marks;
 use crate::store::memory::MemoryStore;
+#[cfg(feature = "redis")]
+use crate::tier::tracking::Target;
 
 /// What to drop from every process's L1.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -31,7 +35,7 @@ pub(crate) enum Forget<'a> {
 }
 
 impl Forget<'_> {
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, text) = match self {
             Forget::Key(k) => (b'K', k),
@@ -68,9 +72,10 @@ impl Forget<'_> {
     }
 }
 
-/// Decodes and applies one message; unknown or malformed messages are ignored.
+/// Decodes and applies one message: the invalidation marks move, and with `l1` its
+/// entries go. Unknown or malformed messages are ignored.
 #[cfg(feature = "redis")]
-fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64, marks: &Marks) {
+fn apply_message(payload: &[u8], l1: Option<&Target>, marks: &Marks) {
     let Some((kind, rest)) = payload.split_first() else {
         return;
     };
@@ -83,70 +88,61 @@ fn apply_message(payload: &[u8], l1: &MemoryStore, epoch: &AtomicU64, marks: &Ma
         b'T' => Forget::Tag(text),
         _ => return,
     };
-    epoch.fetch_add(1, SeqCst);
     forget.mark(marks);
-    forget.apply(l1);
-}
-
-/// Aborts the subscriber task when the cache is dropped.
-#[cfg(feature = "redis")]
-pub(crate) struct Subscriber(tokio::task::JoinHandle<()>);
-
-#[cfg(feature = "redis")]
-impl Drop for Subscriber {
-    fn drop(&mut self) {
-        self.0.abort();
+    if let Some(l1) = l1 {
+        forget.mark(&l1.epoch);
+        forget.apply(&l1.l1);
     }
 }
 
-/// Starts the subscriber on the current tokio runtime. `live` is true while subscribed.
+/// Keeps the subscription for as long as the cache lives, reconnecting with a backoff.
 ///
 /// It subscribes through the first of `nodes`' clients that answers (one per node given;
 /// behind sentinels, the master they name at each attempt). On a Redis Cluster that is a
 /// plain connection to one node, which is enough: a cluster broadcasts every PUBLISH to all
 /// of its nodes.
+///
+/// With `l1` (the backplane keeps L1 coherent: no tracking), L1 is served only while
+/// subscribed, and starts empty at every subscription (messages published while it was
+/// away are lost). Without it (tracking keeps L1 coherent), the messages only move the
+/// invalidation marks of single flight.
 #[cfg(feature = "redis")]
-pub(crate) fn subscribe(
+pub(crate) async fn run(
     nodes: crate::store::redis::Subscription,
     channel: String,
-    l1: MemoryStore,
-    live: Arc<AtomicBool>,
-    epoch: Arc<AtomicU64>,
+    l1: Option<Target>,
     marks: Arc<Marks>,
-) -> Option<Subscriber> {
-    let handle = tokio::runtime::Handle::try_current().ok()?;
-    Some(Subscriber(handle.spawn(async move {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            let mut subscribed = None;
-            for client in nodes.clients().await {
-                if let Ok(mut pubsub) = client.get_async_pubsub().await {
-                    if pubsub.subscribe(&channel).await.is_ok() {
-                        subscribed = Some(pubsub);
-                        break;
-                    }
+) {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let mut subscribed = None;
+        for client in nodes.clients().await {
+            if let Ok(mut pubsub) = client.get_async_pubsub().await {
+                if pubsub.subscribe(&channel).await.is_ok() {
+                    subscribed = Some(pubsub);
+                    break;
                 }
             }
-            if let Some(mut pubsub) = subscribed {
-                // Whatever was published while we were away is lost: start empty.
-                epoch.fetch_add(1, SeqCst);
-                marks.everything();
-                l1.clear();
-                live.store(true, Relaxed);
-                backoff = Duration::from_millis(50);
-                let mut messages = pubsub.on_message();
-                while let Some(message) = messages.next().await {
-                    apply_message(message.get_payload_bytes(), &l1, &epoch, &marks);
-                }
-                // The connection ended. L1 is kept (it is cleared when the subscription
-                // comes back) but skipped, unless the circuit breaker finds Redis down.
-                live.store(false, Relaxed);
-                epoch.fetch_add(1, SeqCst);
-                marks.everything();
-            }
-            nodes.lost();
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
-    })))
+        if let Some(mut pubsub) = subscribed {
+            marks.everything();
+            if let Some(l1) = &l1 {
+                l1.up();
+            }
+            backoff = Duration::from_millis(50);
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                apply_message(message.get_payload_bytes(), l1.as_ref(), &marks);
+            }
+            // The connection ended. L1 is kept (it is cleared when the subscription
+            // comes back) but skipped, unless the circuit breaker finds Redis down.
+            if let Some(l1) = &l1 {
+                l1.down();
+            }
+            marks.everything();
+        }
+        nodes.lost();
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
 }

@@ -137,14 +137,15 @@ impl CacheSessionStore {
     }
 
     /// Drops an unreadable entry: counted, logged (without the session id, a credential),
-    /// deleted (best effort: a failed delete leaves it to its TTL).
-    async fn drop_unreadable(&self, id: &Id, why: &str) {
+    /// deleted if it still holds `read`, the bytes it was read from (best effort: a failed
+    /// delete leaves it to its TTL; a record saved since stays).
+    async fn drop_unreadable(&self, id: &Id, read: &[u8], why: &str) {
         Counters::bump(&self.cache.inner.counters.decode_errors);
         self.cache.warn(format_args!(
             "dropping an unreadable session in namespace `{}`: {why}",
             self.namespace
         ));
-        let _ = self.cache.delete(self.key(id)).await;
+        let _ = self.cache.remove_unreadable(&self.key(id), read).await;
     }
 }
 
@@ -199,26 +200,27 @@ impl SessionStore for CacheSessionStore {
     /// The session `session_id`, if it is stored and has not expired. An unreadable entry
     /// is `Ok(None)` (see [`CacheSessionStore`]).
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let stored = self
-            .cache
-            .get::<StoredSession>(self.key(session_id))
-            .await
-            .map_err(|e| backend("load", e))?;
-        let Some(StoredSession(json)) = stored else {
-            return Ok(None);
+        // The record is parsed where the bytes it came from are at hand: an unreadable one
+        // is deleted only if it still holds them.
+        let parsed = |StoredSession(json): StoredSession, bytes: &[u8]| match serde_json::from_str::<
+            Record,
+        >(&json)
+        {
+            Ok(record) if record.id == *session_id => Ok(record),
+            Ok(_) => Err((
+                "it holds another session's record".to_owned(),
+                bytes.to_vec(),
+            )),
+            Err(e) => Err((format!("its record is not valid: {e}"), bytes.to_vec())),
         };
-        let record = match serde_json::from_str::<Record>(&json) {
-            Ok(record) if record.id == *session_id => record,
-            Ok(_) => {
-                self.drop_unreadable(session_id, "it holds another session's record")
-                    .await;
+        let record = match self.cache.read_with(&self.key(session_id), parsed).await {
+            Ok(Some(Ok(record))) => record,
+            Ok(Some(Err((why, read)))) => {
+                self.drop_unreadable(session_id, &read, &why).await;
                 return Ok(None);
             }
-            Err(e) => {
-                self.drop_unreadable(session_id, &format!("its record is not valid: {e}"))
-                    .await;
-                return Ok(None);
-            }
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(backend("load", e)),
         };
         // The store's TTL ends it at the same moment; this covers clocks a little apart.
         Ok(time_left(&record).map(|_| record))

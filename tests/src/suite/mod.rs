@@ -19,6 +19,7 @@ pub mod stale_if_error;
 pub mod stampede;
 pub mod tags;
 pub mod tier;
+pub mod unreadable;
 pub mod values;
 
 /// Which suite files a list of suite fns covers.

@@ -5,7 +5,7 @@
 //! `KeyBuilder::build` (what `key_for` and the manual API use) renders the
 //! `{namespace}:v{version}.{type}:` head on every call; a `#[cached]` fn renders it once per
 //! function and reuses it. The macro's own path is measured too, through the hidden key fn
-//! every `#[cached]` fn has (`__cache_key_<name>`, which `#[cache_invalidate]` uses):
+//! every `#[cached]` fn has (`<name>::key`, which `#[cache_invalidate]` uses):
 //! `plan_key` builds the key exactly as the call does and pushes it into a `Plan`; the cost
 //! of that push (measured with a precomputed key) is subtracted.
 
@@ -13,9 +13,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use cache_bench::key_args::{self, by_hand, ours};
-use cache_bench::key_args::{
-    __cache_key_k_hashmap20, __cache_key_k_struct5, __cache_key_k_u64, __cache_key_k_vec_string20,
-};
+use cache_bench::key_args::{k_hashmap20, k_struct5, k_u64, k_vec_string20};
 use cache_runtime::__private::plan_key;
 use cache_runtime::{Cache, Plan};
 use stats_alloc::Region;
@@ -115,10 +113,10 @@ pub fn run(env: &Env, out: &mut Results) {
             );
         }};
     }
-    case!("u64", &42u64, __cache_key_k_u64);
-    case!("struct5", &five, __cache_key_k_struct5);
-    case!("vec_string20", &strings, __cache_key_k_vec_string20);
-    case!("hashmap20", &map, __cache_key_k_hashmap20);
+    case!("u64", &42u64, k_u64::key);
+    case!("struct5", &five, k_struct5::key);
+    case!("vec_string20", &strings, k_vec_string20::key);
+    case!("hashmap20", &map, k_hashmap20::key);
     // The map again, against a reference that is a valid key: a `HashMap` iterates in a
     // different order in every process, so by hand its entries must be sorted first.
     let (us, sorted) = pair(

@@ -89,6 +89,14 @@ impl Breakers {
         &self.whole
     }
 
+    /// How many times any breaker closed after being open.
+    pub(crate) fn closings(&self) -> u64 {
+        std::iter::once(&self.whole)
+            .chain(self.by_slot.iter())
+            .map(Circuit::closings)
+            .sum()
+    }
+
     /// The worst state of any breaker: `Open` if one is open, else `HalfOpen` if one is
     /// probing, else `Closed`.
     pub(crate) fn state(&self) -> CircuitState {

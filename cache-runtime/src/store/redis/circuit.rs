@@ -38,6 +38,9 @@ pub(crate) struct Circuit {
     /// Whether this half-open period's probe already had its one retry (see
     /// [`Pass::refused`]).
     probe_retried: AtomicBool,
+    /// How many times the circuit closed again (the outage fallback drops what it kept
+    /// while Redis was away when this moves).
+    closings: AtomicU64,
     counters: Arc<Counters>,
 }
 
@@ -71,6 +74,7 @@ impl Circuit {
             opened_after: AtomicU32::new(0),
             probing: AtomicBool::new(false),
             probe_retried: AtomicBool::new(false),
+            closings: AtomicU64::new(0),
             counters,
         }
     }
@@ -121,10 +125,16 @@ impl Circuit {
         self.failures.store(0, Relaxed);
         self.probing.store(false, Relaxed);
         if self.open_until.swap(0, Relaxed) != 0 {
+            self.closings.fetch_add(1, Relaxed);
             #[cfg(feature = "metrics")]
             metrics::gauge!("cache_redis_circuit_open", "circuit" => self.label.clone()).set(0.0);
             tracing::info!(circuit = %self.label, "a new Redis endpoint: circuit closed");
         }
+    }
+
+    /// How many times the circuit closed after being open.
+    pub(crate) fn closings(&self) -> u64 {
+        self.closings.load(Relaxed)
     }
 
     /// Whether the circuit is open or half-open.
@@ -147,6 +157,7 @@ impl Circuit {
         }
         if probe {
             self.open_until.store(0, Relaxed);
+            self.closings.fetch_add(1, Relaxed);
             self.probing.store(false, Relaxed);
             #[cfg(feature = "metrics")]
             metrics::gauge!("cache_redis_circuit_open", "circuit" => self.label.clone()).set(0.0);

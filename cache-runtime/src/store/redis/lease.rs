@@ -23,8 +23,35 @@ use redis::Script;
 use super::{ifeq, ttl_millis, Failure, RedisStore, NOT_A_STRING, TAG_TRIM_MARGIN_MS};
 use crate::error::Result;
 
-/// First byte of a lease (an envelope starts with 0xCA).
-pub(crate) const LEASE_MAGIC: u8 = 0xCB;
+/// What every lease starts with: 0xCB (an envelope starts with 0xCA), then a name no value
+/// starts with by chance.
+pub(crate) const LEASE_HEAD: &[u8; 13] = b"\xCBcache-lease:";
+
+/// The lowercase hex digits after [`LEASE_HEAD`]: the process token, the sequence number and
+/// the start time in ms, 8 bytes each.
+const LEASE_DIGITS: usize = 48;
+
+/// A lease's length, always.
+pub(crate) const LEASE_LEN: usize = LEASE_HEAD.len() + LEASE_DIGITS;
+
+/// Whether `bytes` is shaped like a lease: [`LEASE_HEAD`] and exactly [`LEASE_DIGITS`]
+/// lowercase hex digits. A value that starts with 0xCB but is not shaped so is
+/// foreign data, unreadable like any other. (A shaped value is a lease only while it has a
+/// TTL: see [`RedisStore::holds_lease`].)
+#[inline]
+pub(crate) fn shaped(bytes: &[u8]) -> bool {
+    bytes.len() == LEASE_LEN
+        && bytes.starts_with(LEASE_HEAD)
+        && bytes[LEASE_HEAD.len()..]
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The same test as [`shaped`] in Lua, on the string `v`, with `ARGV[1]` holding
+/// [`LEASE_HEAD`] (scripts that use it pass it there).
+pub(crate) const SHAPED_LUA: &str = "(#v == 61 and string.sub(v, 1, 13) == ARGV[1] \
+and not string.find(v, '[^0-9a-f]', 14))";
+const _: () = assert!(LEASE_HEAD.len() == 13 && LEASE_LEN == 61);
 
 /// What a `#[cached]` read found.
 pub(crate) enum Read {
@@ -45,7 +72,7 @@ const WRITES_REFUSED: [&str; 4] = ["OOM", "READONLY", "MISCONF", "NOREPLICAS"];
 /// The lease a filler holds.
 #[derive(Clone, Copy)]
 pub(crate) struct Lease {
-    bytes: [u8; 26],
+    bytes: [u8; LEASE_LEN],
 }
 
 pub(crate) use crate::codec::now_ms;
@@ -68,22 +95,36 @@ fn process_token() -> [u8; 8] {
     })
 }
 
+/// Writes `bytes` as lowercase hex digits into `out` (twice as long).
+fn hex_into(out: &mut [u8], bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
+    }
+}
+
 impl Lease {
-    /// `[magic, version, process token (8), sequence (8), start ms (8)]`.
+    /// [`LEASE_HEAD`], then in hex: the process token, a sequence number, the start in ms.
     fn new() -> Self {
         static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-        let mut bytes = [0u8; 26];
-        bytes[0] = LEASE_MAGIC;
-        bytes[1] = 1;
-        bytes[2..10].copy_from_slice(&process_token());
-        bytes[10..18].copy_from_slice(&SEQUENCE.fetch_add(1, Relaxed).to_le_bytes());
-        bytes[18..].copy_from_slice(&now_ms().to_le_bytes());
+        let mut bytes = [0u8; LEASE_LEN];
+        let head = LEASE_HEAD.len();
+        bytes[..head].copy_from_slice(LEASE_HEAD);
+        hex_into(&mut bytes[head..head + 16], &process_token());
+        hex_into(
+            &mut bytes[head + 16..head + 32],
+            &SEQUENCE.fetch_add(1, Relaxed).to_be_bytes(),
+        );
+        hex_into(&mut bytes[head + 32..], &now_ms().to_be_bytes());
         Lease { bytes }
     }
 
     /// Whether `stored` is a lease taken by this process.
     pub(crate) fn is_ours(stored: &[u8]) -> bool {
-        stored.len() == 26 && stored[0] == LEASE_MAGIC && stored[2..10] == process_token()
+        let mut token = [0u8; 16];
+        hex_into(&mut token, &process_token());
+        shaped(stored) && stored[LEASE_HEAD.len()..LEASE_HEAD.len() + 16] == token
     }
 }
 
@@ -173,9 +214,25 @@ impl RedisStore {
         }
         Ok(match found {
             None => Read::Leased(lease),
-            Some(bytes) if bytes.first() == Some(&LEASE_MAGIC) => Read::Busy,
+            Some(bytes) if self.holds_lease(key, &bytes).await => Read::Busy,
             Some(bytes) => Read::Value(bytes),
         })
+    }
+
+    /// Whether `bytes`, just read from `key`, is another caller's fill lease: [`shaped`]
+    /// like one, and expiring. Every lease is set with a TTL, so a lease-shaped value
+    /// without one (`PTTL` -1) was written by something else: foreign data, unreadable,
+    /// which must not stop this key from ever being filled. Costs a `PTTL` round trip, only
+    /// for lease-shaped bytes; when that fails the value is taken for the lease it looks
+    /// like (this call then computes without storing, as with any other lease).
+    pub(crate) async fn holds_lease(&self, key: &str, bytes: &[u8]) -> bool {
+        if !shaped(bytes) {
+            return false;
+        }
+        let mut conn = self.conn.clone();
+        let cmd = self.key_cmd("PTTL", key, 0, 0);
+        let pttl = self.guard_key(key, cmd.query_async::<i64>(&mut conn)).await;
+        !matches!(pttl, Ok(-1))
     }
 
     /// Records the leased `key` in each tag's index before its body runs, so that a tag
@@ -349,5 +406,37 @@ impl RedisStore {
         eval.arg(&lease.bytes[..]);
         self.run_eval_at::<u64>(key, &eval).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_are_shaped_and_near_misses_are_not() {
+        let lease = Lease::new();
+        assert!(shaped(&lease.bytes));
+        assert!(Lease::is_ours(&lease.bytes));
+        assert_eq!(&lease.bytes[..LEASE_HEAD.len()], LEASE_HEAD);
+        let mut other_process = lease.bytes;
+        other_process[LEASE_HEAD.len()] ^= 1;
+        assert!(shaped(&other_process) && !Lease::is_ours(&other_process));
+
+        let mut upper = lease.bytes;
+        upper[LEASE_LEN - 1] = b'A';
+        let mut longer = lease.bytes.to_vec();
+        longer.push(b'0');
+        let foreign: [&[u8]; 6] = [
+            &[0xCB],
+            &[0xCB, 1, 2, 3],
+            &lease.bytes[..LEASE_LEN - 1],
+            &longer,
+            &upper,
+            b"\xCBcache-lease;000000000000000000000000000000000000000000000000",
+        ];
+        for bytes in foreign {
+            assert!(!shaped(bytes), "{bytes:?}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 /// `host:port` or `redis://host:port` as a `redis://` URL, and `rediss://host:port` (TLS,
 /// feature `tls`) as itself; anything else (credentials, a path, no port) is refused with a
 /// message that calls the entry `what` ("a cluster node").
-#[cfg_attr(not(any(feature = "cluster", feature = "sentinel")), allow(dead_code))]
+#[cfg(any(feature = "cluster", feature = "sentinel"))]
 pub(crate) fn node_url(entry: &str, what: &str) -> Result<String, String> {
     let entry = entry.trim();
     let (scheme, rest) = match entry.strip_prefix("rediss://") {
