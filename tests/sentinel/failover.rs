@@ -3,8 +3,9 @@
 //!
 //! Under load (16 tasks calling a `#[cached]` fn over 300 keys) every call keeps returning
 //! the right value within its deadlines, the cache moves to the promoted replica, and hits
-//! resume there with no body run. The backplane follows too: an invalidation made after the
-//! failover reaches another cache's in-process tier.
+//! resume there with no body run. L1 coherence follows too (client tracking and the
+//! backplane's subscription): an invalidation made after the failover reaches another
+//! cache's in-process tier.
 //!
 //! The figures it prints (promotion time, the window from the first failed call to the first
 //! hit on the new master, the slowest call) are the failover window reported in
@@ -161,7 +162,7 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
     let last_trouble = troubled.last().copied();
     // The first hit on the new master: Redis hits (not callers served by another caller's
     // body) grow again after the trouble began.
-    let redis_hits = |s: &Stats| s.hits - s.coalesced - s.l1_hits;
+    let redis_hits = |s: &Stats| s.hits - s.coalesced - s.l1_hits - s.fallback_hits;
     let hits_resumed = samples
         .windows(2)
         .filter(|w| first_trouble.is_some_and(|t| w[0].at >= t))
@@ -258,12 +259,19 @@ async fn the_backplane_follows_the_new_master() {
     }
     assert!(writer.wait_for_backplane(Duration::from_secs(5)).await);
     assert!(reader.wait_for_backplane(Duration::from_secs(5)).await);
-    // The reader holds the entry in its L1: the second call is an L1 hit.
+    // The reader holds the entry in its L1. With client tracking its own fill comes back as
+    // an invalidation, so the copy the second call reads from Redis is the one that stays:
+    // an L1 hit by the third call at the latest.
     let runs = AtomicUsize::new(0);
-    assert_eq!(value(5, &reader, &runs).await, 16);
     let l1_hits = reader.stats().l1_hits;
-    assert_eq!(value(5, &reader, &runs).await, 16);
-    assert_eq!(reader.stats().l1_hits, l1_hits + 1);
+    for _ in 0..3 {
+        assert_eq!(value(5, &reader, &runs).await, 16);
+    }
+    assert!(
+        reader.stats().l1_hits > l1_hits,
+        "no L1 hit after the failover: {:?}",
+        reader.stats()
+    );
     assert_eq!(runs.load(SeqCst), 1);
 
     // The writer's invalidation reaches the reader's L1 through the new master (L1 would
