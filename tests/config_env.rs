@@ -94,6 +94,31 @@ fn resilience_and_security_variables_are_checked() {
     assert!(!shown.contains("horse"), "{shown}");
 }
 
+/// `CACHE_FALLBACK_TTL` sets the outage fallback's TTL (`off` or `0`: off); anything else is
+/// an error naming the variable.
+#[test]
+fn fallback_ttl_from_the_environment() {
+    assert!(cache_runtime::ENV_VARS.contains(&"CACHE_FALLBACK_TTL"));
+    let shown = |vars: &[(&str, &str)]| format!("{:?}", from_vars(vars).unwrap());
+    assert!(shown(&[]).contains("fallback_ttl: 5s"), "{}", shown(&[]));
+    for (text, debug) in [
+        ("2s", "2s"),
+        ("500ms", "500ms"),
+        ("3", "3s"),
+        ("off", "0ns"),
+    ] {
+        let shown = shown(&[("CACHE_FALLBACK_TTL", text)]);
+        assert!(
+            shown.contains(&format!("fallback_ttl: {debug},")),
+            "{text}: {shown}"
+        );
+    }
+    assert_eq!(
+        config_error(&[("CACHE_FALLBACK_TTL", "briefly")]),
+        "invalid cache configuration: CACHE_FALLBACK_TTL=\"briefly\" is not valid; expected a duration such as 5s or 500ms (a bare number is seconds), or off"
+    );
+}
+
 #[tokio::test]
 async fn require_redis_from_the_environment() {
     let err = from_vars(&[

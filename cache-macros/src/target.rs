@@ -24,6 +24,7 @@ use syn::spanned::Spanned;
 use syn::{Error, Expr, ExprCall, ExprPath, Ident, Path, PathArguments, Result};
 
 use crate::cached::{sibling_names, SiblingNames};
+use crate::paths::RuntimePath;
 
 /// One target of `#[cache_invalidate]` or `#[cache_put]`.
 pub(crate) enum Target {
@@ -219,4 +220,71 @@ fn is_free(path: &Path) -> bool {
             .chars()
             .next()
             .is_some_and(|c| c.is_lowercase() || c == '_')
+}
+
+/// For a target that names an associated fn (`Self::get(self, id)`), a trait declared in the
+/// writer's body whose fns stand in for the hidden siblings when the type has none: a method
+/// that is not `#[cached]`, that has no visibility, or that sits in a trait impl without
+/// `#[cache_targets]`. A path through a type finds the type's own items first, so this never
+/// hides real siblings; when it is used, its `where Self: NotATarget` fails with an error
+/// that says what to add, where rustc would say "no function named `__cache_key_get`".
+/// Nothing for a free fn's target.
+pub(crate) fn fallback(
+    target: &Target,
+    index: usize,
+    put: bool,
+    runtime: &RuntimePath,
+) -> TokenStream {
+    let (path, arity) = match target {
+        Target::Key(call) => match &*call.func {
+            Expr::Path(path) => (path, call.args.len()),
+            _ => return TokenStream::new(),
+        },
+        Target::All(path) => (path, 0),
+    };
+    let Some(last) = path.path.segments.last() else {
+        return TokenStream::new();
+    };
+    if path.qself.is_none() && is_free(&path.path) {
+        return TokenStream::new();
+    }
+    let span = last.ident.span();
+    let SiblingNames {
+        key,
+        source,
+        namespace,
+    } = sibling_names(&last.ident);
+    let private = runtime.private_at(span);
+    let cache = runtime.cache();
+    let name = Ident::new(&format!("__CacheTarget{index}"), span);
+    let params: Vec<Ident> = (0..arity)
+        .map(|i| Ident::new(&format!("__A{i}"), span))
+        .collect();
+    // A `#[cache_put]` infers the value type from the fn's return, an invalidation has none.
+    let (value_param, value) = if put {
+        (quote!(__V,), quote!(__V))
+    } else {
+        (TokenStream::new(), quote!(()))
+    };
+    quote_spanned! {span=>
+        #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all)]
+        trait #name {
+            fn #key<#value_param #(#params),*>(#(_: #params),*) -> #private::KeyTarget<#value>
+            where
+                Self: #private::NotATarget,
+            {
+                loop {}
+            }
+            fn #source<#(#params),*>(#(_: #params),*) -> &'static #cache {
+                loop {}
+            }
+            fn #namespace() -> (&'static str, &'static #cache)
+            where
+                Self: #private::NotATarget,
+            {
+                loop {}
+            }
+        }
+        impl<__T: ?::core::marker::Sized> #name for __T {}
+    }
 }

@@ -17,7 +17,6 @@ use crate::error::Result;
 use crate::key::escape_namespace;
 use crate::observe::stats::{Counters, Stats};
 use crate::store::Backend;
-#[cfg(feature = "redis")]
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
@@ -207,15 +206,7 @@ impl Cache {
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn exists(&self, key: impl AsRef<str>) -> Result<bool> {
         let key = key.as_ref();
-        match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.get(key).is_some()),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .exists(key)
-                .await
-                .map_err(|e| self.failed("exists", e)),
-            Backend::Disabled(r) => Err(self.failed("exists", crate::cache::access::disabled(r))),
-        }
+        (self.inner.backend.exists(key).await).map_err(|e| self.failed("exists", e))
     }
 
     /// Gives `key` a new TTL from now. Returns whether the key existed.
@@ -224,20 +215,13 @@ impl Cache {
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn expire(&self, key: impl AsRef<str>, ttl: Duration) -> Result<bool> {
         let key = key.as_ref();
-        match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.expire(key, ttl)),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let found = redis
-                    .expire(key, ttl)
-                    .await
-                    .map_err(|e| self.failed("expire", e));
-                // L1 copies must not outlive the new TTL.
-                self.forget(Forget::Key(key)).await;
-                found
-            }
-            Backend::Disabled(r) => Err(self.failed("expire", crate::cache::access::disabled(r))),
+        let found =
+            (self.inner.backend.expire(key, ttl).await).map_err(|e| self.failed("expire", e));
+        if self.inner.backend.remote() {
+            // L1 copies must not outlive the new TTL.
+            self.forget(Forget::Key(key)).await;
         }
+        found
     }
 
     /// The remaining TTL of `key`; `None` when the key does not exist (or, on Redis, was
@@ -247,14 +231,7 @@ impl Cache {
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn ttl(&self, key: impl AsRef<str>) -> Result<Option<Duration>> {
         let key = key.as_ref();
-        match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem
-                .get(key)
-                .map(|e| e.expires_at.saturating_duration_since(Instant::now()))),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.ttl(key).await.map_err(|e| self.failed("ttl", e)),
-            Backend::Disabled(r) => Err(self.failed("ttl", crate::cache::access::disabled(r))),
-        }
+        (self.inner.backend.ttl(key).await).map_err(|e| self.failed("ttl", e))
     }
 
     /// Reads many keys at once (one MGET on Redis); results are in the order of `keys`.
@@ -266,29 +243,19 @@ impl Cache {
         &self,
         keys: &[K],
     ) -> Result<Vec<Option<T>>> {
+        // A disabled store fails as the first of the reads would.
+        (self.inner.backend.check()).map_err(|e| self.failed("get", e))?;
+        let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+        let found =
+            (self.inner.backend.get_many(&refs).await).map_err(|e| self.failed("get_many", e))?;
         let mut out = Vec::with_capacity(keys.len());
-        match &self.inner.backend {
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
-                let found = redis
-                    .get_many(&refs)
-                    .await
-                    .map_err(|e| self.failed("get_many", e))?;
-                for (key, bytes) in refs.iter().zip(found) {
-                    let value = match bytes {
-                        Some(bytes) => self.decode_or_drop(key, &bytes).await,
-                        None => None,
-                    };
-                    self.count_read(value.is_some());
-                    out.push(value);
-                }
-            }
-            _ => {
-                for key in keys {
-                    out.push(self.read(key.as_ref()).await?);
-                }
-            }
+        for (key, found) in refs.iter().zip(found) {
+            let value = match found {
+                Some(found) => self.found_value(key, &found).await,
+                None => None,
+            };
+            self.count_read(value.is_some());
+            out.push(value);
         }
         Ok(out)
     }
@@ -306,47 +273,44 @@ impl Cache {
         ttl: Option<Duration>,
     ) -> Result<()> {
         let ttl = self.ttl_or_default(ttl);
-        match &self.inner.backend {
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let mut encoded = Vec::with_capacity(items.len());
-                let mut too_large = None;
-                let encoding = self.inner.encoding();
-                for (key, value) in items {
-                    match crate::codec::encode(value, key.as_ref(), &encoding) {
-                        Ok(bytes) => encoded.push((key.as_ref(), bytes)),
-                        Err(e @ crate::Error::TooLarge { .. }) => {
-                            Counters::bump(&self.inner.counters.oversized);
-                            too_large = Some(e);
-                        }
-                        Err(e) => return Err(self.failed("encode", e)),
+        if self.inner.backend.remote() {
+            let mut encoded = Vec::with_capacity(items.len());
+            let mut too_large = None;
+            let encoding = self.inner.encoding();
+            for (key, value) in items {
+                match crate::codec::encode(value, key.as_ref(), &encoding) {
+                    Ok(bytes) => encoded.push((key.as_ref(), bytes, value)),
+                    Err(e @ crate::Error::TooLarge { .. }) => {
+                        Counters::bump(&self.inner.counters.oversized);
+                        too_large = Some(e);
                     }
+                    Err(e) => return Err(self.failed("encode", e)),
                 }
-                let refs: Vec<(&str, &[u8])> =
-                    encoded.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                redis
-                    .set_many(&refs, ttl)
-                    .await
-                    .map_err(|e| self.failed("set_many", e))?;
-                for (key, _) in &refs {
-                    self.forget(Forget::Key(key)).await;
-                }
-                for (_, bytes) in &refs {
-                    self.count_write(crate::codec::is_compressed(bytes));
-                }
-                too_large.map_or(Ok(()), Err)
             }
-            _ => {
-                let mut result = Ok(());
-                for (key, value) in items {
-                    match self.write(key.as_ref(), value, ttl).await {
-                        Ok(()) => {}
-                        Err(e @ crate::Error::TooLarge { .. }) => result = Err(e),
-                        Err(e) => return Err(e),
-                    }
-                }
-                result
+            let refs: Vec<(&str, &[u8], &T)> = encoded
+                .iter()
+                .map(|(k, b, v)| (*k, b.as_slice(), *v))
+                .collect();
+            (self.inner.backend.set_many(&refs, ttl).await)
+                .map_err(|e| self.failed("set_many", e))?;
+            for (key, ..) in &refs {
+                self.forget(Forget::Key(key)).await;
             }
+            for (_, bytes, _) in &refs {
+                self.count_write(crate::codec::is_compressed(bytes));
+            }
+            too_large.map_or(Ok(()), Err)
+        } else {
+            // One write at a time: the memory store has nothing to batch.
+            let mut result = Ok(());
+            for (key, value) in items {
+                match self.write(key.as_ref(), value, ttl).await {
+                    Ok(()) => {}
+                    Err(e @ crate::Error::TooLarge { .. }) => result = Err(e),
+                    Err(e) => return Err(e),
+                }
+            }
+            result
         }
     }
 
@@ -355,30 +319,15 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn delete_many<K: AsRef<str>>(&self, keys: &[K]) -> Result<u64> {
-        match &self.inner.backend {
-            Backend::Memory(mem) => {
-                let deleted = keys.iter().filter(|k| mem.remove(k.as_ref())).count() as u64;
-                for key in keys {
-                    self.inner.marks.key(key.as_ref());
-                }
-                Ok(deleted)
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
-                let deleted = redis
-                    .delete_many(&refs)
-                    .await
-                    .map_err(|e| self.failed("delete_many", e));
-                for key in &refs {
-                    self.forget(Forget::Key(key)).await;
-                }
-                deleted
-            }
-            Backend::Disabled(r) => {
-                Err(self.failed("delete_many", crate::cache::access::disabled(r)))
-            }
+        (self.inner.backend.check()).map_err(|e| self.failed("delete_many", e))?;
+        let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+        let deleted = (self.inner.backend.delete_many(&refs).await)
+            .map_err(|e| self.failed("delete_many", e));
+        // Even after a failure: some keys may be gone.
+        for key in &refs {
+            self.forget(Forget::Key(key)).await;
         }
+        deleted
     }
 
     /// Deletes every entry of `namespace` (every version and value type), as written by
@@ -436,23 +385,12 @@ impl Cache {
     }
 
     async fn delete_matching(&self, pattern: &str) -> Result<u64> {
-        match &self.inner.backend {
-            Backend::Memory(mem) => {
-                let deleted = mem.remove_matching(pattern);
-                self.inner.marks.everything();
-                Ok(deleted)
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let deleted = redis
-                    .delete_matching(pattern)
-                    .await
-                    .map_err(|e| self.failed("clear", e));
-                self.forget(Forget::Pattern(pattern)).await;
-                deleted
-            }
-            Backend::Disabled(r) => Err(self.failed("clear", crate::cache::access::disabled(r))),
-        }
+        (self.inner.backend.check()).map_err(|e| self.failed("clear", e))?;
+        let deleted = (self.inner.backend.delete_matching(pattern).await)
+            .map_err(|e| self.failed("clear", e));
+        // Even after a failure: some keys may be gone.
+        self.forget(Forget::Pattern(pattern)).await;
+        deleted
     }
 
     /// Checks the store answers; returns the round trip time (zero-cost for memory).
@@ -460,20 +398,13 @@ impl Cache {
     /// # Errors
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn ping(&self) -> Result<Duration> {
-        match &self.inner.backend {
-            Backend::Memory(_) => Ok(Duration::ZERO),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.ping().await.map_err(|e| self.failed("ping", e)),
-            Backend::Disabled(r) => Err(self.failed("ping", crate::cache::access::disabled(r))),
-        }
+        (self.inner.backend.ping().await).map_err(|e| self.failed("ping", e))
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        let in_process = match &self.inner.backend {
-            Backend::Memory(mem) => Some(mem),
-            _ => self.inner.l1.as_ref().map(|l1| &l1.store),
-        };
+        let in_process =
+            (self.inner.backend.memory()).or_else(|| self.inner.l1.as_ref().map(|l1| &l1.store));
         if let Some(mem) = in_process {
             mem.run_pending_tasks();
         }
@@ -512,7 +443,6 @@ impl Cache {
         ttl.unwrap_or(self.inner.default_ttl)
     }
 
-    #[cfg(feature = "redis")]
     fn count_read(&self, hit: bool) {
         Counters::bump(if hit {
             &self.inner.counters.hits

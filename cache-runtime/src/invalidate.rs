@@ -14,7 +14,6 @@ use crate::cache::Cache;
 use crate::error::Result;
 use crate::invalidate::defer::defer;
 use crate::key::CacheKey;
-use crate::store::Backend;
 use crate::CacheValue;
 pub use plan::Plan;
 
@@ -96,25 +95,12 @@ impl Cache {
     }
 
     pub(crate) async fn invalidate_tag_now(&self, tag: &str) -> Result<u64> {
-        match &self.inner.backend {
-            Backend::Memory(mem) => {
-                let deleted = mem.remove_tag(tag);
-                self.inner.marks.everything();
-                Ok(deleted)
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let deleted = redis
-                    .delete_tag(tag)
-                    .await
-                    .map_err(|e| self.failed("invalidate_tag", e));
-                self.forget(crate::tier::backplane::Forget::Tag(tag)).await;
-                deleted
-            }
-            Backend::Disabled(r) => {
-                Err(self.failed("invalidate_tag", crate::cache::access::disabled(r)))
-            }
-        }
+        (self.inner.backend.check()).map_err(|e| self.failed("invalidate_tag", e))?;
+        let deleted = (self.inner.backend.delete_tag(tag).await)
+            .map_err(|e| self.failed("invalidate_tag", e));
+        // Even after a failure: some entries may be gone.
+        self.forget(crate::tier::backplane::Forget::Tag(tag)).await;
+        deleted
     }
 
     /// [`invalidate_tag`](Cache::invalidate_tag) for each of `tags`. Returns how many entries

@@ -24,8 +24,9 @@
 //! # }
 //! ```
 //!
-//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`];
-//! each argument is documented there. [`Cache`] is the handle: its manual API (`get`, `set`,
+//! The attributes are [`macro@cached`], [`macro@cache_invalidate`] and [`macro@cache_put`],
+//! and [`macro@cache_targets`] for the methods of trait impls; each argument is documented
+//! there, with an example that runs. [`Cache`] is the handle: its manual API (`get`, `set`,
 //! `get_many`, `invalidate_tag`, [`get_or_compute`](Cache::get_or_compute), ...) and what an
 //! operator asks of it ([`stats`](Cache::stats), [`namespace_stats`](Cache::namespace_stats),
 //! [`health`](Cache::health), [warmers](Cache::register_warmer)).
@@ -34,7 +35,7 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]` and `#[cache_put]` from cache-macros |
+//! | `macros` | yes | re-exports `#[cached]`, `#[cache_invalidate]`, `#[cache_put]` and `#[cache_targets]` from cache-macros |
 //! | `redis` | yes | the Redis store: redis-rs on tokio, one auto-reconnecting multiplexed connection, and the in-process tier in front of it |
 //! | `cluster` | | Redis Cluster: [`CacheBuilder::cluster_nodes`], `REDIS_CLUSTER_NODES` |
 //! | `sentinel` | | Redis Sentinel: [`CacheBuilder::sentinel`], `REDIS_SENTINEL_NODES` and `REDIS_SENTINEL_MASTER` |
@@ -273,6 +274,22 @@
 //! server (`OOM`, `NOPERM`, `WRONGTYPE`) are counted but never open it. Recovery needs no
 //! restart: the connection reconnects, the first probe closes the circuit, and the backplane
 //! resubscribes (emptying L1).
+//!
+//! **An outage of Redis is not an outage of the database.** While the breaker skips Redis,
+//! each `#[cached]` value (and [`Cache::get_or_compute`]'s) is kept in process memory for
+//! [`fallback_ttl`](CacheBuilder::fallback_ttl) (5 s, never longer than the fn's TTL;
+//! `CACHE_FALLBACK_TTL`; zero turns it off), and the next calls of that key in this process
+//! are served from there ([`Stats::fallback_hits`]) instead of running the body again. Such
+//! a value was computed by this process at most that long ago; invalidations through this
+//! cache drop it, and none is served once Redis answers again. A hit on Redis or L1 never
+//! looks at it. The staleness bound and measured body runs are in
+//! `docs/reliability.md`.
+//!
+//! **Foreign bytes are misses.** A value the cache cannot read (corrupt, of another type,
+//! nested deeper than [`max_depth`](CacheBuilder::max_depth), or starting like a fill lease
+//! without being one) is a miss, counted in [`Stats::decode_errors`], and deleted only if it
+//! still holds the bytes that were read, so a good value another process wrote meanwhile
+//! stays.
 //!
 //! **Building.** [`CacheBuilder::build`] PINGs once. A malformed URL or a wrong password is
 //! always an error; a Redis that does not answer is one only with

@@ -151,6 +151,17 @@ impl TargetCache for &Cache {
     }
 }
 
+/// Implemented by no type: the bound of the stand-ins a writer declares for a target's hidden
+/// items, which are used only when the target's type has none of its own.
+#[diagnostic::on_unimplemented(
+    message = "this target is not a `#[cached]` method that writers can reach",
+    label = "`{Self}` has no `#[cached]` method of this name that a writer can reach",
+    note = "a `#[cached]` method is a target when it has a visibility (`pub(crate)`, \
+            `pub(self)`, ...) or when its impl block has `#[cache_targets]`, which a trait \
+            impl needs"
+)]
+pub trait NotATarget {}
+
 /// The source of a `#[cached]` fn whose `cache = ...` reads a parameter that is not part of
 /// its key (or reads `self`, for `all(..)`): a writer targeting it must name the cache.
 pub struct UnknownCache;

@@ -31,8 +31,6 @@ use crate::observe::stats::Counters;
 #[cfg(feature = "redis")]
 use crate::store::memory::MemEntry;
 use crate::store::memory::MemoryStore;
-#[cfg(feature = "redis")]
-use crate::store::Backend;
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
@@ -74,12 +72,7 @@ impl Cache {
     /// Whether the circuit breaker in front of `key` is open (or half-open).
     #[cold]
     fn redis_skipped(&self, key: &str) -> bool {
-        #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
-            return redis.circuit_open_for(key);
-        }
-        let _ = key;
-        false
+        self.inner.backend.circuit_open_for(key)
     }
 
     /// Counts a caller served by another caller's body (a hit, coalesced).
@@ -186,8 +179,8 @@ impl Cache {
     /// read. A no-op without tracking.
     pub(crate) async fn tracking_barrier(&self) {
         #[cfg(feature = "redis")]
-        if let (Some(l1), Backend::Redis(redis)) = (&self.inner.l1, &self.inner.backend) {
-            l1.coherence.barrier(redis.connect_timeout()).await;
+        if let (Some(l1), Some(timeout)) = (&self.inner.l1, self.inner.backend.connect_timeout()) {
+            l1.coherence.barrier(timeout).await;
         }
     }
 
@@ -209,10 +202,8 @@ impl Cache {
     pub(crate) async fn publish_forget(&self, what: Forget<'_>) {
         // Other processes may keep L1 copies even when this cache keeps none: always publish.
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
-            if let Err(e) = redis.publish(&what.encode()).await {
-                self.failed("publish", e);
-            }
+        if let Err(e) = self.inner.backend.publish(|| what.encode()).await {
+            self.failed("publish", e);
         }
         // The write or delete behind this message is echoed by tracking.
         self.tracking_barrier().await;

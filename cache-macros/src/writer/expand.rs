@@ -101,6 +101,7 @@ impl Writer<'_> {
         }
         before.extend(quote!(let mut __cache_plan = #private::Plan::new();));
         for (index, target) in self.targets.iter().enumerate() {
+            before.extend(target::fallback(target, index, false, &runtime));
             let span = target.span();
             let (handle, plan) = if args.cache.is_some() {
                 (

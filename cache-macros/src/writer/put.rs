@@ -43,6 +43,7 @@ impl Writer<'_> {
             let Target::Key(call) = target else {
                 continue;
             };
+            before.extend(target::fallback(target, index, true, &runtime));
             let span = target.span();
             let handle = if shared {
                 Ident::new("__cache_handle", span)

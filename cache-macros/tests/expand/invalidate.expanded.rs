@@ -6,6 +6,31 @@ pub async fn rename(&self, id: u64, name: String) -> Result<(), DbError> {
         __cache_source,
     );
     let mut __cache_plan = ::cache_runtime::__private::Plan::new();
+    #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all)]
+    trait __CacheTarget0 {
+        fn __cache_key_get<__A0, __A1>(
+            _: __A0,
+            _: __A1,
+        ) -> ::cache_runtime::__private::KeyTarget<()>
+        where
+            Self: ::cache_runtime::__private::NotATarget,
+        {
+            loop {}
+        }
+        fn __cache_src_get<__A0, __A1>(
+            _: __A0,
+            _: __A1,
+        ) -> &'static ::cache_runtime::Cache {
+            loop {}
+        }
+        fn __cache_ns_get() -> (&'static str, &'static ::cache_runtime::Cache)
+        where
+            Self: ::cache_runtime::__private::NotATarget,
+        {
+            loop {}
+        }
+    }
+    impl<__T: ?::core::marker::Sized> __CacheTarget0 for __T {}
     ::cache_runtime::__private::plan_key(
         __cache_handle,
         &mut __cache_plan,

@@ -1,7 +1,6 @@
 //! Typed reads and writes shared by `#[cached]` and the manual API, and error accounting.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
@@ -9,7 +8,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
 use crate::store::memory::MemEntry;
-use crate::store::Backend;
+use crate::store::Found;
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
@@ -32,20 +31,12 @@ impl Cache {
         keep: impl FnOnce(T, &[u8]) -> R,
     ) -> Result<Option<R>> {
         let inner = &*self.inner;
-        let found = match &inner.backend {
-            Backend::Memory(mem) => match mem.get(key) {
-                Some(entry) => (self.entry_value(key, &entry).await).map(|v| keep(v, &entry.bytes)),
-                None => None,
-            },
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => match redis.get(key).await {
-                Ok(Some(bytes)) => {
-                    (self.decode_or_drop(key, &bytes).await).map(|v| keep(v, &bytes))
-                }
-                Ok(None) => None,
-                Err(e) => return Err(self.failed("get", e)),
-            },
-            Backend::Disabled(reason) => return Err(self.failed("get", disabled(reason))),
+        let found = match inner.backend.get(key).await {
+            Ok(Some(found)) => {
+                (self.found_value(key, &found).await).map(|v| keep(v, found.bytes()))
+            }
+            Ok(None) => None,
+            Err(e) => return Err(self.failed("get", e)),
         };
         Counters::bump(if found.is_some() {
             &inner.counters.hits
@@ -53,6 +44,15 @@ impl Cache {
             &inner.counters.misses
         });
         Ok(found)
+    }
+
+    /// What a read found as a `T`: the value the memory store kept if it has that type, else
+    /// decoded from the bytes (unreadable bytes are deleted and counted).
+    pub(crate) async fn found_value<T: CacheValue>(&self, key: &str, found: &Found) -> Option<T> {
+        match found.typed::<T>() {
+            Some(value) => Some(value),
+            None => self.decode_or_drop(key, found.bytes()).await,
+        }
     }
 
     /// A memory entry's value as a `T`: the stored value if it has that type, else decoded
@@ -71,11 +71,11 @@ impl Cache {
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
     pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
-            if crate::store::redis::lease::shaped(bytes) && redis.holds_lease(key, bytes).await {
-                // A fill in progress: a miss, and the lease stays.
-                return None;
-            }
+        if crate::store::redis::lease::shaped(bytes)
+            && self.inner.backend.holds_lease(key, bytes).await
+        {
+            // A fill in progress: a miss, and the lease stays.
+            return None;
         }
         match codec::decode::<T>(bytes, key, &self.inner.encoding()) {
             Ok(value) => Some(value),
@@ -144,31 +144,12 @@ impl Cache {
             Err(e) => return Err(self.failed("encode", e)),
         };
         let compressed = codec::is_compressed(&bytes);
-        match &inner.backend {
-            Backend::Memory(mem) => {
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                mem.insert(
-                    key,
-                    MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
-                );
-                // A write replaces what callers waiting on a miss would be handed.
-                self.inner.marks.key(key);
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let stored = if tags.is_empty() {
-                    redis.set(key, &bytes, ttl).await
-                } else {
-                    redis.set_tagged(key, &bytes, ttl, tags).await
-                };
-                if let Err(e) = stored {
-                    return Err(self.failed("set", e));
-                }
-                // Other processes' L1 copies of the old value go.
-                self.forget(Forget::Key(key)).await;
-            }
-            Backend::Disabled(reason) => return Err(self.failed("set", disabled(reason))),
+        if let Err(e) = inner.backend.set(key, bytes, value, ttl, tags).await {
+            return Err(self.failed("set", e));
         }
+        // A write replaces what callers waiting on a miss would be handed, and L1 copies
+        // of the old value (here and in other processes) go.
+        self.forget(Forget::Key(key)).await;
         self.count_write(compressed);
         Ok(())
     }
@@ -184,15 +165,7 @@ impl Cache {
 
     /// Deletes one key from the store.
     pub(crate) async fn remove(&self, key: &str) -> Result<bool> {
-        let removed = match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.remove(key)),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete(key)
-                .await
-                .map_err(|e| self.failed("delete", e)),
-            Backend::Disabled(reason) => Err(self.failed("delete", disabled(reason))),
-        };
+        let removed = (self.inner.backend.delete(key).await).map_err(|e| self.failed("delete", e));
         self.forget(Forget::Key(key)).await;
         removed
     }
@@ -202,15 +175,8 @@ impl Cache {
     /// newer release during a rolling deploy, say) stays (see
     /// `store/redis/unreadable.rs`).
     pub(crate) async fn remove_unreadable(&self, key: &str, read: &[u8]) -> Result<bool> {
-        let removed = match &self.inner.backend {
-            Backend::Memory(mem) => mem.remove_if_holds(key, read),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .delete_if_holds(key, read)
-                .await
-                .map_err(|e| self.failed("delete", e))?,
-            Backend::Disabled(reason) => return Err(self.failed("delete", disabled(reason))),
-        };
+        let removed = (self.inner.backend.delete_if_holds(key, read).await)
+            .map_err(|e| self.failed("delete", e))?;
         if removed {
             self.forget(Forget::Key(key)).await;
         }
@@ -253,8 +219,4 @@ impl Cache {
         }
         inner.suppressed_logs.fetch_add(1, Relaxed);
     }
-}
-
-pub(crate) fn disabled(reason: &str) -> Error {
-    Error::store(format_args!("the cache is disabled: {reason}"))
 }

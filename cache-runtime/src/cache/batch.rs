@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -19,8 +18,6 @@ use crate::codec;
 use crate::error::Error;
 use crate::key::{CacheKey, KeyBuilder, SiteKey};
 use crate::observe::stats::Counters;
-use crate::store::memory::MemEntry;
-use crate::store::Backend;
 use crate::CacheValue;
 
 /// The ids of one batch call: which were found, which the body must compute.
@@ -200,33 +197,22 @@ impl Cache {
                 }
             }
         }
-        match &inner.backend {
-            Backend::Memory(mem) => {
-                for (key, bytes, value) in encoded {
-                    let compressed = codec::is_compressed(&bytes);
-                    let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                    mem.insert(key.as_str(), MemEntry::new(bytes.into(), Some(typed), ttl));
-                    self.count_write(compressed);
+        if inner.backend.check().is_err() {
+            return; // a disabled cache stores nothing
+        }
+        let refs: Vec<(&str, &[u8], &V)> = encoded
+            .iter()
+            .map(|(key, bytes, value)| (key.as_str(), bytes.as_slice(), *value))
+            .collect();
+        match inner.backend.set_many(&refs, ttl).await {
+            Ok(()) => {
+                for (_, bytes, _) in &refs {
+                    self.count_write(codec::is_compressed(bytes));
                 }
             }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                let refs: Vec<(&str, &[u8])> = encoded
-                    .iter()
-                    .map(|(key, bytes, _)| (key.as_str(), bytes.as_slice()))
-                    .collect();
-                match redis.set_many(&refs, ttl).await {
-                    Ok(()) => {
-                        for (_, bytes) in &refs {
-                            self.count_write(codec::is_compressed(bytes));
-                        }
-                    }
-                    Err(e) => {
-                        self.failed("set_many", e);
-                    }
-                }
+            Err(e) => {
+                self.failed("set_many", e);
             }
-            Backend::Disabled(_) => {}
         }
     }
 }

@@ -258,7 +258,7 @@ impl Cache {
                 }
             }
             Backend::Disabled(reason) => {
-                return Err(self.failed("get", crate::cache::access::disabled(reason)))
+                return Err(self.failed("get", crate::store::disabled(reason)))
             }
         };
         Counters::bump(if found.is_some() {
@@ -380,7 +380,7 @@ impl Cache {
                 },
             },
             Backend::Disabled(reason) => {
-                self.failed("lease", crate::cache::access::disabled(reason));
+                self.failed("lease", crate::store::disabled(reason));
                 Fill::Skip
             }
         }

@@ -26,30 +26,22 @@ impl Cache {
     /// Whether a miss reads the store before single flight ([`Cache::peek`] does I/O).
     #[inline]
     pub(crate) fn reads_before_flight(&self) -> bool {
-        #[cfg(feature = "redis")]
-        if let crate::store::Backend::Redis(_) = &self.inner.backend {
-            return true;
-        }
-        false
+        self.inner.backend.remote()
     }
 
     /// Whether the Redis server refused the last fill lease because it takes no writes
     /// now: then no read is sent as the lease command.
     #[inline]
     pub(crate) fn writes_refused(&self) -> bool {
-        #[cfg(feature = "redis")]
-        if let crate::store::Backend::Redis(redis) = &self.inner.backend {
-            return redis.writes_refused();
-        }
-        false
+        self.inner.backend.writes_refused()
     }
 
     /// The GET before single flight (Redis only).
     pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
         #[cfg(feature = "redis")]
-        if let crate::store::Backend::Redis(redis) = &self.inner.backend {
+        if self.inner.backend.remote() {
             let epoch = self.l1_epoch(key);
-            let bytes = match redis.get(key).await {
+            let bytes = match self.inner.backend.get_bytes(key).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     self.failed("get", e);

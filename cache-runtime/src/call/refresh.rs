@@ -16,16 +16,14 @@ use crate::cache::Cache;
 use crate::call::flight::Joined;
 use crate::call::policy::{Policy, Shape};
 use crate::codec;
-use crate::store::memory::{lease as mem_lease, MemEntry};
-use crate::store::Backend;
 use crate::CacheValue;
 
 impl Cache {
     /// The envelope bytes of an in-process hit on `key` if it is older than `age`.
     pub(crate) fn due_for_refresh(&self, key: &str, age: Duration) -> Option<Arc<[u8]>> {
-        let entry = match &self.inner.backend {
-            Backend::Memory(mem) => mem.get(key)?,
-            _ => self.inner.l1.as_ref()?.store.get(key)?,
+        let entry = match self.inner.backend.memory() {
+            Some(mem) => mem.get(key)?,
+            None => self.inner.l1.as_ref()?.store.get(key)?,
         };
         codec::is_older_than(&entry.bytes, age).then(|| entry.bytes.clone())
     }
@@ -39,8 +37,8 @@ impl Cache {
         fresh_ttl: Duration,
     ) -> Option<(V, Arc<[u8]>)> {
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.inner.backend {
-            let bytes = redis.get(key).await.ok()??;
+        if self.inner.backend.remote() {
+            let bytes = self.inner.backend.get_bytes(key).await.ok()??;
             if !codec::is_fresh(&bytes, fresh_ttl)? {
                 return None;
             }
@@ -59,16 +57,11 @@ impl Cache {
         key: &str,
         fresh_ttl: Duration,
     ) -> Option<V> {
-        let bytes: Arc<[u8]> = match &self.inner.backend {
-            Backend::Memory(mem) => mem.get(key)?.bytes.clone(),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.get(key).await.ok()??.into(),
-            Backend::Disabled(_) => return None,
-        };
-        if codec::is_fresh(&bytes, fresh_ttl)? {
+        let found = self.inner.backend.get(key).await.ok()??;
+        if codec::is_fresh(found.bytes(), fresh_ttl)? {
             return None; // fresh: the normal path serves it
         }
-        codec::decode::<V>(&bytes, key, &self.inner.encoding()).ok()
+        codec::decode::<V>(found.bytes(), key, &self.inner.encoding()).ok()
     }
 
     /// Whether `served` (envelope bytes) is older than `age`.
@@ -123,33 +116,23 @@ impl Cache {
         let Ok(bytes) = codec::encode(value, key, &encoding) else {
             return;
         };
-        match &self.inner.backend {
-            Backend::Memory(mem) => {
-                let current = mem.get(key);
-                if current.as_ref().map(|e| &*e.bytes) != Some(served) {
-                    return; // invalidated or rewritten meanwhile
-                }
-                if let mem_lease::Acquired::Leased(lease) = mem.acquire(key) {
-                    let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                    mem.fill(
-                        key,
-                        &lease,
-                        MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags),
-                    );
-                }
+        if self.inner.backend.check().is_err() {
+            return;
+        }
+        // Replaced only if the key still holds `served`: invalidated or rewritten meanwhile,
+        // it stays as it is.
+        match (self.inner.backend)
+            .replace(key, served, bytes, value, ttl, tags)
+            .await
+        {
+            // Every process (this one too) drops its L1 copy of the old value.
+            Ok(true) if self.inner.backend.remote() => {
+                self.forget(crate::tier::backplane::Forget::Key(key)).await
             }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                match redis.replace(key, served, &bytes, ttl, tags).await {
-                    // Every process (this one too) drops its L1 copy of the old value.
-                    Ok(true) => self.forget(crate::tier::backplane::Forget::Key(key)).await,
-                    Ok(false) => {}
-                    Err(e) => {
-                        self.failed("refresh", e);
-                    }
-                }
+            Ok(_) => {}
+            Err(e) => {
+                self.failed("refresh", e);
             }
-            Backend::Disabled(_) => {}
         }
     }
 }

@@ -5,7 +5,6 @@ use crate::cache::Cache;
 use crate::error::Result;
 use crate::key::escape_namespace;
 use crate::observe::stats::CircuitState;
-use crate::store::Backend;
 
 /// The state of a cache's store, from [`Cache::health`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -76,14 +75,7 @@ impl Cache {
     /// [`Error::Store`](crate::Error::Store) when the store cannot be reached.
     pub async fn keys(&self, namespace: &str, limit: usize) -> Result<Vec<String>> {
         let pattern = format!("{}:*", escape_namespace(namespace));
-        match &self.inner.backend {
-            Backend::Memory(mem) => Ok(mem.keys_matching(&pattern, limit)),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis
-                .keys_matching(&pattern, limit)
-                .await
-                .map_err(|e| self.failed("keys", e)),
-            Backend::Disabled(r) => Err(self.failed("keys", crate::cache::access::disabled(r))),
-        }
+        (self.inner.backend.keys_matching(&pattern, limit).await)
+            .map_err(|e| self.failed("keys", e))
     }
 }
