@@ -10,6 +10,7 @@
 
 pub mod cluster;
 pub mod example;
+pub mod failover;
 pub mod fixture;
 pub mod http;
 pub mod kind;
