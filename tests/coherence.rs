@@ -3,53 +3,26 @@
 //! copy. Each test runs on Redis and on Valkey.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use cache_runtime::{cached, key_for, Cache, Coherence};
+use cache_runtime::{key_for, Cache, Coherence};
+use cache_tests::coherence::{self, item, item_key, PATIENCE};
 use cache_tests::fixture::Fixture;
 use cache_tests::kind::ServerKind;
 use cache_tests::redis_server::RedisServer;
 
-/// The longest a test waits for an invalidation to arrive: far above the milliseconds it
-/// takes, far below the L1 TTL (30 s) that would otherwise end the stale copy.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// `"item {id} v{n}"`, `n` the number of body runs so far.
-#[cached(namespace = "coherence.item", ttl = "600s", cache = cache, skip(calls))]
-async fn item(id: u64, cache: &Cache, calls: &AtomicUsize) -> String {
-    let n = calls.fetch_add(1, SeqCst) + 1;
-    format!("item {id} v{n}")
-}
-
-/// The Redis key of `item(id)` in the fixture's cache.
-fn item_key(fx: &Fixture, id: u64) -> String {
-    fx.redis_key(
-        key_for::<String>("coherence.item", 1, &(id,))
-            .unwrap()
-            .as_str(),
-    )
-}
-
-/// Runs `redis-cli -p {port} {args..}` as its own process: another client, in another OS
-/// process, than the cache under test. Returns its output.
+/// `redis-cli` on the fixture's server.
 fn cli(server: &RedisServer, args: &[&str]) -> String {
-    let kind = server.kind();
-    let out = Command::new(kind.cli())
-        .arg("-p")
-        .arg(server.port().to_string())
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "running {}: {e}; {}",
-                kind.cli().display(),
-                kind.install_hint()
-            )
-        });
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    coherence::cli(server.kind(), server.port(), args)
+}
+
+async fn into_l1(fx: &Fixture, id: u64, calls: &AtomicUsize) -> String {
+    coherence::into_l1(&fx.cache, id, calls).await
+}
+
+async fn until_not(fx: &Fixture, id: u64, calls: &AtomicUsize, old: &str, what: &str) -> String {
+    coherence::until_not(&fx.cache, id, calls, old, what).await
 }
 
 /// A tiered cache on its own server of `kind` (started with `extra` arguments), with
@@ -59,40 +32,6 @@ async fn tracked(kind: ServerKind, extra: &[&str]) -> Fixture {
     assert!(fx.cache.wait_for_backplane(Duration::from_secs(5)).await);
     assert_eq!(fx.cache.stats().coherence, Some(Coherence::Tracking));
     fx
-}
-
-/// Reads `item(id)` until it is served from L1: a miss (the body runs and stores it), a
-/// Redis hit (which copies it into L1, unless an invalidation of the key came during the
-/// read: then the next one), then an L1 hit. Returns the value.
-async fn into_l1(fx: &Fixture, id: u64, calls: &AtomicUsize) -> String {
-    let c = &fx.cache;
-    let first = item(id, c, calls).await;
-    let l1_hits = c.stats().l1_hits;
-    for _ in 0..3 {
-        assert_eq!(item(id, c, calls).await, first);
-        if c.stats().l1_hits > l1_hits {
-            return first;
-        }
-    }
-    panic!("never served from L1: {:?}", c.stats());
-}
-
-/// Reads `item(id)` until it is no longer `old` (at most [`PATIENCE`]); returns what it
-/// read then.
-async fn until_not(fx: &Fixture, id: u64, calls: &AtomicUsize, old: &str, what: &str) -> String {
-    let start = Instant::now();
-    loop {
-        let now = item(id, &fx.cache, calls).await;
-        if now != old {
-            return now;
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "L1 still serves {old:?} {PATIENCE:?} after {what}: {:?}",
-            fx.cache.stats()
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 async fn external_del(kind: ServerKind) {

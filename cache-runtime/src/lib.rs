@@ -205,9 +205,10 @@
 //! [`Stats::coherence`] says which mechanism is in use; `docs/coherence.md` has the
 //! measurements behind the choice of BCAST, and what tracking costs.
 //!
-//! A server or proxy that refuses RESP3 or `CLIENT TRACKING` at the first connect (and a
-//! cache built with [`CacheBuilder::l1_tracking`]`(false)`, and for now a Redis Cluster)
-//! keeps L1 coherent through a pub/sub *backplane* instead: every write and invalidation of
+//! On a Redis Cluster, the cache tracks on every serving master and follows failovers (see
+//! `docs/coherence.md`). A server or proxy that refuses RESP3 or `CLIENT TRACKING` at the
+//! first connect (and a cache built with [`CacheBuilder::l1_tracking`]`(false)`) keeps L1
+//! coherent through a pub/sub *backplane* instead: every write and invalidation of
 //! this framework is applied to Redis, then published, and every process drops the matching
 //! L1 entries (keys, tags, namespaces, patterns). Writers outside the framework are then not
 //! seen before the L1 TTL. L1 is served only while the subscriber is connected, and starts

@@ -85,6 +85,13 @@ impl Found {
     }
 }
 
+/// A fill lease: the right to store the value of one miss, from the store that granted it.
+pub(crate) enum Lease {
+    Memory(memory::lease::Lease),
+    #[cfg(feature = "redis")]
+    Redis(redis::lease::Lease),
+}
+
 /// The error of every operation on a disabled store.
 pub(crate) fn disabled(reason: &str) -> Error {
     Error::store(format_args!("the cache is disabled: {reason}"))
@@ -108,6 +115,16 @@ impl Backend {
             return true;
         }
         false
+    }
+
+    /// The Redis store, when it is the store (for the builder, which starts the tiers that
+    /// follow it).
+    #[cfg(feature = "redis")]
+    pub(crate) fn redis(&self) -> Option<&redis::RedisStore> {
+        match self {
+            Backend::Redis(redis) => Some(redis),
+            _ => None,
+        }
     }
 
     /// The memory store, when it is the store.
@@ -186,7 +203,7 @@ impl Backend {
         &self,
         key: &str,
         served: &[u8],
-        bytes: Vec<u8>,
+        bytes: &[u8],
         value: &T,
         ttl: Duration,
         tags: &[String],
@@ -205,8 +222,72 @@ impl Backend {
                 Ok(mem.fill(key, &lease, entry))
             }
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.replace(key, served, &bytes, ttl, tags).await,
+            Backend::Redis(redis) => redis.replace(key, served, bytes, ttl, tags).await,
             Backend::Disabled(reason) => Err(disabled(reason)),
+        }
+    }
+
+    /// The circuit breakers' count of closings, on Redis (see
+    /// [`fallback`](crate::tier::fallback)).
+    #[cfg(feature = "redis")]
+    pub(crate) fn circuit_closings(&self) -> Option<u64> {
+        match self {
+            Backend::Redis(redis) => Some(redis.circuit_closings()),
+            _ => None,
+        }
+    }
+
+    /// Gives `lease` back if that takes no round trip (a memory lease); `false` when it
+    /// takes one: then [`release`](Backend::release) does it.
+    pub(crate) fn release_here(&self, key: &str, lease: &Lease) -> bool {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                mem.release(key, lease);
+                true
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(_), Backend::Redis(_)) => false,
+            // A lease always comes from the cache's own store.
+            _ => true,
+        }
+    }
+
+    /// Gives `lease` back, so that the next miss may fill.
+    pub(crate) async fn release(&self, key: &str, lease: &Lease) -> Result<()> {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                mem.release(key, lease);
+                Ok(())
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(lease), Backend::Redis(redis)) => redis.release(key, lease).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores the envelope `bytes` of `value` under `key` for `ttl` if `lease` still holds
+    /// (no invalidation ended it); returns whether it did.
+    pub(crate) async fn fill<T: CacheValue>(
+        &self,
+        key: &str,
+        lease: &Lease,
+        bytes: &[u8],
+        value: &T,
+        ttl: Duration,
+        tags: &[String],
+    ) -> Result<bool> {
+        match (lease, self) {
+            (Lease::Memory(lease), Backend::Memory(mem)) => {
+                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
+                let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
+                Ok(mem.fill(key, lease, entry))
+            }
+            #[cfg(feature = "redis")]
+            (Lease::Redis(lease), Backend::Redis(redis)) => {
+                redis.fill(key, lease, bytes, ttl, tags).await
+            }
+            // A lease always comes from the cache's own store.
+            _ => Ok(false),
         }
     }
 

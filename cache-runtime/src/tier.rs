@@ -11,6 +11,8 @@
 //! only cache left). Without Redis there is no L1: the memory store is the only tier.
 
 pub(crate) mod backplane;
+#[cfg(feature = "cluster")]
+mod cluster_tracking;
 mod coherence;
 pub(crate) mod fallback;
 #[cfg(feature = "redis")]

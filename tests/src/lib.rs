@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod cluster;
+pub mod coherence;
 pub mod example;
 pub mod failover;
 pub mod fixture;

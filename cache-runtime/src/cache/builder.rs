@@ -663,7 +663,7 @@ impl CacheBuilder {
         #[cfg(not(feature = "redis"))]
         let _ = require_redis;
         #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &cache.inner.backend {
+        if let Some(redis) = cache.inner.backend.redis() {
             use crate::store::redis::PingFailure;
             let url = cache.inner.redis_url.as_deref().unwrap_or_default();
             let cause = |e: Error| {
@@ -808,7 +808,7 @@ impl CacheBuilder {
         marks: &Arc<crate::call::marks::Marks>,
     ) -> Option<crate::tier::L1> {
         #[cfg(feature = "redis")]
-        if let (Backend::Redis(redis), true) = (backend, self.l1) {
+        if let (Some(redis), true) = (backend.redis(), self.l1) {
             let store = MemoryStore::new(
                 MemoryBounds {
                     max_entries: self.l1_capacity,
@@ -852,9 +852,7 @@ impl CacheBuilder {
         backend: &Backend,
         counters: &Arc<Counters>,
     ) -> Option<crate::tier::fallback::Fallback> {
-        if !matches!(backend, Backend::Memory(_) | Backend::Disabled(_))
-            && !self.fallback_ttl.is_zero()
-        {
+        if backend.remote() && !self.fallback_ttl.is_zero() {
             let store = MemoryStore::new(
                 MemoryBounds {
                     max_entries: self.l1_capacity.max(1),

@@ -11,17 +11,16 @@
 //! runs (one more round trip, on misses of tagged functions only). Another caller missing while a lease is out computes its value too but does
 //! not store it. See `store/redis/lease.rs` and `store/memory/lease.rs`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
-use crate::store::memory::{lease as mem_lease, MemEntry};
+use crate::store::memory::lease as mem_lease;
 #[cfg(feature = "redis")]
 use crate::store::redis::lease as redis_lease;
-use crate::store::Backend;
+use crate::store::{Backend, Lease};
 use crate::CacheValue;
 
 /// What one GET returned, with the L1 epoch taken before it.
@@ -52,9 +51,8 @@ impl Fill {
 
 /// The right to store the value of one miss.
 pub(crate) enum Fill {
-    Memory(mem_lease::Lease),
-    #[cfg(feature = "redis")]
-    Redis(redis_lease::Lease),
+    /// A lease on the missing key.
+    Lease(Lease),
     /// A stored entry to replace (a stale one, or the one a bypassing call recomputes): stored
     /// only if the key still holds exactly these bytes.
     #[cfg(feature = "redis")]
@@ -98,23 +96,20 @@ impl Drop for Pending {
         let Some(fill) = self.fill.take() else {
             return;
         };
-        match (fill, &self.cache.inner.backend) {
-            (Fill::Memory(lease), Backend::Memory(mem)) => mem.release(&self.key, &lease),
-            #[cfg(feature = "redis")]
-            (Fill::Redis(lease), Backend::Redis(_)) => {
-                // Releasing takes a round trip: do it on the runtime, if there is one
-                // (otherwise the lease lapses after the lease time).
-                if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                    let cache = self.cache.clone();
-                    let key = std::mem::take(&mut self.key);
-                    handle.spawn(async move {
-                        if let Backend::Redis(redis) = &cache.inner.backend {
-                            let _ = redis.release(&key, &lease).await;
-                        }
-                    });
-                }
-            }
-            _ => {}
+        let Fill::Lease(lease) = fill else {
+            return;
+        };
+        if self.cache.inner.backend.release_here(&self.key, &lease) {
+            return;
+        }
+        // Releasing takes a round trip: do it on the runtime, if there is one (otherwise
+        // the lease lapses after the lease time).
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let cache = self.cache.clone();
+            let key = std::mem::take(&mut self.key);
+            handle.spawn(async move {
+                let _ = cache.inner.backend.release(&key, &lease).await;
+            });
         }
     }
 }
@@ -186,10 +181,7 @@ impl Cache {
         fresh_ttl: Duration,
         stale_ok: bool,
     ) -> Option<T> {
-        let Backend::Memory(mem) = &self.inner.backend else {
-            return None;
-        };
-        let entry = mem.get(key)?;
+        let entry = self.inner.backend.memory()?.get(key)?;
         if stale_ok && entry.created.elapsed() >= fresh_ttl {
             return None;
         }
@@ -225,7 +217,9 @@ impl Cache {
                 match found {
                     Some(value) => (Some(value), Fill::Skip),
                     None => match mem.acquire(key) {
-                        mem_lease::Acquired::Leased(lease) => (None, Fill::Memory(lease)),
+                        mem_lease::Acquired::Leased(lease) => {
+                            (None, Fill::Lease(Lease::Memory(lease)))
+                        }
                         mem_lease::Acquired::Busy => (None, Fill::Busy),
                     },
                 }
@@ -330,7 +324,7 @@ impl Cache {
             Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
                     match redis.adopt(key, &bytes).await {
-                        Ok(Some(lease)) => (None, Fill::Redis(lease)),
+                        Ok(Some(lease)) => (None, Fill::Lease(Lease::Redis(lease))),
                         // Released meanwhile: take a lease the usual way.
                         Ok(None) => self.lease_redis(redis, key, site).await?,
                         Err(e) => return Err(self.failed("get", e)),
@@ -366,7 +360,7 @@ impl Cache {
     pub(crate) async fn lease_over(&self, key: &str, site: &FillSite<'_>) -> Fill {
         match &self.inner.backend {
             Backend::Memory(mem) => match mem.acquire(key) {
-                mem_lease::Acquired::Leased(lease) => Fill::Memory(lease),
+                mem_lease::Acquired::Leased(lease) => Fill::Lease(Lease::Memory(lease)),
                 mem_lease::Acquired::Busy => Fill::Busy,
             },
             #[cfg(feature = "redis")]
@@ -454,7 +448,7 @@ impl Cache {
             }
             Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
                 match redis.register_fill(key, tags, site.ttl).await {
-                    Ok(()) => Ok((None, Fill::Redis(lease))),
+                    Ok(()) => Ok((None, Fill::Lease(Lease::Redis(lease)))),
                     Err(e) => {
                         // Unregistered, a tag invalidation could miss this fill.
                         let _ = redis.release(key, &lease).await;
@@ -463,7 +457,7 @@ impl Cache {
                     }
                 }
             }
-            Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Redis(lease))),
+            Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Lease(Lease::Redis(lease)))),
             Ok(redis_lease::Read::Busy) => Ok((None, Fill::Busy)),
             // The GET missed: a miss whose value is not stored (e.g. `OOM` with `maxmemory`
             // and `noeviction`, or a timeout), counted as a failed write.
@@ -506,28 +500,25 @@ impl Cache {
             None => None,
         };
         let compressed = bytes.as_deref().is_some_and(codec::is_compressed);
-        let stored = match (fill, &inner.backend, bytes, value) {
+        let stored = match (fill, bytes, value) {
             (Fill::Skip | Fill::Busy, ..) => return None,
-            (Fill::Memory(lease), Backend::Memory(mem), Some(bytes), Some(value)) => {
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
-                mem.fill(key, &lease, entry)
-            }
-            (Fill::Memory(lease), Backend::Memory(mem), ..) => {
-                mem.release(key, &lease);
-                return None;
-            }
-            #[cfg(feature = "redis")]
-            (Fill::Redis(lease), Backend::Redis(redis), Some(bytes), Some(value)) => {
+            (Fill::Lease(lease), Some(bytes), Some(value)) => {
+                #[cfg(feature = "redis")]
                 let epoch = self.l1_epoch(key);
-                match redis.fill(key, &lease, &bytes, ttl, tags).await {
+                match inner
+                    .backend
+                    .fill(key, &lease, &bytes, value, ttl, tags)
+                    .await
+                {
                     // With tracking, Redis echoes the write as an invalidation of the
                     // key: the copy goes to L1 at the next read, after the echo.
+                    #[cfg(feature = "redis")]
                     Ok(true) if site.l1 && self.l1_tracked() => {
                         self.tracking_barrier().await;
                         true
                     }
-                    Ok(true) if site.l1 => {
+                    #[cfg(feature = "redis")]
+                    Ok(true) if site.l1 && inner.l1.is_some() => {
                         let fresh = site.fresh_ttl.min(ttl);
                         self.l1_put(key, value, bytes.into(), fresh, site.l1_ttl, tags, epoch);
                         true
@@ -540,8 +531,11 @@ impl Cache {
                 }
             }
             #[cfg(feature = "redis")]
-            (Fill::Stale(old), Backend::Redis(redis), Some(bytes), Some(_)) => {
-                match redis.replace(key, &old, &bytes, ttl, tags).await {
+            (Fill::Stale(old), Some(bytes), Some(value)) => {
+                match (inner.backend)
+                    .replace(key, &old, &bytes, value, ttl, tags)
+                    .await
+                {
                     Ok(stored) => stored,
                     Err(e) => {
                         self.failed("set", e);
@@ -549,15 +543,14 @@ impl Cache {
                     }
                 }
             }
-            #[cfg(feature = "redis")]
-            (Fill::Redis(lease), Backend::Redis(redis), ..) => {
-                if let Err(e) = redis.release(key, &lease).await {
+            (Fill::Lease(lease), ..) => {
+                if let Err(e) = inner.backend.release(key, &lease).await {
                     self.failed("release", e);
                 }
                 return None;
             }
-            // A lease always comes from the cache's own backend.
-            _ => return None,
+            #[cfg(feature = "redis")]
+            (Fill::Stale(_), ..) => return None,
         };
         if stored {
             self.count_write(compressed);

@@ -122,7 +122,7 @@ impl Cache {
         // Replaced only if the key still holds `served`: invalidated or rewritten meanwhile,
         // it stays as it is.
         match (self.inner.backend)
-            .replace(key, served, bytes, value, ttl, tags)
+            .replace(key, served, &bytes, value, ttl, tags)
             .await
         {
             // Every process (this one too) drops its L1 copy of the old value.

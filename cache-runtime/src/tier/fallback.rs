@@ -27,8 +27,6 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::observe::stats::Counters;
 use crate::store::memory::{MemEntry, MemoryStore};
-#[cfg(feature = "redis")]
-use crate::store::Backend;
 use crate::CacheValue;
 
 /// The outage fallback of a Redis cache.
@@ -80,14 +78,14 @@ impl Cache {
     #[cold]
     fn open_fallback(&self, key: &str) -> Option<(&Fallback, u64)> {
         #[cfg(feature = "redis")]
-        if let (Some(fallback), Backend::Redis(redis)) =
-            (self.inner.fallback.as_ref(), &self.inner.backend)
-        {
-            let closings = redis.circuit_closings();
+        if let (Some(fallback), Some(closings)) = (
+            self.inner.fallback.as_ref(),
+            self.inner.backend.circuit_closings(),
+        ) {
             if fallback.seen.swap(closings, Relaxed) != closings {
                 fallback.store.clear();
             }
-            return redis.circuit_open_for(key).then_some((fallback, closings));
+            return (self.inner.backend.circuit_open_for(key)).then_some((fallback, closings));
         }
         let _ = key;
         None

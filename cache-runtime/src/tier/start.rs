@@ -20,7 +20,8 @@ impl Drop for Task {
 
 /// Starts, on the current tokio runtime, the task that keeps `target` coherent.
 ///
-/// With `tracking` (and a single node), it turns on tracking; the backplane then runs
+/// With `tracking`, it turns on tracking (on every serving master of a cluster, see
+/// [`cluster_tracking`](crate::tier::cluster_tracking)); the backplane then runs
 /// alongside for the invalidation marks only. If the server refuses tracking at the first
 /// answer, the backplane takes over L1, for the life of the cache. Without a runtime,
 /// nothing starts and L1 stays off.
@@ -35,7 +36,8 @@ pub(crate) fn start(
     let channel = redis.channel();
     let prefix = redis.prefix().to_owned();
     let timeout = redis.connect_timeout().max(Duration::from_millis(100));
-    let tracked = tracking && !redis.is_cluster();
+    let tracked = tracking;
+    let cluster = redis.is_cluster();
     // The nodes to connect to: one each for tracking, the backplane beside it, and the
     // backplane alone (behind sentinels, each asks for the current master).
     let (nodes, subscription, backplane_nodes) = (
@@ -48,8 +50,23 @@ pub(crate) fn start(
     }
     Some(Task(handle.spawn(async move {
         if tracked {
+            let tracker = tracking::Tracker {
+                nodes,
+                prefix,
+                timeout,
+                target: target.clone(),
+                state: state.clone(),
+            };
+            let tracked = async {
+                #[cfg(feature = "cluster")]
+                if cluster {
+                    return crate::tier::cluster_tracking::run(tracker).await;
+                }
+                let _ = cluster;
+                tracking::run(tracker).await
+            };
             let refused = tokio::select! {
-                refused = tracking::run(nodes, prefix, timeout, target.clone(), state.clone()) => refused,
+                refused = tracked => refused,
                 () = backplane::run(subscription, channel.clone(), None, marks.clone()) => return,
             };
             if let Failure::Refused(why) = refused {

@@ -29,8 +29,9 @@ use crate::tier::Coherence;
 #[derive(Default)]
 pub(crate) struct State {
     mode: AtomicU8,
-    /// The tracking connection while it is up: [`State::barrier`] goes through it.
-    conn: Mutex<Option<MultiplexedConnection>>,
+    /// The tracking connections while they are up (one per serving master of a cluster):
+    /// [`State::barrier`] goes through them.
+    conns: Mutex<Vec<MultiplexedConnection>>,
 }
 
 impl State {
@@ -42,9 +43,9 @@ impl State {
         self.mode.store(mode as u8, Relaxed);
     }
 
-    fn set_conn(&self, conn: Option<MultiplexedConnection>) {
-        if let Ok(mut slot) = self.conn.lock() {
-            *slot = conn;
+    pub(crate) fn set_conns(&self, conns: Vec<MultiplexedConnection>) {
+        if let Ok(mut slot) = self.conns.lock() {
+            *slot = conns;
         }
     }
 
@@ -56,11 +57,13 @@ impl State {
         if self.mode() != Coherence::Tracking {
             return;
         }
-        let conn = self.conn.lock().ok().and_then(|slot| slot.clone());
-        if let Some(mut conn) = conn {
-            let ping = redis::cmd("PING");
-            let _ = tokio::time::timeout(timeout, ping.query_async::<()>(&mut conn)).await;
-        }
+        let conns = self.conns.lock().map(|c| c.clone()).unwrap_or_default();
+        let ping = redis::cmd("PING");
+        let pings = conns.into_iter().map(|mut conn| {
+            let ping = &ping;
+            async move { ping.query_async::<()>(&mut conn).await }
+        });
+        let _ = tokio::time::timeout(timeout, futures_util::future::join_all(pings)).await;
     }
 }
 
@@ -105,6 +108,24 @@ impl Target {
         }
     }
 
+    /// What a tracking connection does with its pushes: applies them, and on the client's
+    /// disconnection message takes L1 down and wakes `gone`.
+    pub(crate) fn on_push(
+        &self,
+        prefix: Arc<[u8]>,
+        gone: Arc<tokio::sync::Notify>,
+    ) -> impl Fn(PushInfo) + Send + Sync + 'static {
+        let target = self.clone();
+        move |push: PushInfo| {
+            if push.kind == PushKind::Disconnection {
+                target.down();
+                gone.notify_one();
+            } else {
+                target.apply(&prefix, &push);
+            }
+        }
+    }
+
     fn forget_everything(&self) {
         self.epoch.everything();
         self.l1.clear();
@@ -122,6 +143,18 @@ impl Target {
         self.forget_everything();
         self.live.store(true, Relaxed);
     }
+}
+
+/// What a tracking task works with.
+pub(crate) struct Tracker {
+    /// The nodes to ask (the seeds of a cluster; behind sentinels, the current master).
+    pub(crate) nodes: crate::store::redis::Subscription,
+    /// The cache's key prefix (tracked as `{prefix}:`).
+    pub(crate) prefix: String,
+    /// How long a connection may take to open, and a reply to come.
+    pub(crate) timeout: Duration,
+    pub(crate) target: Target,
+    pub(crate) state: Arc<State>,
 }
 
 /// Why a tracking connection could not be made.
@@ -180,50 +213,34 @@ pub(crate) async fn connect(
 /// at each attempt) for as long as the cache lives: reconnects with a backoff, and keeps
 /// `target` live only while tracking is in place. Returns (without having served L1) if the
 /// first answer is a refusal.
-pub(crate) async fn run(
-    nodes: crate::store::redis::Subscription,
-    prefix: String,
-    timeout: Duration,
-    target: Target,
-    state: Arc<State>,
-) -> Failure {
-    let prefix_bytes: Arc<[u8]> = format!("{prefix}:").into_bytes().into();
+pub(crate) async fn run(t: Tracker) -> Failure {
+    let prefix_bytes: Arc<[u8]> = format!("{}:", t.prefix).into_bytes().into();
     let mut backoff = Duration::from_millis(50);
     loop {
         let gone = Arc::new(tokio::sync::Notify::new());
-        let on_push = {
-            let (target, gone, prefix) = (target.clone(), gone.clone(), prefix_bytes.clone());
-            move |push: PushInfo| {
-                if push.kind == PushKind::Disconnection {
-                    target.down();
-                    gone.notify_one();
-                } else {
-                    target.apply(&prefix, &push);
-                }
-            }
-        };
-        let Some(client) = nodes.clients().await.into_iter().next() else {
-            nodes.lost();
+        let on_push = t.target.on_push(prefix_bytes.clone(), gone.clone());
+        let Some(client) = t.nodes.clients().await.into_iter().next() else {
+            t.nodes.lost();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
             continue;
         };
-        match connect(&client, &prefix, timeout, on_push).await {
+        match connect(&client, &t.prefix, t.timeout, on_push).await {
             Ok(mut conn) => {
-                state.set_mode(Coherence::Tracking);
-                state.set_conn(Some(conn.clone()));
-                target.up();
+                t.state.set_mode(Coherence::Tracking);
+                t.state.set_conns(vec![conn.clone()]);
+                t.target.up();
                 backoff = Duration::from_millis(50);
-                watch(&mut conn, &gone, timeout).await;
-                target.down();
-                state.set_conn(None);
+                watch(&mut conn, &gone, t.timeout).await;
+                t.target.down();
+                t.state.set_conns(Vec::new());
             }
-            Err(Failure::Refused(why)) if state.mode() == Coherence::Connecting => {
+            Err(Failure::Refused(why)) if t.state.mode() == Coherence::Connecting => {
                 return Failure::Refused(why);
             }
             Err(_) => {}
         }
-        nodes.lost();
+        t.nodes.lost();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
