@@ -7,36 +7,13 @@
 //! cache, the slowest call) are the failover window reported in docs/testing.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cache_runtime::{cached, Cache, Stats};
+use cache_runtime::Cache;
 use cache_tests::cluster::{node_query, topology_seen_by, RedisCluster};
-
-const KEYS: u64 = 300;
-const TASKS: usize = 16;
-
-#[cached(namespace = "fo.value", cache = cache, skip(cache, runs))]
-async fn value(id: u64, cache: &Cache, runs: &AtomicUsize) -> u64 {
-    runs.fetch_add(1, SeqCst);
-    id * 3 + 1
-}
-
-/// What the load tasks saw.
-#[derive(Default)]
-struct Load {
-    calls: AtomicU64,
-    wrong: AtomicU64,
-    slowest_us: AtomicU64,
-    stop: AtomicBool,
-}
-
-/// One sample of the cache's counters, `at` after the kill.
-struct Sample {
-    at: Duration,
-    stats: Stats,
-}
+use cache_tests::failover::{assert_all_hits, value, KEYS};
 
 fn dbsize(addr: &str) -> u64 {
     node_query(addr, &["DBSIZE"]).unwrap()
@@ -86,10 +63,7 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
             .unwrap(),
     );
     let runs = Arc::new(AtomicUsize::new(0));
-    for id in 0..KEYS {
-        assert_eq!(value(id, &cache, &runs).await, id * 3 + 1);
-    }
-    assert_eq!(runs.load(SeqCst), KEYS as usize);
+    let mut running = cache_tests::failover::start(cache.clone(), runs.clone()).await;
 
     // The victim: the first master; its replica must hold all of its keys before the kill.
     let (victim, replica) = cluster.first_master_and_replica();
@@ -101,25 +75,6 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    let load = Arc::new(Load::default());
-    let mut tasks = Vec::new();
-    for t in 0..TASKS {
-        let (cache, runs, load) = (cache.clone(), runs.clone(), load.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut id = t as u64 * 17;
-            while !load.stop.load(SeqCst) {
-                id = (id + 7) % KEYS;
-                let started = Instant::now();
-                let got = value(id, &cache, &runs).await;
-                let took = started.elapsed().as_micros() as u64;
-                load.slowest_us.fetch_max(took, SeqCst);
-                load.calls.fetch_add(1, SeqCst);
-                if got != id * 3 + 1 {
-                    load.wrong.fetch_add(1, SeqCst);
-                }
-            }
-        }));
-    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before_kill = cache.stats();
     assert_eq!(before_kill.misses, KEYS, "all hits before the kill");
@@ -128,39 +83,11 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
     cluster.kill_node(&victim.addr);
     let killed_at = Instant::now();
     let runs_at_kill = runs.load(SeqCst);
-    let sampler = {
-        let (cache, load) = (cache.clone(), load.clone());
-        tokio::spawn(async move {
-            let mut samples = Vec::new();
-            while !load.stop.load(SeqCst) {
-                samples.push(Sample {
-                    at: killed_at.elapsed(),
-                    stats: cache.stats(),
-                });
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            samples
-        })
-    };
+    running.sample_from(killed_at);
     let promoted = wait_for_promotion(&cluster, &replica.id, killed_at).await;
     // Keep the load on until the cache has had a clean second: no error, no short circuit.
-    let clean_since = loop {
-        let s = cache.stats();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let t = cache.stats();
-        if t.errors == s.errors && t.short_circuited == s.short_circuited && t.hits > s.hits {
-            break killed_at.elapsed() - Duration::from_secs(1);
-        }
-        assert!(
-            killed_at.elapsed() < Duration::from_secs(30),
-            "calls still fail 30 s after the kill: {t:?}"
-        );
-    };
-    load.stop.store(true, SeqCst);
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let samples = sampler.await.unwrap();
+    let clean_since = running.clean_second(killed_at).await;
+    let (load, samples) = running.stop().await;
     let first = &samples[0].stats;
     let last_trouble = samples
         .iter()
@@ -182,35 +109,15 @@ async fn killed_master_under_load_keeps_values_right_and_hits_resume() {
         stats.short_circuited,
         stats.circuit_opened,
     );
-    assert_eq!(load.wrong.load(SeqCst), 0, "a call returned a wrong value");
+    load.assert_right_and_bounded();
     assert!(stats.errors > 0, "the kill was never noticed: {stats:?}");
-    // A miss makes up to three operations (read, lease, fill), each bounded by the 250 ms
-    // deadline, and a single-flight waiter whose leader's fill was refused makes its own
-    // three: 6 x 250 ms, plus scheduling on a loaded 2-core machine. Never unbounded.
-    assert!(
-        load.slowest_us.load(SeqCst) < 3_000_000,
-        "a call took {} ms: the operation deadlines do not hold",
-        load.slowest_us.load(SeqCst) / 1000
-    );
 
     // Hits resume on every key: the promoted replica serves the victim's entries, and no body
     // runs (entries that failed to store during the window were stored since, or are here).
     let masters = cluster.masters();
     assert_eq!(masters.len(), 3);
     assert!(masters.contains(&replica.addr));
-    let before = cache.stats();
-    let runs_before = runs.load(SeqCst);
-    for id in 0..KEYS {
-        assert_eq!(value(id, &cache, &runs).await, id * 3 + 1);
-    }
-    let after = cache.stats();
-    assert_eq!(
-        (after.hits - before.hits, after.misses - before.misses),
-        (KEYS, 0),
-        "every key is a hit after the failover"
-    );
-    assert_eq!(runs.load(SeqCst), runs_before);
-    assert_eq!(after.errors, before.errors);
+    assert_all_hits(&cache, &runs).await;
 }
 
 /// The breakers are per part of the slot space: with one of three masters dead (no replica

@@ -11,6 +11,7 @@
 pub mod cluster;
 pub mod coherence;
 pub mod example;
+pub mod failover;
 pub mod fixture;
 pub mod http;
 pub mod kind;

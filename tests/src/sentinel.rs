@@ -191,6 +191,16 @@ impl SentinelGroup {
         self.server(self.master_port())
     }
 
+    /// The server the sentinels do not name as the master (the replica, before a
+    /// failover).
+    pub fn replica(&self) -> &RedisServer {
+        let master = self.master_port();
+        self.servers
+            .iter()
+            .find(|s| s.port() != master)
+            .unwrap_or_else(|| panic!("no server of the group besides the master {master}"))
+    }
+
     /// Kills the master the sentinels name (`SIGKILL`); returns its port.
     pub fn kill_master(&mut self) -> u16 {
         let port = self.master_port();

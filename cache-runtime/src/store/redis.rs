@@ -345,6 +345,17 @@ impl RedisStore {
                 counters.clone(),
             ),
         });
+        // Behind sentinels, a new master (connected, and answering as a master) closes the
+        // breaker: the failures it counted were the old master's.
+        #[cfg(feature = "sentinel")]
+        if let Conn::Sentinel(master) = &conn {
+            let breakers = Arc::downgrade(&breakers);
+            master.on_move(move || {
+                if let Some(breakers) = breakers.upgrade() {
+                    breakers.whole().reset();
+                }
+            });
+        }
         #[cfg(feature = "cluster")]
         let conn_is_single = !matches!(conn, Conn::Cluster(_));
         #[cfg(not(feature = "cluster"))]

@@ -117,6 +117,21 @@ impl Circuit {
         })
     }
 
+    /// Closes the circuit and forgets its failures: the endpoint behind it changed (the
+    /// sentinels named another master, which answered as one). A probe still in flight to
+    /// the old endpoint no longer counts as the probe: its failure counts as one failure.
+    #[cfg_attr(not(feature = "sentinel"), allow(dead_code))]
+    pub(crate) fn reset(&self) {
+        self.failures.store(0, Relaxed);
+        self.probing.store(false, Relaxed);
+        if self.open_until.swap(0, Relaxed) != 0 {
+            self.closings.fetch_add(1, Relaxed);
+            #[cfg(feature = "metrics")]
+            metrics::gauge!("cache_redis_circuit_open", "circuit" => self.label.clone()).set(0.0);
+            tracing::info!(circuit = %self.label, "a new Redis endpoint: circuit closed");
+        }
+    }
+
     /// How many times the circuit closed after being open.
     pub(crate) fn closings(&self) -> u64 {
         self.closings.load(Relaxed)
@@ -151,6 +166,8 @@ impl Circuit {
     }
 
     fn failed(&self, probe: bool) {
+        // A probe admitted before a `reset` is an ordinary failure now.
+        let probe = probe && self.probing.load(Relaxed);
         let failures = self.failures.fetch_add(1, Relaxed).saturating_add(1);
         if probe {
             self.probe_retried.store(false, Relaxed);
@@ -315,6 +332,24 @@ mod tests {
         fail(&c);
         std::thread::sleep(Duration::from_millis(30));
         drop(c.admit());
+        assert_eq!(c.state(), CircuitState::Open);
+    }
+
+    #[test]
+    fn reset_closes_and_a_stale_probe_does_not_reopen() {
+        let c = circuit(2, 1);
+        fail(&c);
+        fail(&c);
+        assert!(c.admit().is_err());
+        std::thread::sleep(Duration::from_millis(5));
+        let stale = c.admit();
+        assert!(stale.is_ok(), "a probe after the cool-down");
+        c.reset();
+        assert_eq!(c.state(), CircuitState::Closed);
+        // The probe sent to the old endpoint fails: one failure, below the threshold.
+        stale.map(Pass::failed).ok();
+        assert_eq!(c.state(), CircuitState::Closed);
+        fail(&c);
         assert_eq!(c.state(), CircuitState::Open);
     }
 

@@ -7,9 +7,10 @@
 //! one node is. A command that fails for want of the master (a refused or dropped
 //! connection, no answer within the operation deadline, a `READONLY` reply from a master
 //! demoted to a replica) makes one background task ask the sentinels again, every 50 to
-//! 250 ms, until they name a master that answers; when that is another node, its connection
-//! replaces the old one for every later command. The backplane subscribes on the master the
-//! sentinels name each time it (re)connects.
+//! 100 ms, until they name a master that answers; when that is another node, its connection
+//! replaces the old one for every later command, and the circuit breaker closes (the
+//! failures it counted were the old master's). The backplane subscribes on the master
+//! the sentinels name each time it (re)connects.
 
 use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Release};
 use std::sync::{Arc, Weak};
@@ -41,6 +42,8 @@ struct Shared {
     /// Whether a background lookup runs.
     resolving: AtomicBool,
     config: ConnectionManagerConfig,
+    /// Called when the sentinels name another master than the one in use.
+    on_move: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// The longest one lookup may take (the sentinels, then the master's `ROLE`).
     lookup_limit: Duration,
 }
@@ -133,8 +136,14 @@ impl SentinelMaster {
             current: ArcSwapOption::empty(),
             resolving: AtomicBool::new(false),
             config: super::manager_config(options),
+            on_move: std::sync::OnceLock::new(),
             lookup_limit: options.connect_timeout * 2 + options.response_timeout * 2,
         })))
+    }
+
+    /// Calls `f` whenever the sentinels name another master than the one in use (set once).
+    pub(crate) fn on_move(&self, f: impl Fn() + Send + Sync + 'static) {
+        let _ = self.0.on_move.set(Box::new(f));
     }
 
     /// The connection to the master, asking the sentinels first when none was found yet.
@@ -147,7 +156,7 @@ impl SentinelMaster {
             return Ok(current.conn.clone());
         }
         let client = self.0.ask(&mut sentinel).await?;
-        self.0.install(client)
+        self.0.install(client, false).await
     }
 
     /// A client for the master the sentinels name now, for the backplane's subscription.
@@ -269,13 +278,35 @@ impl Shared {
     }
 
     /// Makes `client`'s node the master every later command goes to, unless it is already.
-    fn install(&self, client: redis::Client) -> RedisResult<ConnectionManager> {
+    /// `connected`: connect before (in the background lookup, so that the first command on
+    /// the new master, the breaker's probe, does not pay for the connection under its
+    /// deadline); otherwise the first command connects.
+    async fn install(
+        &self,
+        client: redis::Client,
+        connected: bool,
+    ) -> RedisResult<ConnectionManager> {
         let addr = client.get_connection_info().addr().to_string();
         let previous = self.current.load_full();
         if let Some(current) = previous.as_ref().filter(|c| c.addr == addr) {
             return Ok(current.conn.clone());
         }
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone())?;
+        let config = self.config.clone();
+        let conn = match connected {
+            false => ConnectionManager::new_lazy_with_config(client.clone(), config)?,
+            true => {
+                let connect = ConnectionManager::new_with_config(client.clone(), config);
+                match tokio::time::timeout(self.lookup_limit, connect).await {
+                    Ok(conn) => conn?,
+                    Err(_) => {
+                        return Err(RedisError::from(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("no connection to {addr} within the lookup's limit"),
+                        )))
+                    }
+                }
+            }
+        };
         match &previous {
             Some(old) => tracing::warn!(
                 "Redis Sentinel: the master `{}` moved from {} to {addr}",
@@ -289,6 +320,11 @@ impl Shared {
             client,
             conn: conn.clone(),
         })));
+        if previous.is_some() {
+            if let Some(moved) = self.on_move.get() {
+                moved();
+            }
+        }
         Ok(conn)
     }
 
@@ -320,7 +356,11 @@ async fn resolve(shared: Weak<Shared>) {
             let mut sentinel = shared.lookup.lock().await;
             shared.ask(&mut sentinel).await
         };
-        let settled = match found.and_then(|client| shared.install(client)) {
+        let installed = match found {
+            Ok(client) => shared.install(client, true).await,
+            Err(e) => Err(e),
+        };
+        let settled = match installed {
             Ok(_) => true,
             Err(e) => {
                 tracing::debug!(
@@ -336,7 +376,7 @@ async fn resolve(shared: Weak<Shared>) {
         }
         drop(shared);
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(250));
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 
