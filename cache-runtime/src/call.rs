@@ -1,6 +1,18 @@
 //! One cached call, shared by `#[cached]` and [`Cache::get_or_compute`]: L1 → store → single
 //! flight → fill lease → body → fill; or, bypassing the cache, single flight → fill lease →
 //! body → fill (see [`bypass`]).
+//!
+//! Its modules, in the order one call runs through them:
+//! - [`policy`]: what the call site asks for, and how its result relates to the value.
+//! - The in-process hit: L1 in front of Redis ([`tier`](crate::tier)), or the memory store.
+//! - [`read_mode`]: whether the first Redis read is a GET or the fill lease command.
+//! - [`early`]: a caller whose key is being read waits for that read.
+//! - [`peek`]: the first Redis read, before single flight: a hit returns from it.
+//! - [`flight`]: single flight, one body per key per process; [`marks`] tell whether its
+//!   value may be handed to the callers waiting on it.
+//! - [`fill`]: the miss: read or lease, run the body, store the value under the lease.
+//! - [`refresh`]: refresh-ahead and `soft_timeout` in the background; [`bypass`]: a call
+//!   that skips the read.
 
 pub(crate) mod bypass;
 pub(crate) mod early;
