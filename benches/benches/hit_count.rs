@@ -9,7 +9,9 @@
 //!
 //! The difference of the two totals over 10,000 is the cost of one hit (`l1(false)`, so
 //! each hit is a GET and a decode); a second argument `memory` counts hits of the same fn on
-//! [`Cache::memory()`](cache_runtime::Cache::memory) instead (what an L1 hit costs). Other
+//! [`Cache::memory()`](cache_runtime::Cache::memory) instead; `l1` counts L1 hits of the same
+//! fn on a cache with its in-process tier, and `moka` the reference of those, a raw
+//! `moka::future::Cache::get` of a precomputed key (a clone of the same value). Other
 //! second arguments count misses, each of a key never seen (the body returns at once), done
 //! three ways:
 //!
@@ -23,10 +25,11 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use cache_bench::by_hand::{encode, guarded_miss, raw_miss, CAS};
 use cache_bench::count::on_redis;
-use cache_bench::{get_user, user};
+use cache_bench::{get_user, user, User};
 use cache_tests::redis_server::RedisServer;
 
 fn main() {
@@ -35,6 +38,7 @@ fn main() {
     let side = args.next().unwrap_or_else(|| "hit".to_owned());
     let server = RedisServer::start();
     let url = server.url();
+    let l1_url = url.clone();
     on_redis(&url, |cache, mut conn| async move {
         let cas = redis::Script::new(CAS);
         // One call of each kind first, so the counted ones find their script loaded and
@@ -57,6 +61,34 @@ fn main() {
                 }
                 assert_eq!(memory.stats().hits, n);
             }
+            "l1" => {
+                // An L1 hit: the same fn on a cache with its in-process tier in front of
+                // the server (the first call reads Redis and keeps a copy).
+                let tiered = cache_runtime::Cache::builder()
+                    .redis_url(l1_url.as_str())
+                    .require_redis(true)
+                    .build()
+                    .await
+                    .unwrap();
+                assert!(tiered.wait_for_backplane(Duration::from_secs(5)).await);
+                get_user(&tiered, 42).await;
+                get_user(&tiered, 42).await;
+                let before = tiered.stats().l1_hits;
+                for _ in 0..n {
+                    black_box(get_user(&tiered, black_box(42)).await);
+                }
+                assert_eq!(tiered.stats().l1_hits - before, n);
+            }
+            "moka" => {
+                // The reference of the `compare` harness's `l1` scenario: a raw
+                // `moka::future::Cache::get` of a precomputed key, a clone of the value.
+                let moka: moka::future::Cache<String, User> = moka::future::Cache::new(10_000);
+                let key = "cache:bench.user:v1.0:precomputed".to_owned();
+                moka.insert(key.clone(), user(42)).await;
+                for _ in 0..n {
+                    black_box(moka.get(black_box(&key)).await);
+                }
+            }
             "miss" => {
                 for id in 0..n + 2 {
                     black_box(get_user(&cache, black_box(id)).await);
@@ -73,7 +105,7 @@ fn main() {
                     raw_miss(&mut conn, black_box(id), || encode(&user(id))).await;
                 }
             }
-            other => panic!("unknown side {other:?}: hit, memory, miss, guard or raw"),
+            other => panic!("unknown side {other:?}: hit, memory, l1, moka, miss, guard or raw"),
         }
     });
 }

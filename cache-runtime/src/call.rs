@@ -23,25 +23,33 @@ pub(crate) mod peek;
 pub(crate) mod policy;
 pub(crate) mod read_mode;
 pub(crate) mod refresh;
+pub(crate) mod value;
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Leader, Waited};
 use crate::call::peek::Peek;
 pub(crate) use crate::call::policy::{Policy, Shape};
+use crate::call::value::{Erased, Typed, ValueType};
 use crate::observe::Served;
+use crate::tier::fallback::Since;
 use crate::CacheValue;
 
 /// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
 /// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
 /// first (see [`read_mode`](crate::call::read_mode)).
+///
+/// Generic only where it must be: the in-process hits, and the body between the two halves
+/// of the miss path ([`Miss::begin`], [`Miss::end`]), which are compiled once for every
+/// value type (see [`value`]).
 pub(crate) async fn run<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: &Policy,
-    lease_first: impl FnOnce() -> bool,
+    lease_first: &(dyn Fn() -> bool + Sync),
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -50,178 +58,334 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
-    let Shape {
-        cacheable,
-        from_value,
-        failed,
-    } = shape;
     // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
     // or the memory store itself.
     if policy.l1 {
         if let Some(value) = cache.l1_get::<V>(key) {
-            return (from_value(value), Served::L1);
+            return ((shape.from_value)(value), Served::L1);
         }
     }
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
     if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
-        return (from_value(value), Served::Store);
+        return ((shape.from_value)(value), Served::Store);
     }
-    // A namespace whose calls keep missing sends the fill lease as its first read: no GET
-    // before it, no read shared before the flight.
-    let lease_first = cache.reads_before_flight() && lease_first() && !cache.writes_refused();
-    let mut fill_site = FillSite::new(cache, policy, &tags, fresh_ttl, lease_first);
-    // On Redis, one GET before any flight bookkeeping: a hit returns from it. The GET is
-    // counted in its key's slot, and a caller that finds another read of its slot in
-    // progress joins the flight *before* reading: as a waiter, or as a leader that reads
-    // for the callers arriving in the same instant (see `early`).
-    let mut reading = (!lease_first).then(|| cache.inner.reads.begin(key));
-    let mut early = None;
-    if reading
-        .as_ref()
-        .is_some_and(crate::call::early::Reading::busy)
-        && cache.reads_before_flight()
-    {
-        // Boxed, so that the hit path's future does not hold this rare branch's state.
-        match Box::pin(join_early::<V>(cache, key, &mut reading)).await {
-            Early::Coalesced(value) => return (from_value(value), Served::Coalesced),
-            Early::Lead(leader, takeover) => early = Some((leader, takeover)),
-            Early::Read => {}
-        }
-    }
-    // A value shared through the flight is only taken by a waiter if no invalidation came
-    // since its source was read (see `Shared`). An early leader, which may share what its
-    // GET finds, takes that mark before the GET, and closes its flight to callers that have
-    // not read.
-    let early = early.map(|(leader, takeover)| {
-        leader.close_early();
-        (leader, takeover, cache.invalidation_mark(key))
-    });
-    let peeked = match early {
-        // Taking over from a dropped leader: the miss path reads again (and may adopt its
-        // lease).
-        Some((_, true, _)) => Peek::Skipped,
-        // Read after joining the flight, with the lease command.
-        _ if lease_first => Peek::Skipped,
-        _ => cache.peek::<V>(key, &fill_site).await,
-    };
-    drop(reading);
-    let peeked = match peeked {
-        Peek::Hit(value) => {
-            if let Some((leader, _, mark)) = early {
-                share(Some(leader), &value, mark);
-            }
-            return (from_value(value), Served::Store);
-        }
-        peeked => peeked,
-    };
-    // Otherwise taken after the GET, and off the hit path: what the miss path reuses of
-    // that GET holds no value (nothing, or unreadable bytes), so every value it shares is
-    // read or computed after this.
-    let start_mark = match &early {
-        Some((_, _, mark)) => *mark,
-        None => cache.invalidation_mark(key),
-    };
-    // Concurrent misses of this key in this process share one body. A leader that is
-    // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
-    let (leader, takeover) = match early {
-        Some((leader, takeover, _)) => (Some(leader), takeover),
-        None => match cache.inner.flights.join::<Shared<V>>(key) {
-            Joined::Leader(leader) => (Some(leader), false),
-            Joined::Waiter(waiter) => match waiter.wait().await {
-                Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
-                    cache.count_coalesced();
-                    return (from_value(shared.value), Served::Coalesced);
-                }
-                // An invalidation came after the leader read or computed its value: this
-                // caller may have started after it, so it reads again, without a flight.
-                Waited::Value(_) => (None, false),
-                Waited::Lead(leader) => (Some(leader), true),
-                Waited::RunYourself => (None, false),
-            },
+    let begun = Miss::begin(
+        cache,
+        key,
+        policy,
+        lease_first,
+        &tags,
+        fresh_ttl,
+        ValueType::of::<V>(),
+    )
+    .await;
+    finish(begun, body, shape).await
+}
+
+/// Runs the body of a call that [`Miss::begin`] did not serve, then ends its miss.
+async fn finish<V, R, F>(begun: Begun<'_>, body: F, shape: Shape<R, V>) -> (R, Served)
+where
+    V: CacheValue,
+    F: Future<Output = R>,
+{
+    let miss = match begun {
+        Begun::Served(value, served) => match value::take::<V>(value) {
+            Some(value) => return ((shape.from_value)(value), served),
+            // Never: the miss path hands back values of the type it was given.
+            None => return (body.await, Served::Failed),
         },
+        Begun::Run(miss) => miss,
     };
-    fill_site.ttl =
-        cache.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
-    fill_site.takeover = takeover;
-    // What the GET found is only current for a caller that did not wait.
-    let fresh_read = leader.is_some() && !takeover;
-    let read_mark = if fresh_read {
-        start_mark
-    } else {
-        cache.invalidation_mark(key)
-    };
-    let read = match peeked {
-        // The store failed: run the body without it (the error is counted and logged). The
-        // callers waiting on this one get its value rather than asking the failing store
-        // again and waiting out its timeout, unless an invalidation came meanwhile.
-        Peek::Failed if fresh_read => Err(()),
-        Peek::Got(got) if fresh_read => cache
-            .read_for_fill::<V>(key, &fill_site, Some(got))
-            .await
-            .map_err(drop),
-        _ => cache
-            .read_for_fill::<V>(key, &fill_site, None)
-            .await
-            .map_err(drop),
-    };
-    let (fill, stale) = match read {
-        Ok(read) => match read.fresh {
-            Some(value) => {
-                share(leader, &value, read_mark);
-                return (from_value(value), Served::Store);
-            }
-            None => (read.fill, read.stale),
-        },
-        Err(()) => {
-            // While the breaker skips Redis, the outage fallback (if on) serves what this
-            // process computed since, and keeps what it computes now.
-            if let Some(value) = cache.fallback_get::<V>(key) {
-                share(leader, &value, read_mark);
-                return (from_value(value), Served::L1);
-            }
-            let since = cache.fallback_since(key);
-            let mark = cache.invalidation_mark(key);
-            let result = body.await;
-            match cacheable(&result) {
-                Some(value) => {
-                    if let Some(since) = since {
-                        cache.fallback_put(key, value, fill_site.ttl, &tags, since);
-                    }
-                    share(leader, value, mark)
-                }
-                None => fail(leader),
-            }
-            return (result, Served::Failed);
-        }
-    };
-    let mut pending = Pending::new(cache, key, fill);
-    let mark = cache.invalidation_mark(key);
     let result = body.await;
-    if let Some(stale) = stale.filter(|_| failed(&result)) {
-        // `stale_if_error`: the body failed and a stale value exists: serve it, keep it.
-        drop(pending);
-        share(leader, &stale, read_mark);
-        cache.count_stale_served();
-        return (from_value(stale), Served::Stale);
+    let value = (shape.cacheable)(&result).map(|value| value as &dyn Erased);
+    match miss.end(value, (shape.failed)(&result)).await {
+        Ended::Stale(stale) => match value::take::<V>(stale) {
+            Some(stale) => ((shape.from_value)(stale), Served::Stale),
+            None => (result, Served::Failed),
+        },
+        Ended::Done(served) => (result, served),
     }
-    let value = cacheable(&result);
-    let verdict = cache.fill(key, pending.take(), value, &fill_site).await;
-    match value {
-        // The lease saw an invalidation while the body ran: never shared.
-        Some(_) if verdict == Some(false) => fail(leader),
-        Some(value) => share(leader, value, mark),
-        // Errors are not shared: each waiter runs its own body.
-        None => fail(leader),
+}
+
+/// How [`Miss::begin`] left a call.
+// Returned once per call past the in-process hits and moved once: boxing the miss would
+// cost an allocation per miss.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Begun<'a> {
+    /// Served without running the body: by the store, or by another caller's body.
+    Served(Typed, Served),
+    /// The body runs; then [`Miss::end`].
+    Run(Miss<'a>),
+}
+
+/// How [`Miss::end`] left a call.
+pub(crate) enum Ended {
+    /// The body failed and this stale value stands in for it (`stale_if_error`).
+    Stale(Typed),
+    /// The body's result stands, served as this.
+    Done(Served),
+}
+
+/// A call whose body runs: what it holds meanwhile (its place in the single flight, its
+/// fill lease), given back if the call is dropped.
+pub(crate) struct Miss<'a> {
+    cache: &'a Cache,
+    key: &'a str,
+    leader: Option<Leader<Shared>>,
+    kind: MissKind<'a>,
+}
+
+enum MissKind<'a> {
+    /// The store failed: the body runs without it. The callers waiting on this one get its
+    /// value rather than asking the failing store again and waiting out its timeout, unless
+    /// an invalidation came meanwhile.
+    Unstored {
+        site: FillSite<'a>,
+        mark: u64,
+        /// While the breaker skips Redis: when the value may go to the outage fallback.
+        since: Option<Since>,
+    },
+    /// A miss: the value is stored under the lease in `pending`, if it still holds.
+    Fill {
+        pending: Pending,
+        site: FillSite<'a>,
+        /// The invalidation mark taken before the body ran.
+        mark: u64,
+        /// The mark taken before the store was read.
+        read_mark: u64,
+        /// `stale_if_error`: the stale value that stands in for a failing body.
+        stale: Option<Typed>,
+    },
+    /// A call that bypasses the cache (see [`bypass`]).
+    Bypass {
+        pending: Pending,
+        site: FillSite<'a>,
+        mark: u64,
+        /// Whether the fill replaces a stored value (whose copies then go everywhere).
+        replaces: bool,
+    },
+}
+
+impl<'a> Miss<'a> {
+    /// The part of a call past the in-process hits, up to its body: store → single flight →
+    /// fill lease.
+    async fn begin(
+        cache: &'a Cache,
+        key: &'a str,
+        policy: &Policy,
+        lease_first: &(dyn Fn() -> bool + Sync),
+        tags: &'a [String],
+        fresh_ttl: Duration,
+        ty: ValueType,
+    ) -> Begun<'a> {
+        // A namespace whose calls keep missing sends the fill lease as its first read: no GET
+        // before it, no read shared before the flight.
+        let lease_first = cache.reads_before_flight() && lease_first() && !cache.writes_refused();
+        let mut fill_site = FillSite::new(cache, policy, tags, fresh_ttl, lease_first);
+        // On Redis, one GET before any flight bookkeeping: a hit returns from it. The GET is
+        // counted in its key's slot, and a caller that finds another read of its slot in
+        // progress joins the flight *before* reading: as a waiter, or as a leader that reads
+        // for the callers arriving in the same instant (see `early`).
+        let mut reading = (!lease_first).then(|| cache.inner.reads.begin(key));
+        let mut early = None;
+        if reading
+            .as_ref()
+            .is_some_and(crate::call::early::Reading::busy)
+            && cache.reads_before_flight()
+        {
+            // Boxed, so that the hit path's future does not hold this rare branch's state.
+            match Box::pin(join_early(cache, key, &mut reading)).await {
+                Early::Coalesced(value) => return Begun::Served(value, Served::Coalesced),
+                Early::Lead(leader, takeover) => early = Some((leader, takeover)),
+                Early::Read => {}
+            }
+        }
+        // A value shared through the flight is only taken by a waiter if no invalidation came
+        // since its source was read (see `Shared`). An early leader, which may share what its
+        // GET finds, takes that mark before the GET, and closes its flight to callers that
+        // have not read.
+        let early = early.map(|(leader, takeover)| {
+            leader.close_early();
+            (leader, takeover, cache.invalidation_mark(key))
+        });
+        let peeked = match early {
+            // Taking over from a dropped leader: the miss path reads again (and may adopt its
+            // lease).
+            Some((_, true, _)) => Peek::Skipped,
+            // Read after joining the flight, with the lease command.
+            _ if lease_first => Peek::Skipped,
+            _ => cache.peek(key, &fill_site, ty).await,
+        };
+        drop(reading);
+        let peeked = match peeked {
+            Peek::Hit(value) => {
+                if let Some((leader, _, mark)) = early {
+                    share(Some(leader), &value, mark);
+                }
+                return Begun::Served(value, Served::Store);
+            }
+            peeked => peeked,
+        };
+        // Otherwise taken after the GET, and off the hit path: what the miss path reuses of
+        // that GET holds no value (nothing, or unreadable bytes), so every value it shares is
+        // read or computed after this.
+        let start_mark = match &early {
+            Some((_, _, mark)) => *mark,
+            None => cache.invalidation_mark(key),
+        };
+        // Concurrent misses of this key in this process share one body. A leader that is
+        // dropped (cancelled, or its body panicked) hands the flight to one of its waiters.
+        let (leader, takeover) = match early {
+            Some((leader, takeover, _)) => (Some(leader), takeover),
+            None => match cache.inner.flights.join::<Shared>(key) {
+                Joined::Leader(leader) => (Some(leader), false),
+                Joined::Waiter(waiter) => match waiter.wait().await {
+                    Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
+                        cache.count_coalesced();
+                        return Begun::Served(shared.value, Served::Coalesced);
+                    }
+                    // An invalidation came after the leader read or computed its value: this
+                    // caller may have started after it, so it reads again, without a flight.
+                    Waited::Value(_) => (None, false),
+                    Waited::Lead(leader) => (Some(leader), true),
+                    Waited::RunYourself => (None, false),
+                },
+            },
+        };
+        fill_site.ttl =
+            cache.jittered(fresh_ttl, policy.jitter_ppm) + policy.stale_for.unwrap_or_default();
+        fill_site.takeover = takeover;
+        // What the GET found is only current for a caller that did not wait.
+        let fresh_read = leader.is_some() && !takeover;
+        let read_mark = if fresh_read {
+            start_mark
+        } else {
+            cache.invalidation_mark(key)
+        };
+        let read = match peeked {
+            // The store failed: run the body without it (the error is counted and logged).
+            Peek::Failed if fresh_read => Err(()),
+            Peek::Got(got) if fresh_read => cache
+                .read_for_fill(key, &fill_site, Some(got), ty)
+                .await
+                .map_err(drop),
+            _ => cache
+                .read_for_fill(key, &fill_site, None, ty)
+                .await
+                .map_err(drop),
+        };
+        let kind = match read {
+            Ok(read) => match read.fresh {
+                Some(value) => {
+                    share(leader, &value, read_mark);
+                    return Begun::Served(value, Served::Store);
+                }
+                None => MissKind::Fill {
+                    pending: Pending::new(cache, key, read.fill),
+                    site: fill_site,
+                    mark: cache.invalidation_mark(key),
+                    read_mark,
+                    stale: read.stale,
+                },
+            },
+            Err(()) => {
+                // While the breaker skips Redis, the outage fallback (if on) serves what this
+                // process computed since, and keeps what it computes now.
+                if let Some(value) = cache.fallback_get(key, ty) {
+                    share(leader, &value, read_mark);
+                    return Begun::Served(value, Served::L1);
+                }
+                MissKind::Unstored {
+                    since: cache.fallback_since(key),
+                    mark: cache.invalidation_mark(key),
+                    site: fill_site,
+                }
+            }
+        };
+        Begun::Run(Miss {
+            cache,
+            key,
+            leader,
+            kind,
+        })
     }
-    (result, Served::Miss)
+
+    /// The part of a call after its body: `value` is the part of its result to store (if
+    /// any), `failed` whether the result is a failure a stale value may replace.
+    async fn end(self, value: Option<&dyn Erased>, failed: bool) -> Ended {
+        let Miss {
+            cache,
+            key,
+            leader,
+            kind,
+        } = self;
+        match kind {
+            MissKind::Unstored { site, mark, since } => {
+                match value {
+                    Some(value) => {
+                        if let Some(since) = since {
+                            cache.fallback_put(key, value, site.ttl, site.tags, since);
+                        }
+                        share_computed(leader, value, mark);
+                    }
+                    None => fail(leader),
+                }
+                Ended::Done(Served::Failed)
+            }
+            MissKind::Fill {
+                mut pending,
+                site,
+                mark,
+                read_mark,
+                stale,
+            } => {
+                if let Some(stale) = stale.filter(|_| failed) {
+                    // `stale_if_error`: the body failed and a stale value exists: serve it,
+                    // keep it.
+                    drop(pending);
+                    share(leader, &stale, read_mark);
+                    cache.count_stale_served();
+                    return Ended::Stale(stale);
+                }
+                let verdict = cache.fill(key, pending.take(), value, &site).await;
+                match value {
+                    // The lease saw an invalidation while the body ran: never shared.
+                    Some(_) if verdict == Some(false) => fail(leader),
+                    Some(value) => share_computed(leader, value, mark),
+                    // Errors are not shared: each waiter runs its own body.
+                    None => fail(leader),
+                }
+                Ended::Done(Served::Miss)
+            }
+            MissKind::Bypass {
+                mut pending,
+                site,
+                mark,
+                replaces,
+            } => {
+                bypass::end(
+                    cache,
+                    key,
+                    leader,
+                    &mut pending,
+                    &site,
+                    mark,
+                    replaces,
+                    value,
+                )
+                .await;
+                Ended::Done(Served::Bypass)
+            }
+        }
+    }
 }
 
 /// What joining the flight before reading made of a caller.
-enum Early<V> {
+enum Early {
     /// It waited, and takes the value of the flight's leader.
-    Coalesced(V),
+    Coalesced(Typed),
     /// It leads the flight (`true`: taken over from a dropped leader).
-    Lead(Leader<Shared<V>>, bool),
+    Lead(Leader<Shared>, bool),
     /// It reads for itself, as if no flight were running.
     Read,
 }
@@ -229,12 +393,12 @@ enum Early<V> {
 /// Joins the flight of `key` before reading it (see [`early`](crate::call::early)). A new leader
 /// yields once, so that the callers arriving in this instant join before its read goes out;
 /// a waiter stops counting as a read of its slot (`reading`) while it waits.
-async fn join_early<V: CacheValue>(
+async fn join_early(
     cache: &Cache,
     key: &str,
     reading: &mut Option<crate::call::early::Reading<'_>>,
-) -> Early<V> {
-    match cache.inner.flights.join_early::<Shared<V>>(key) {
+) -> Early {
+    match cache.inner.flights.join_early::<Shared>(key) {
         Some(Joined::Leader(leader)) => {
             tokio::task::yield_now().await;
             Early::Lead(leader, false)
@@ -271,17 +435,17 @@ pub(crate) fn resume(error: tokio::task::JoinError) -> ! {
 /// reads again. (Checking on the leader's side instead leaves a window between its check and
 /// the hand-over in which an invalidation and a new waiter can both arrive.)
 #[derive(Clone)]
-struct Shared<V> {
-    value: V,
+struct Shared {
+    value: Typed,
     mark: u64,
 }
 
 /// Ends the flight of `leader` with `value`. With nobody waiting, nothing is copied: a
 /// caller joining after the check is told to run its own body, and reads the key again.
-fn share<V: CacheValue>(leader: Option<Leader<Shared<V>>>, value: &V, mark: u64) {
+fn share(leader: Option<Leader<Shared>>, value: &Typed, mark: u64) {
     match leader {
         Some(leader) if leader.waited_on() => leader.finish(Shared {
-            value: value.clone(),
+            value: Typed::clone(value),
             mark,
         }),
         Some(leader) => leader.fail(),
@@ -289,7 +453,19 @@ fn share<V: CacheValue>(leader: Option<Leader<Shared<V>>>, value: &V, mark: u64)
     }
 }
 
-fn fail<V>(leader: Option<Leader<Shared<V>>>) {
+/// [`share`] for a value the body computed: copied only if somebody waits.
+fn share_computed(leader: Option<Leader<Shared>>, value: &dyn Erased, mark: u64) {
+    match leader {
+        Some(leader) if leader.waited_on() => leader.finish(Shared {
+            value: value.to_typed(),
+            mark,
+        }),
+        Some(leader) => leader.fail(),
+        None => {}
+    }
+}
+
+fn fail(leader: Option<Leader<Shared>>) {
     if let Some(leader) = leader {
         leader.fail();
     }
@@ -356,7 +532,7 @@ where
             &owned,
             &owned_key,
             &policy,
-            || lease_first,
+            &|| lease_first,
             tags,
             body,
             shape,

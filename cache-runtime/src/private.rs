@@ -398,7 +398,7 @@ where
     if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::observe::scope::bypassing() {
         let lease_first = || site.lease_first(cache);
         let (result, served) =
-            crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await;
+            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await;
         let label = prepared.label.as_deref();
         site.finish(
             cache,
@@ -417,7 +417,7 @@ where
             (bypassed.await, Served::Bypass)
         } else {
             let lease_first = || site.lease_first(cache);
-            crate::call::run(cache, key, &site.policy, lease_first, tags, body, shape).await
+            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await
         }
     };
     let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;

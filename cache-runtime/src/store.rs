@@ -10,6 +10,7 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::call::value::Erased;
 use crate::error::{Error, Result};
 use crate::CacheValue;
 use memory::{MemEntry, MemoryStore};
@@ -199,12 +200,12 @@ impl Backend {
     /// Stores the envelope `bytes` of `value` under `key` for `ttl` if the key still holds
     /// exactly `served`; returns whether it did. In memory the write takes a fill lease, so
     /// an invalidation in between still wins.
-    pub(crate) async fn replace<T: CacheValue>(
+    pub(crate) async fn replace(
         &self,
         key: &str,
         served: &[u8],
         bytes: &[u8],
-        value: &T,
+        value: &dyn Erased,
         ttl: Duration,
         tags: &[String],
     ) -> Result<bool> {
@@ -217,8 +218,8 @@ impl Backend {
                 let memory::lease::Acquired::Leased(lease) = mem.acquire(key) else {
                     return Ok(false);
                 };
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
+                let entry =
+                    MemEntry::new(bytes.into(), Some(value.to_typed()), ttl).with_tags(tags);
                 Ok(mem.fill(key, &lease, entry))
             }
             #[cfg(feature = "redis")]
@@ -267,19 +268,19 @@ impl Backend {
 
     /// Stores the envelope `bytes` of `value` under `key` for `ttl` if `lease` still holds
     /// (no invalidation ended it); returns whether it did.
-    pub(crate) async fn fill<T: CacheValue>(
+    pub(crate) async fn fill(
         &self,
         key: &str,
         lease: &Lease,
         bytes: &[u8],
-        value: &T,
+        value: &dyn Erased,
         ttl: Duration,
         tags: &[String],
     ) -> Result<bool> {
         match (lease, self) {
             (Lease::Memory(lease), Backend::Memory(mem)) => {
-                let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
-                let entry = MemEntry::new(bytes.into(), Some(typed), ttl).with_tags(tags);
+                let entry =
+                    MemEntry::new(bytes.into(), Some(value.to_typed()), ttl).with_tags(tags);
                 Ok(mem.fill(key, lease, entry))
             }
             #[cfg(feature = "redis")]

@@ -29,6 +29,8 @@ use std::time::Duration;
 use crate::call::marks::Marks;
 
 use crate::cache::Cache;
+#[cfg(feature = "redis")]
+use crate::call::value::Typed;
 use crate::observe::stats::Counters;
 #[cfg(feature = "redis")]
 use crate::store::memory::MemEntry;
@@ -124,10 +126,10 @@ impl Cache {
     /// function's L1 TTL, if it set one), unless an invalidation arrived since `epoch`.
     #[allow(clippy::too_many_arguments)]
     #[cfg(feature = "redis")]
-    pub(crate) fn l1_put<T: CacheValue>(
+    pub(crate) fn l1_put(
         &self,
         key: &str,
-        value: &T,
+        value: Typed,
         bytes: Arc<[u8]>,
         ttl: Duration,
         cap: Option<Duration>,
@@ -144,9 +146,8 @@ impl Cache {
         if ttl.is_zero() {
             return;
         }
-        let typed: Arc<dyn std::any::Any + Send + Sync> = Arc::new(value.clone());
         l1.store
-            .insert(key, MemEntry::new(bytes, Some(typed), ttl).with_tags(tags));
+            .insert(key, MemEntry::new(bytes, Some(value), ttl).with_tags(tags));
         // An invalidation between the check above and the insert would have found nothing
         // to drop: look again, and take the copy back (at worst a miss).
         if l1.epoch.of(key) != epoch {

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::value::{Typed, ValueType};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -55,50 +56,87 @@ impl Cache {
         }
     }
 
-    /// A memory entry's value as a `T`: the stored value if it has that type, else decoded
-    /// from its bytes (an unreadable entry is deleted and counted).
-    pub(crate) async fn entry_value<T: CacheValue>(
+    /// A memory entry's value, for the miss path (whose value type is erased): the stored
+    /// value if it has type `ty`, else decoded from its bytes (an unreadable entry is
+    /// deleted and counted).
+    pub(crate) async fn entry_typed(
         &self,
         key: &str,
         entry: &MemEntry,
-    ) -> Option<T> {
-        match entry.typed::<T>() {
-            Some(value) => Some(value),
-            None => self.decode_or_drop(key, &entry.bytes).await,
+        ty: ValueType,
+    ) -> Option<Typed> {
+        match entry.value.as_ref().filter(|value| ty.holds(value)) {
+            Some(value) => Some(Typed::clone(value)),
+            None => self.decode_or_drop_typed(key, &entry.bytes, ty).await,
         }
     }
 
     /// Decodes stored bytes; on failure deletes the entry, counts it and logs at warn.
     pub(crate) async fn decode_or_drop<T: CacheValue>(&self, key: &str, bytes: &[u8]) -> Option<T> {
-        #[cfg(feature = "redis")]
-        if crate::store::redis::lease::shaped(bytes)
-            && self.inner.backend.holds_lease(key, bytes).await
-        {
-            // A fill in progress: a miss, and the lease stays.
+        if self.fill_in_progress(key, bytes).await {
             return None;
         }
         match codec::decode::<T>(bytes, key, &self.inner.encoding()) {
             Ok(value) => Some(value),
             Err(e) => {
-                Counters::bump(&self.inner.counters.decode_errors);
-                if e.bad_signature {
-                    Counters::bump(&self.inner.counters.bad_signatures);
-                }
-                #[cfg(feature = "redis")]
-                if bytes == crate::store::redis::NOT_A_STRING {
-                    self.warn(format_args!(
-                        "dropping `{key}`: it holds a Redis type other than a string"
-                    ));
-                } else {
-                    self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
-                }
-                #[cfg(not(feature = "redis"))]
-                self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
-                // Best effort: a failed delete leaves the entry to its TTL.
-                let _ = self.remove_unreadable(key, bytes).await;
+                self.drop_unreadable(key, bytes, e).await;
                 None
             }
         }
+    }
+
+    /// [`decode_or_drop`](Cache::decode_or_drop) for the miss path, whose value type is
+    /// erased.
+    pub(crate) async fn decode_or_drop_typed(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        ty: ValueType,
+    ) -> Option<Typed> {
+        if self.fill_in_progress(key, bytes).await {
+            return None;
+        }
+        match ty.decode(bytes, key, &self.inner.encoding()) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.drop_unreadable(key, bytes, e).await;
+                None
+            }
+        }
+    }
+
+    /// Whether `bytes`, read from `key`, are a fill lease still held: a miss, and the lease
+    /// stays.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    async fn fill_in_progress(&self, key: &str, bytes: &[u8]) -> bool {
+        #[cfg(feature = "redis")]
+        if crate::store::redis::lease::shaped(bytes)
+            && self.inner.backend.holds_lease(key, bytes).await
+        {
+            return true;
+        }
+        false
+    }
+
+    /// Deletes an entry that does not decode (if it still holds `bytes`), counts it and logs
+    /// at warn.
+    async fn drop_unreadable(&self, key: &str, bytes: &[u8], e: codec::DecodeError) {
+        Counters::bump(&self.inner.counters.decode_errors);
+        if e.bad_signature {
+            Counters::bump(&self.inner.counters.bad_signatures);
+        }
+        #[cfg(feature = "redis")]
+        if bytes == crate::store::redis::NOT_A_STRING {
+            self.warn(format_args!(
+                "dropping `{key}`: it holds a Redis type other than a string"
+            ));
+        } else {
+            self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+        }
+        #[cfg(not(feature = "redis"))]
+        self.warn(format_args!("dropping unreadable entry `{key}`: {e}"));
+        // Best effort: a failed delete leaves the entry to its TTL.
+        let _ = self.remove_unreadable(key, bytes).await;
     }
 
     /// Encodes and stores `value` under `key` for `ttl`.

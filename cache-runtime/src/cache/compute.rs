@@ -150,7 +150,7 @@ impl Cache {
             key.as_ref(),
             &options.policy,
             // Keys of every kind share this path: no streak of misses to go by.
-            || false,
+            &|| false,
             options.tags.clone(),
             async move { compute().await },
             Shape::plain(),
@@ -177,7 +177,7 @@ impl Cache {
             key.as_ref(),
             &options.policy,
             // Keys of every kind share this path: no streak of misses to go by.
-            || false,
+            &|| false,
             options.tags.clone(),
             async move { compute().await },
             Shape::result(),

@@ -16,9 +16,10 @@ use std::future::Future;
 
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
-use crate::call::flight::{Joined, Waited};
-use crate::call::policy::{Policy, Shape};
-use crate::call::{fail, share, Shared};
+use crate::call::flight::{Joined, Leader, Waited};
+use crate::call::value::Erased;
+use crate::call::{fail, finish, share_computed, Begun, Miss, MissKind, Policy, Shape, Shared};
+use crate::observe::Served;
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
@@ -35,15 +36,26 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
+    let begun = begin(cache, key, policy, &tags).await;
+    finish(begun, body, shape).await.0
+}
+
+/// The part of a bypassing call up to its body: single flight, then the fill lease.
+async fn begin<'a>(
+    cache: &'a Cache,
+    key: &'a str,
+    policy: &Policy,
+    tags: &'a [String],
+) -> Begun<'a> {
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
-    let mut site = FillSite::new(cache, policy, &tags, fresh_ttl, false);
-    let (leader, takeover) = match cache.inner.flights.join::<Shared<V>>(key) {
+    let mut site = FillSite::new(cache, policy, tags, fresh_ttl, false);
+    let (leader, takeover) = match cache.inner.flights.join::<Shared>(key) {
         Joined::Leader(leader) => (Some(leader), false),
         Joined::Waiter(waiter) => match waiter.wait().await {
             // The leader's value, read or computed after this caller joined, unless an
             // invalidation came since.
             Waited::Value(shared) if cache.invalidation_mark(key) == shared.mark => {
-                return (shape.from_value)(shared.value);
+                return Begun::Served(shared.value, Served::Bypass);
             }
             Waited::Lead(leader) => (Some(leader), true),
             Waited::Value(_) | Waited::RunYourself => (None, false),
@@ -53,11 +65,33 @@ where
     site.takeover = takeover;
     let fill = cache.lease_over(key, &site).await;
     let replaces = fill.replaces();
-    let mut pending = Pending::new(cache, key, fill);
-    let mark = cache.invalidation_mark(key);
-    let result = body.await;
-    let value = (shape.cacheable)(&result);
-    let verdict = cache.fill(key, pending.take(), value, &site).await;
+    let pending = Pending::new(cache, key, fill);
+    Begun::Run(Miss {
+        cache,
+        key,
+        leader,
+        kind: MissKind::Bypass {
+            pending,
+            site,
+            mark: cache.invalidation_mark(key),
+            replaces,
+        },
+    })
+}
+
+/// The part of a bypassing call after its body: the fill, and the callers waiting on it.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn end(
+    cache: &Cache,
+    key: &str,
+    leader: Option<Leader<Shared>>,
+    pending: &mut Pending,
+    site: &FillSite<'_>,
+    mark: u64,
+    replaces: bool,
+    value: Option<&dyn Erased>,
+) {
+    let verdict = cache.fill(key, pending.take(), value, site).await;
     match (value, verdict) {
         // The lease saw an invalidation while the body ran: never shared.
         (Some(_), Some(false)) | (None, _) => fail(leader),
@@ -69,15 +103,14 @@ where
             cache.forget_here(forget);
             let ours = mark.wrapping_add(1);
             if cache.invalidation_mark(key) == ours {
-                share(leader, value, ours);
+                share_computed(leader, value, ours);
             } else {
                 fail(leader);
             }
             cache.publish_forget(forget).await;
         }
-        (Some(value), _) => share(leader, value, mark),
+        (Some(value), _) => share_computed(leader, value, mark),
     }
-    result
 }
 
 /// [`run`] on a spawned task that owns everything it needs, for `#[cached(detach = true)]`:

@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::value::{Erased, Typed, ValueType};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
@@ -192,14 +193,15 @@ impl Cache {
 
     /// Reads `key` from the store (L2); on a miss, takes its fill lease. A Redis hit is
     /// copied into L1.
-    pub(crate) async fn read_for_fill<T: CacheValue>(
+    pub(crate) async fn read_for_fill(
         &self,
         key: &str,
         site: &FillSite<'_>,
         #[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))] mut got: Option<
             Got,
         >,
-    ) -> Result<Read<T>> {
+        ty: ValueType,
+    ) -> Result<Read<Typed>> {
         let inner = &*self.inner;
         let mut stale = None;
         let (found, fill) = match &inner.backend {
@@ -207,7 +209,7 @@ impl Cache {
                 let mut found = None;
                 if let Some(entry) = mem.get(key) {
                     // Unreadable entries are deleted: then this miss may fill.
-                    let value = self.entry_value::<T>(key, &entry).await;
+                    let value = self.entry_typed(key, &entry, ty).await;
                     if site.stale_ok && entry.created.elapsed() >= site.fresh_ttl {
                         stale = value;
                     } else {
@@ -233,7 +235,7 @@ impl Cache {
                 let mut waited = false;
                 loop {
                     let (found, fill) = self
-                        .read_redis::<T>(redis, key, site, &mut stale, got.take())
+                        .read_redis(redis, key, site, &mut stale, got.take(), ty)
                         .await?;
                     let now = tokio::time::Instant::now();
                     match (&fill, deadline) {
@@ -270,29 +272,31 @@ impl Cache {
     /// A fresh, readable value in `bytes` (a GET's result), without deleting or counting
     /// anything when there is none.
     #[cfg(feature = "redis")]
-    pub(crate) fn fresh_value<T: CacheValue>(
+    pub(crate) fn fresh_value(
         &self,
         key: &str,
         bytes: &[u8],
         site: &FillSite<'_>,
-    ) -> Option<T> {
+        ty: ValueType,
+    ) -> Option<Typed> {
         if redis_lease::shaped(bytes) || (site.stale_ok && !fresh(bytes, site.fresh_ttl)) {
             return None;
         }
-        codec::decode::<T>(bytes, key, &self.inner.encoding()).ok()
+        ty.decode(bytes, key, &self.inner.encoding()).ok()
     }
 
     /// One Redis read: a plain GET (or the one [`peek`](Cache::peek) made); on a miss, the
     /// fill lease.
     #[cfg(feature = "redis")]
-    async fn read_redis<T: CacheValue>(
+    async fn read_redis(
         &self,
         redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
-        stale: &mut Option<T>,
+        stale: &mut Option<Typed>,
         got: Option<Got>,
-    ) -> Result<(Option<T>, Fill)> {
+        ty: ValueType,
+    ) -> Result<(Option<Typed>, Fill)> {
         // Hits are a plain GET: the lease is only taken once the GET missed (or found
         // an unreadable entry, which `decode_or_drop` deletes). A namespace that keeps
         // missing sends the lease command at once: what it finds is read as a GET's result.
@@ -307,7 +311,7 @@ impl Cache {
                     // still answers a GET.
                     Ok(redis_lease::Read::Refused(_)) => (redis.get(key).await, epoch),
                     Err(e) => (Err(e), epoch),
-                    leased => return self.leased(redis, key, site, leased).await,
+                    leased => return self.leased(redis, key, site, leased, ty).await,
                 }
             }
             None => {
@@ -326,14 +330,14 @@ impl Cache {
                     match redis.adopt(key, &bytes).await {
                         Ok(Some(lease)) => (None, Fill::Lease(Lease::Redis(lease))),
                         // Released meanwhile: take a lease the usual way.
-                        Ok(None) => self.lease_redis(redis, key, site).await?,
+                        Ok(None) => self.lease_redis(redis, key, site, ty).await?,
                         Err(e) => return Err(self.failed("get", e)),
                     }
                 } else {
                     (None, Fill::Busy)
                 }
             }
-            Ok(Some(bytes)) => match self.decode_or_drop::<T>(key, &bytes).await {
+            Ok(Some(bytes)) => match self.decode_or_drop_typed(key, &bytes, ty).await {
                 Some(value) if site.stale_ok && !fresh(&bytes, site.fresh_ttl) => {
                     // Kept aside for a failing body; refreshed only if nobody replaced it.
                     *stale = Some(value);
@@ -345,9 +349,9 @@ impl Cache {
                     }
                     (Some(value), Fill::Skip)
                 }
-                None => self.lease_redis(redis, key, site).await?,
+                None => self.lease_redis(redis, key, site, ty).await?,
             },
-            Ok(None) => self.lease_redis(redis, key, site).await?,
+            Ok(None) => self.lease_redis(redis, key, site, ty).await?,
             Err(e) => return Err(self.failed("get", e)),
         })
     }
@@ -368,7 +372,10 @@ impl Cache {
                 Ok(redis_lease::Read::Value(bytes)) => Fill::Stale(bytes),
                 // A lease, another caller's, a refusal or a failure: what a miss makes of
                 // them (no value is read there, so its type does not matter).
-                read => match self.leased::<()>(redis, key, site, read).await {
+                read => match self
+                    .leased(redis, key, site, read, ValueType::of::<()>())
+                    .await
+                {
                     Ok((_, fill)) => fill,
                     Err(_) => Fill::Skip,
                 },
@@ -387,10 +394,10 @@ impl Cache {
 
     /// Copies a Redis hit into L1 for what is left of its TTL.
     #[cfg(feature = "redis")]
-    pub(crate) fn l1_put_read<T: CacheValue>(
+    pub(crate) fn l1_put_read(
         &self,
         key: &str,
-        value: &T,
+        value: &Typed,
         bytes: Vec<u8>,
         site: &FillSite<'_>,
         epoch: u64,
@@ -400,7 +407,7 @@ impl Cache {
         };
         self.l1_put(
             key,
-            value,
+            Typed::clone(value),
             bytes.into(),
             left,
             site.l1_ttl,
@@ -412,39 +419,41 @@ impl Cache {
     /// Takes the fill lease of a key the GET found missing. The lease read is itself a read:
     /// a value written since the GET is a hit.
     #[cfg(feature = "redis")]
-    async fn lease_redis<T: CacheValue>(
+    async fn lease_redis(
         &self,
         redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
-    ) -> Result<(Option<T>, Fill)> {
+        ty: ValueType,
+    ) -> Result<(Option<Typed>, Fill)> {
         let mut read = redis.read_or_lease(key).await;
         if let Ok(redis_lease::Read::Value(bytes)) = &read {
-            match self.decode_or_drop::<T>(key, bytes).await {
+            match self.decode_or_drop_typed(key, bytes, ty).await {
                 Some(value) => return Ok((Some(value), Fill::Skip)),
                 // Unreadable (and now deleted): this miss may fill after all.
                 None => read = redis.read_or_lease(key).await,
             }
         }
-        self.leased(redis, key, site, read).await
+        self.leased(redis, key, site, read, ty).await
     }
 
     /// What a fill lease command found, once a value it returned was unreadable or none was
     /// there: the lease (recorded in the tag indexes first, for a tagged fn), another
     /// caller's lease, or a failure.
     #[cfg(feature = "redis")]
-    async fn leased<T: CacheValue>(
+    async fn leased(
         &self,
         redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
         read: Result<redis_lease::Read>,
-    ) -> Result<(Option<T>, Fill)> {
+        ty: ValueType,
+    ) -> Result<(Option<Typed>, Fill)> {
         let tags = site.tags;
         match read {
             // Unreadable again: written meanwhile by something else than this cache.
             Ok(redis_lease::Read::Value(bytes)) => {
-                Ok((self.decode_or_drop::<T>(key, &bytes).await, Fill::Skip))
+                Ok((self.decode_or_drop_typed(key, &bytes, ty).await, Fill::Skip))
             }
             Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
                 match redis.register_fill(key, tags, site.ttl).await {
@@ -476,17 +485,17 @@ impl Cache {
     /// lease, `None` when no lease decided (no lease was held, nothing was stored, or the
     /// store failed): then the caller must find out by other means whether the value may be
     /// shared with the callers waiting on this miss.
-    pub(crate) async fn fill<T: CacheValue>(
+    pub(crate) async fn fill(
         &self,
         key: &str,
         fill: Fill,
-        value: Option<&T>,
+        value: Option<&dyn Erased>,
         site: &FillSite<'_>,
     ) -> Option<bool> {
         let (ttl, tags) = (site.ttl, site.tags);
         let inner = &*self.inner;
         let encoding = inner.encoding().compress(site.compress);
-        let bytes = match value.map(|v| codec::encode(v, key, &encoding)) {
+        let bytes = match value.map(|v| v.encode(key, &encoding)) {
             Some(Ok(bytes)) => Some(bytes),
             Some(Err(e @ Error::TooLarge { .. })) => {
                 Counters::bump(&inner.counters.oversized);
@@ -520,6 +529,7 @@ impl Cache {
                     #[cfg(feature = "redis")]
                     Ok(true) if site.l1 && inner.l1.is_some() => {
                         let fresh = site.fresh_ttl.min(ttl);
+                        let value = value.to_typed();
                         self.l1_put(key, value, bytes.into(), fresh, site.l1_ttl, tags, epoch);
                         true
                     }

@@ -5,7 +5,7 @@
 
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Got};
-use crate::CacheValue;
+use crate::call::value::{Typed, ValueType};
 
 /// What the first read found.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -37,7 +37,8 @@ impl Cache {
     }
 
     /// The GET before single flight (Redis only).
-    pub(crate) async fn peek<T: CacheValue>(&self, key: &str, site: &FillSite<'_>) -> Peek<T> {
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    pub(crate) async fn peek(&self, key: &str, site: &FillSite<'_>, ty: ValueType) -> Peek<Typed> {
         #[cfg(feature = "redis")]
         if self.inner.backend.remote() {
             let epoch = self.l1_epoch(key);
@@ -50,7 +51,7 @@ impl Cache {
             };
             if let Some(value) = bytes
                 .as_deref()
-                .and_then(|b| self.fresh_value::<T>(key, b, site))
+                .and_then(|b| self.fresh_value(key, b, site, ty))
             {
                 // Only a cache with an L1 copies the bytes (into an `Arc`) for it.
                 if site.l1 && self.inner.l1.is_some() {

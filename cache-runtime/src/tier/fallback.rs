@@ -25,9 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
+use crate::call::value::{Erased, Typed, ValueType};
 use crate::observe::stats::Counters;
 use crate::store::memory::{MemEntry, MemoryStore};
-use crate::CacheValue;
 
 /// The outage fallback of a Redis cache.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -40,9 +40,9 @@ pub(crate) struct Fallback {
 }
 
 /// A value and the breakers' closings when it was stored.
-struct Stamped<T> {
+struct Stamped {
     closings: u64,
-    value: T,
+    value: Typed,
 }
 
 impl Fallback {
@@ -94,14 +94,14 @@ impl Cache {
     /// A value this process stored in the fallback while `key`'s breaker has been open,
     /// counted as a hit and a fallback hit.
     #[cold]
-    pub(crate) fn fallback_get<T: CacheValue>(&self, key: &str) -> Option<T> {
+    pub(crate) fn fallback_get(&self, key: &str, ty: ValueType) -> Option<Typed> {
         let (fallback, closings) = self.open_fallback(key)?;
         let entry = fallback.store.get(key)?;
-        let stamped = entry.value.as_ref()?.downcast_ref::<Stamped<T>>()?;
-        if stamped.closings != closings {
+        let stamped = entry.value.as_ref()?.downcast_ref::<Stamped>()?;
+        if stamped.closings != closings || !ty.holds(&stamped.value) {
             return None;
         }
-        let value = stamped.value.clone();
+        let value = Typed::clone(&stamped.value);
         Counters::bump(&self.inner.counters.hits);
         Counters::bump(&self.inner.counters.fallback_hits);
         Some(value)
@@ -122,10 +122,10 @@ impl Cache {
     /// not invalidated while the body ran. Values the cache would not store (too large) are
     /// not kept either.
     #[cold]
-    pub(crate) fn fallback_put<T: CacheValue>(
+    pub(crate) fn fallback_put(
         &self,
         key: &str,
-        value: &T,
+        value: &dyn Erased,
         ttl: Duration,
         tags: &[String],
         since: Since,
@@ -138,12 +138,12 @@ impl Cache {
         }
         // Encoded only for the byte bound (the store weighs entries by their bytes).
         let encoding = self.inner.encoding();
-        let Ok(bytes) = crate::codec::encode(value, key, &encoding) else {
+        let Ok(bytes) = value.encode(key, &encoding) else {
             return;
         };
         let stamped: Arc<dyn std::any::Any + Send + Sync> = Arc::new(Stamped {
             closings,
-            value: value.clone(),
+            value: value.to_typed(),
         });
         let entry = MemEntry::new(bytes.into(), Some(stamped), fallback.ttl.min(ttl));
         fallback.store.insert(key, entry.with_tags(tags));
