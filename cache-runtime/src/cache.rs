@@ -79,6 +79,7 @@ pub(crate) struct Inner {
     /// [`marks`](crate::call::marks)).
     pub(crate) marks: Arc<crate::call::marks::Marks>,
     /// How long a `lock = true` miss waits for another process's fill.
+    #[cfg(feature = "redis")]
     pub(crate) lock_wait: Duration,
     /// Default `ttl_jitter` of `#[cached]` entries, in millionths.
     pub(crate) ttl_jitter_ppm: u32,
@@ -435,6 +436,7 @@ impl Cache {
         ttl.saturating_sub(Duration::from_nanos(u64::try_from(cut).unwrap_or(u64::MAX)))
     }
 
+    #[cfg(feature = "redis")]
     pub(crate) fn lock_wait(&self) -> Duration {
         self.inner.lock_wait
     }

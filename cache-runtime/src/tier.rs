@@ -39,9 +39,10 @@ use crate::tier::backplane::Forget;
 use crate::CacheValue;
 
 /// The in-process tier of a Redis-backed cache.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct L1 {
     pub(crate) store: MemoryStore,
+    /// How long a copy is kept (unless the function sets its own `l1_ttl`).
+    #[cfg(feature = "redis")]
     pub(crate) ttl: Duration,
     /// Whether L1 is served: tracking is in place, or (without tracking) the backplane is
     /// subscribed.

@@ -13,6 +13,10 @@
 //!    process: BCAST (the cache, `l1_capacity` 200,000) and default mode (a raw RESP3
 //!    connection that read every key), against no tracking.
 //!
+//! 4. With `--hit-path` (only that): an L1 hit and a Redis hit with tracking and without
+//!    (`l1_tracking(false)`), in the same run, 5 alternating rounds, medians; run it pinned
+//!    (`taskset -c 0`).
+//!
 //! `cargo run --release -p cache-bench --bin coherence [-- --rounds N --secs S --keys K]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -45,6 +49,73 @@ fn arg(name: &str, default: u64) -> u64 {
 
 /// The number of body runs so far.
 static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// An L1-resident value (the hit path of the comparison).
+#[cached(namespace = "bench.hot", ttl = "600s", cache = cache)]
+async fn hot(id: u64, cache: &Cache) -> u64 {
+    id
+}
+
+/// A value read from Redis at every call (`l1 = false`).
+#[cached(namespace = "bench.remote", ttl = "600s", l1 = false, cache = cache)]
+async fn remote(id: u64, cache: &Cache) -> u64 {
+    id
+}
+
+/// Nanoseconds per call of `call`, over `n` calls.
+async fn per_call<F: std::future::Future<Output = u64>>(n: u64, call: impl Fn() -> F) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(call().await);
+    }
+    start.elapsed().as_nanos() as f64 / n as f64
+}
+
+/// The hit path with tracking and without (`l1_tracking(false)`), in the same run: an L1
+/// hit and a Redis hit, 5 rounds alternating, medians.
+async fn hit_path(server: &RedisServer) {
+    let tracked = tracked_cache(&server.url(), 10_000).await;
+    let plain = Cache::builder()
+        .redis_url(server.url())
+        .prefix(PREFIX)
+        .l1_tracking(false)
+        .build()
+        .await
+        .unwrap();
+    assert!(plain.wait_for_backplane(Duration::from_secs(5)).await);
+    for c in [&tracked, &plain] {
+        for _ in 0..3 {
+            hot(1, c).await;
+            remote(1, c).await;
+        }
+    }
+    let (mut l1, mut redis) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    for _ in 0..5 {
+        for (i, c) in [&tracked, &plain].into_iter().enumerate() {
+            l1[i].push(per_call(1_000_000, || hot(1, c)).await);
+            redis[i].push(per_call(20_000, || remote(1, c)).await / 1000.0);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[2]
+    };
+    let [mut l1_t, mut l1_p] = l1;
+    let [mut r_t, mut r_p] = redis;
+    let (l1_t, l1_p, r_t, r_p) = (
+        median(&mut l1_t),
+        median(&mut l1_p),
+        median(&mut r_t),
+        median(&mut r_p),
+    );
+    println!(
+        "hit path, median of 5 alternating rounds: L1 hit {l1_t:.1} ns with tracking, \
+         {l1_p:.1} ns without ({:.3}x); Redis hit {r_t:.1} µs with tracking, {r_p:.1} µs \
+         without ({:.3}x)",
+        l1_t / l1_p,
+        r_t / r_p
+    );
+}
 
 #[cached(namespace = "bench.row", ttl = "600s", cache = cache)]
 async fn row(cache: &Cache) -> u64 {
@@ -352,6 +423,9 @@ async fn main() {
         arg("--keys", 100_000),
     );
     let server = RedisServer::start();
+    if args.iter().any(|a| a == "--hit-path") {
+        return hit_path(&server).await;
+    }
     staleness(&server, rounds).await;
     fill(&server, keys).await;
     memory(&server, keys).await;

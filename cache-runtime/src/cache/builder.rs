@@ -880,6 +880,7 @@ impl CacheBuilder {
                 flights: crate::call::flight::Flights::new(),
                 reads: crate::call::early::Reads::new(),
                 marks,
+                #[cfg(feature = "redis")]
                 lock_wait: self.lock_wait,
                 ttl_jitter_ppm: (self.ttl_jitter.clamp(0.0, 1.0) * 1_000_000.0) as u32,
                 backend,

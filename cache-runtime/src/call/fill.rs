@@ -116,10 +116,10 @@ impl Drop for Pending {
 }
 
 /// What the fill path needs to know about the `#[cached]` fn.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct FillSite<'a> {
     /// Read Redis with the fill lease command rather than a GET first (see
     /// [`read_mode`](crate::call::read_mode)).
+    #[cfg(feature = "redis")]
     pub(crate) lease_first: bool,
     /// How long the entry is kept (its TTL, jittered, plus any `stale_if_error` window).
     pub(crate) ttl: Duration,
@@ -128,14 +128,17 @@ pub(crate) struct FillSite<'a> {
     /// `stale_if_error`: a stale entry is kept aside rather than served.
     pub(crate) stale_ok: bool,
     /// Whether the fn uses L1 (`#[cached(l1 = false)]` turns it off).
+    #[cfg(feature = "redis")]
     pub(crate) l1: bool,
     /// The fn's own L1 TTL (`l1_ttl`), if it set one.
+    #[cfg(feature = "redis")]
     pub(crate) l1_ttl: Option<Duration>,
     /// The tags the entry is recorded under.
     pub(crate) tags: &'a [String],
     /// This call took over the single flight of a dropped caller, whose lease it may adopt.
     pub(crate) takeover: bool,
     /// `lock = true`: how long to wait for another process's fill before running the body.
+    #[cfg(feature = "redis")]
     pub(crate) lock: Option<Duration>,
     /// Whether the value may be stored compressed (`#[cached(compress = false)]`: not).
     pub(crate) compress: bool,
@@ -152,15 +155,21 @@ impl<'a> FillSite<'a> {
         fresh_ttl: Duration,
         lease_first: bool,
     ) -> Self {
+        #[cfg(not(feature = "redis"))]
+        let _ = (cache, lease_first);
         FillSite {
+            #[cfg(feature = "redis")]
             lease_first,
             ttl: fresh_ttl,
             fresh_ttl,
             stale_ok: policy.stale_for.is_some(),
+            #[cfg(feature = "redis")]
             l1: policy.l1,
+            #[cfg(feature = "redis")]
             l1_ttl: policy.l1_ttl,
             tags,
             takeover: false,
+            #[cfg(feature = "redis")]
             lock: policy.lock.then(|| cache.lock_wait()),
             compress: policy.compress,
         }

@@ -26,7 +26,6 @@ use crate::store::memory::MemoryStore;
 use crate::tier::tracking::Target;
 
 /// What to drop from every process's L1.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Forget<'a> {
     Key(&'a str),
