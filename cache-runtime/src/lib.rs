@@ -412,10 +412,10 @@ pub use invalidate::pattern::MAX_WILDCARDS;
 pub use invalidate::Plan;
 pub use key::{key_for, tag_part, CacheKey, KeyArgs, KeyBuilder, KeyPart, TagPart};
 pub use observe::stats::{CircuitState, Stats};
+pub use observe::Coherence;
 pub use observe::{LatencySummary, NamespaceStats, Served, TopKey};
 pub use ops::health::Health;
 pub use ops::warm::{warm_each, WarmReport, WarmerStats};
-pub use tier::Coherence;
 
 // The attributes, each with its reference (every argument, with an example).
 #[cfg(feature = "macros")]

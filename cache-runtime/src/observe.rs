@@ -8,6 +8,7 @@
 //! [`CacheBuilder::stats_sample_every`](crate::CacheBuilder::stats_sample_every) (default
 //! 16, counted per thread) is timed and counted in the top keys.
 
+mod coherence;
 mod histogram;
 pub mod scope;
 mod served;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
+pub use coherence::Coherence;
 use histogram::Histogram;
 pub use histogram::LatencySummary;
 pub use served::Served;

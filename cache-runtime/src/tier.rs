@@ -13,14 +13,13 @@
 pub(crate) mod backplane;
 #[cfg(feature = "cluster")]
 mod cluster_tracking;
-mod coherence;
 pub(crate) mod fallback;
 #[cfg(feature = "redis")]
 pub(crate) mod start;
 #[cfg(feature = "redis")]
 pub(crate) mod tracking;
 
-pub use coherence::Coherence;
+use crate::observe::Coherence;
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;

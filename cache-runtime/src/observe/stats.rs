@@ -53,7 +53,7 @@ pub struct Stats {
     pub backend: &'static str,
     /// With L1 in front of Redis: how it is kept coherent with Redis (tracking, or the
     /// backplane on a server that refuses tracking). `None` without L1.
-    pub coherence: Option<crate::tier::Coherence>,
+    pub coherence: Option<crate::observe::Coherence>,
     /// Why the cache is disabled (`backend` is `"disabled"`): the configuration error,
     /// naming the variable or the missing feature. `None` for a working cache.
     pub disabled_reason: Option<String>,

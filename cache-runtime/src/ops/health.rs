@@ -21,7 +21,7 @@ pub struct Health {
     pub backplane: Option<bool>,
     /// With L1 in front of Redis: what keeps it coherent (see
     /// [`Stats::coherence`](crate::Stats::coherence)). `None` without L1.
-    pub coherence: Option<crate::tier::Coherence>,
+    pub coherence: Option<crate::observe::Coherence>,
     /// The circuit breaker (the worst of a cluster's).
     pub circuit: CircuitState,
     /// With the outage fallback on (Redis, a non-zero

@@ -14,9 +14,9 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::ConnectionAddr;
 
+use crate::observe::Coherence;
 use crate::store::redis::cluster::masters;
 use crate::tier::tracking::{connect, Failure, Tracker};
-use crate::tier::Coherence;
 
 /// A client for `host:port` with the settings (credentials, TLS) of `seed`.
 fn client_at(seed: &redis::Client, host: &str, port: u16) -> Option<redis::Client> {

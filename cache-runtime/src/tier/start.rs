@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::call::marks::Marks;
+use crate::observe::Coherence;
 use crate::store::redis::RedisStore;
 use crate::tier::backplane;
 use crate::tier::tracking::{self, Failure, State, Target};
-use crate::tier::Coherence;
 
 /// Aborts the background task when the cache is dropped.
 pub(crate) struct Task(tokio::task::JoinHandle<()>);

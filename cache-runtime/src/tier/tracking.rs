@@ -22,8 +22,8 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind, Value};
 
 use crate::call::marks::Marks;
+use crate::observe::Coherence;
 use crate::store::memory::MemoryStore;
-use crate::tier::Coherence;
 
 /// The coherence state shared by the cache and its background task.
 #[derive(Default)]

@@ -1,4 +1,5 @@
-//! [`Coherence`]: how the L1 of a cache learns that its copies went stale.
+//! [`Coherence`]: how the L1 of a cache learns that its copies went stale, as `stats()`,
+//! `health()` and the dashboard report it (the tier sets it: `tier/tracking.rs`).
 
 /// How an L1 in front of Redis learns that its copies went stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
