@@ -85,9 +85,27 @@ async fn get_set_and_invalidate_on_valkey() {
 async fn configured_from_the_environment() {
     let group = group(ServerKind::Redis).await;
     let nodes = group.nodes().join(",");
+    // The master takes an ACL user of its own (given as REDIS_USERNAME, REDIS_PASSWORD).
+    let mut raw = group.master().raw().await;
+    let () = redis::cmd("ACL")
+        .arg(&[
+            "SETUSER",
+            "snuser",
+            "on",
+            ">sn-password-0123",
+            "~sn:*",
+            "~sn#*",
+            "&sn:*",
+        ])
+        .arg(&["+@all", "-@dangerous", "+role"])
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     let cache = cache_runtime::CacheBuilder::from_lookup(|name| match name {
         "REDIS_SENTINEL_NODES" => Some(nodes.clone()),
         "REDIS_SENTINEL_MASTER" => Some(MASTER_NAME.to_owned()),
+        "REDIS_USERNAME" => Some("snuser".to_owned()),
+        "REDIS_PASSWORD" => Some("sn-password-0123".to_owned()),
         "CACHE_PREFIX" => Some("sn".to_owned()),
         "CACHE_REQUIRE_REDIS" => Some("true".to_owned()),
         _ => None,
@@ -100,6 +118,13 @@ async fn configured_from_the_environment() {
     cache.set("k", &1u32, None).await.unwrap();
     assert_eq!(cache.get::<u32>("k").await.unwrap(), Some(1));
     assert_eq!(master_keys(&group).await, vec!["sn:k".to_owned()]);
+    // Connected as that user: the master names it among its clients.
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(clients.contains("user=snuser"), "{clients}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

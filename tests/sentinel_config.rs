@@ -140,3 +140,22 @@ fn builder_checks_nodes_and_name() {
     );
     assert_eq!(builder.build_lazy().unwrap().backend(), "redis");
 }
+
+#[test]
+fn credentials_from_the_environment() {
+    let builder = CacheBuilder::from_lookup(|name| match name {
+        "REDIS_SENTINEL_NODES" => Some("a:1".to_owned()),
+        "REDIS_SENTINEL_MASTER" => Some("m".to_owned()),
+        "REDIS_USERNAME" => Some("app".to_owned()),
+        "REDIS_PASSWORD" => Some("hunter2-hunter2".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("redis_username: Some(\"app\")"), "{shown}");
+    assert!(shown.contains("redis_password: Some(\"***\")"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    for var in ["REDIS_USERNAME", "REDIS_PASSWORD"] {
+        assert!(cache_runtime::ENV_VARS.contains(&var), "{var}");
+    }
+}

@@ -11,6 +11,7 @@
 //! - [`flight`]: single flight, one body per key per process; [`marks`] tell whether its
 //!   value may be handed to the callers waiting on it.
 //! - [`fill`]: the miss: read or lease, run the body, store the value under the lease.
+//! - [`value`]: the miss path's values, their type erased so that it is compiled once.
 //! - [`refresh`]: refresh-ahead and `soft_timeout` in the background; [`bypass`]: a call
 //!   that skips the read.
 

@@ -6,11 +6,13 @@ use crate::cache::builder::CacheBuilder;
 use crate::error::{Error, Result};
 
 /// The environment variables [`CacheBuilder::from_env`] reads.
-pub const ENV_VARS: [&str; 16] = [
+pub const ENV_VARS: [&str; 18] = [
     "REDIS_URL",
     "REDIS_CLUSTER_NODES",
     "REDIS_SENTINEL_NODES",
     "REDIS_SENTINEL_MASTER",
+    "REDIS_USERNAME",
+    "REDIS_PASSWORD",
     "REDIS_TLS_CA_FILE",
     "REDIS_TLS_CERT_FILE",
     "REDIS_TLS_KEY_FILE",
@@ -33,6 +35,7 @@ impl CacheBuilder {
     /// | `REDIS_URL` | Redis to use, e.g. `redis://user:pass@host:6379/0`; unset or empty: memory | memory |
     /// | `REDIS_CLUSTER_NODES` | a Redis Cluster instead (feature `cluster`): `host:port,host:port`; not together with `REDIS_URL` | unset |
     /// | `REDIS_SENTINEL_NODES`, `REDIS_SENTINEL_MASTER` | the master these sentinels name instead, followed through failovers ([`sentinel`](CacheBuilder::sentinel), feature `sentinel`): `host:port,host:port` and the master's name, both or neither; not together with `REDIS_URL` or `REDIS_CLUSTER_NODES` | unset |
+    /// | `REDIS_USERNAME`, `REDIS_PASSWORD` | the ACL user and password ([`redis_username`](CacheBuilder::redis_username), [`redis_password`](CacheBuilder::redis_password)): for cluster nodes and a sentinel-named master, or instead of the URL's | unset |
     /// | `REDIS_TLS_CA_FILE` | PEM file of the CA to trust instead of the system roots ([`tls_root_cert`](CacheBuilder::tls_root_cert), feature `tls`) | unset |
     /// | `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE` | PEM files of a client certificate and its key, both or neither ([`tls_client_cert`](CacheBuilder::tls_client_cert), feature `tls`) | unset |
     /// | `CACHE_PREFIX` | key prefix: letters, digits, `_`, `-` and `.` (see [`prefix`](CacheBuilder::prefix)) | `cache` |
@@ -93,6 +96,12 @@ impl CacheBuilder {
             builder = cluster_nodes(builder, &nodes)?;
         }
         builder = sentinel(builder, &get)?;
+        if let Some(user) = get("REDIS_USERNAME") {
+            builder = builder.redis_username(user);
+        }
+        if let Some(password) = lookup("REDIS_PASSWORD").filter(|p| !p.is_empty()) {
+            builder = builder.redis_password(password);
+        }
         if let Some(prefix) = get("CACHE_PREFIX") {
             builder = builder.prefix(prefix);
         }
