@@ -420,7 +420,9 @@ mod tests {
         assert!(Lease::is_ours(&lease.bytes));
         assert_eq!(&lease.bytes[..LEASE_HEAD.len()], LEASE_HEAD);
         let mut other_process = lease.bytes;
-        other_process[LEASE_HEAD.len()] ^= 1;
+        // Another hex digit (flipping a bit could leave the hex range: `f` ^ 1 is `g`).
+        let digit = &mut other_process[LEASE_HEAD.len()];
+        *digit = if *digit == b'0' { b'1' } else { b'0' };
         assert!(shaped(&other_process) && !Lease::is_ours(&other_process));
 
         let mut upper = lease.bytes;
