@@ -26,6 +26,7 @@
 //!
 //! These layouts are pinned by golden tests: changing them is a breaking change.
 
+mod memo;
 mod serializer;
 mod sink;
 mod tag;
@@ -37,6 +38,7 @@ use std::any::TypeId;
 use std::fmt;
 use std::sync::OnceLock;
 
+use arrayvec::ArrayString;
 use serde::Serialize;
 use smallvec::SmallVec;
 
@@ -44,19 +46,46 @@ use crate::error::{Error, Result};
 use sink::Sink;
 
 /// The part of a stored key after `{prefix}:`, kept inline (no heap allocation) up to 128 bytes.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey(SmallVec<[u8; 128]>);
+#[derive(Clone)]
+pub struct CacheKey(Text);
+
+/// A key's text: inline up to 128 bytes, on the heap beyond.
+#[derive(Clone)]
+enum Text {
+    Inline(ArrayString<128>),
+    Long(Box<str>),
+}
 
 impl CacheKey {
     /// Wraps a key text as given (the manual API's keys). The text is used verbatim.
     pub fn new(text: &str) -> Self {
-        CacheKey(SmallVec::from_slice(text.as_bytes()))
+        match ArrayString::from(text) {
+            Ok(inline) => CacheKey(Text::Inline(inline)),
+            Err(_) => CacheKey(Text::Long(Box::from(text))),
+        }
     }
 
     /// The key text (without the cache prefix).
+    #[inline]
     pub fn as_str(&self) -> &str {
-        // Only ever built from `&str` pieces and ASCII hex, so this never fails.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        match &self.0 {
+            Text::Inline(text) => text.as_str(),
+            Text::Long(text) => text,
+        }
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for CacheKey {}
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -163,18 +192,23 @@ impl KeyBuilder {
         self
     }
 
+    /// The label, left in the builder.
+    pub(crate) fn label_text(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
     /// Takes the label out of the builder.
     pub(crate) fn take_label(&mut self) -> Option<String> {
         self.label.take()
     }
 
-    /// The digest of the arguments fed so far; the builder is spent afterwards.
-    fn digest(&mut self) -> Result<[u8; 32]> {
+    /// The digest digits of the arguments fed so far; the builder is spent afterwards.
+    fn digest(&mut self) -> Result<Digits> {
         match self.error.take() {
             Some(e) => Err(Error::codec(format_args!(
                 "an argument could not be serialized for the key: {e}"
             ))),
-            None => Ok(self.sink.finish()),
+            None => Ok(self.sink.finish_digits()),
         }
     }
 
@@ -183,10 +217,7 @@ impl KeyBuilder {
     /// Fails only if an argument's own `Serialize` impl fails.
     pub fn build<V: ?Sized + 'static>(mut self, namespace: &str, version: u32) -> Result<CacheKey> {
         let digest = self.digest()?;
-        Ok(match plain_head::<V>(namespace, version) {
-            Some((buf, len)) => inline_key(buf, len, &digest),
-            None => Head::render::<V>(namespace, version).key(&digest),
-        })
+        Ok(Head::render::<V>(namespace, version).key(&digest))
     }
 
     /// The key for a `#[cached]` call site, reusing its rendered head. The builder is spent
@@ -299,77 +330,76 @@ const DIGEST_DIGITS: usize = 32;
 /// The longest head that fits in a [`CacheKey`]'s inline buffer with the digest.
 const INLINE_HEAD: usize = 128 - DIGEST_DIGITS;
 
+/// The 32 hex digits of a key's digest (its first 16 bytes).
+pub(crate) type Digits = ArrayString<DIGEST_DIGITS>;
+
 /// A rendered `{namespace}:v{version}.{type}:` head.
 enum Head {
-    /// Short enough to share a `CacheKey`'s inline buffer with the digest (the usual case):
-    /// the buffer with the head in front, so a key is one copy of it plus the digits.
-    Inline {
-        buf: [u8; 128],
-        /// At most [`INLINE_HEAD`].
-        len: usize,
-    },
+    /// Short enough to share a `CacheKey`'s inline buffer with the digest (the usual case),
+    /// so a key is one copy of it plus the digits.
+    Inline(ArrayString<128>),
     /// Too long for that (a namespace escaped to nearly 128 bytes).
-    Long(Box<[u8]>),
+    Long(Box<str>),
 }
 
 impl Head {
     fn render<V: ?Sized + 'static>(namespace: &str, version: u32) -> Head {
-        if let Some((buf, len)) = plain_head::<V>(namespace, version) {
-            return Head::Inline { buf, len };
+        if let Some(head) = plain_head::<V>(namespace, version) {
+            return Head::Inline(head);
         }
         let mut text = SmallVec::<[u8; 128]>::new();
         write_head::<V>(&mut text, namespace, version);
-        let mut buf = [0u8; 128];
-        match buf.get_mut(..text.len()) {
-            Some(head) if text.len() <= INLINE_HEAD => {
-                head.copy_from_slice(&text);
-                Head::Inline {
-                    buf,
-                    len: text.len(),
-                }
-            }
-            _ => Head::Long(text.into_vec().into_boxed_slice()),
+        // Only ASCII is written.
+        let text = String::from_utf8_lossy(&text);
+        match ArrayString::from(&text) {
+            Ok(head) if text.len() <= INLINE_HEAD => Head::Inline(head),
+            _ => Head::Long(Box::from(&*text)),
         }
     }
 
-    /// The key of this head and `digest`.
-    fn key(&self, digest: &[u8; 32]) -> CacheKey {
+    /// The key of this head and a digest's `digits`.
+    #[inline]
+    fn key(&self, digits: &Digits) -> CacheKey {
         match self {
-            Head::Inline { buf, len } => inline_key(*buf, *len, digest),
+            Head::Inline(head) => {
+                let mut key = ArrayString::new();
+                // Fits: the head is at most INLINE_HEAD long.
+                let _ = key.try_push_str(head);
+                let _ = key.try_push_str(digits);
+                CacheKey(Text::Inline(key))
+            }
             Head::Long(head) => {
-                let mut key = SmallVec::<[u8; 128]>::with_capacity(head.len() + DIGEST_DIGITS);
-                key.extend_from_slice(head);
-                key.extend_from_slice(&[0; DIGEST_DIGITS]);
-                hex_into(&mut key[head.len()..], digest);
-                CacheKey(key)
+                let mut key = String::with_capacity(head.len() + DIGEST_DIGITS);
+                key.push_str(head);
+                key.push_str(digits);
+                CacheKey(Text::Long(key.into_boxed_str()))
             }
         }
     }
 }
 
-/// The key of the head in front of `buf` (`len` bytes, at most [`INLINE_HEAD`]) and
-/// `digest`: the digits are written straight into the key's inline buffer.
-fn inline_key(buf: [u8; 128], len: usize, digest: &[u8; 32]) -> CacheKey {
-    // Always `len` already; the bound lets the compiler drop the checks below.
-    let len = len.min(INLINE_HEAD);
-    let mut key = SmallVec::from_buf_and_len(buf, len + DIGEST_DIGITS);
-    hex_into(&mut key[len..], digest);
-    CacheKey(key)
+/// The digits of a digest.
+fn hex_digits(digest: &[u8; 32]) -> Digits {
+    let mut digits = [0u8; DIGEST_DIGITS];
+    hex_into(&mut digits, digest);
+    // Hex digits are ASCII.
+    ArrayString::from_byte_string(&digits).unwrap_or_default()
 }
 
 /// The head for a namespace that is kept as is (no byte to escape, no `::`) and short:
-/// most are. Rendered in a key buffer with a few copies, where [`write_head`] escapes byte
-/// runs and appends piece by piece. `None` for any other namespace.
-fn plain_head<V: ?Sized + 'static>(namespace: &str, version: u32) -> Option<([u8; 128], usize)> {
+/// most are. Rendered with two copies, where [`write_head`] escapes byte runs and appends
+/// piece by piece. `None` for any other namespace.
+fn plain_head<V: ?Sized + 'static>(namespace: &str, version: u32) -> Option<ArrayString<128>> {
     let name = namespace.as_bytes();
     if name.len() > INLINE_HEAD - HEAD_TAIL || !name.iter().all(|&b| is_kept(b)) {
         return None;
     }
     let (tail, tail_len) = head_tail::<V>(version);
-    let mut buf = [0u8; 128];
-    buf[..name.len()].copy_from_slice(name);
-    buf[name.len()..][..HEAD_TAIL].copy_from_slice(&tail);
-    Some((buf, name.len() + tail_len))
+    let mut head = ArrayString::new();
+    head.try_push_str(namespace).ok()?;
+    head.try_push_str(std::str::from_utf8(&tail[..tail_len]).ok()?)
+        .ok()?;
+    Some(head)
 }
 
 /// Every byte's two lower-case hex digits, so a byte is one table read.

@@ -77,6 +77,22 @@ impl Sink {
         }
     }
 
+    /// The 32 hex digits of a key's digest of everything written (its first 16 bytes);
+    /// the sink is empty afterwards. Short encodings take them from this thread's
+    /// [`memo`](super::memo) when a recent key had the same bytes.
+    #[inline]
+    pub(crate) fn finish_digits(&mut self) -> super::Digits {
+        if self.hasher.is_none() && self.len <= super::memo::MAX {
+            let len = std::mem::take(&mut self.len);
+            let mut bytes = [0u8; super::memo::MAX];
+            bytes[..len].copy_from_slice(&self.buf[..len]);
+            return super::memo::digits(&bytes, len, || {
+                super::hex_digits(blake3::hash(&bytes[..len]).as_bytes())
+            });
+        }
+        super::hex_digits(&self.finish())
+    }
+
     /// The digest of everything written; the sink is empty afterwards.
     pub(crate) fn finish(&mut self) -> [u8; 32] {
         let len = std::mem::take(&mut self.len);
