@@ -27,6 +27,7 @@ pub(crate) mod refresh;
 pub(crate) mod value;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use crate::cache::Cache;
@@ -39,18 +40,32 @@ use crate::observe::Served;
 use crate::tier::fallback::Since;
 use crate::CacheValue;
 
-/// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
-/// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
-/// first (see [`read_mode`](crate::call::read_mode)).
+/// How a call treats what is stored.
+#[derive(Clone, Copy)]
+pub(crate) enum Mode<'a> {
+    /// Served from the cache when it can be. The fn tells, once the call is past L1, whether
+    /// its namespace reads Redis with the fill lease first (see
+    /// [`read_mode`](crate::call::read_mode)).
+    Read(&'a (dyn Fn() -> bool + Sync)),
+    /// Bypassing the cache (see [`bypass`]): no read served; single flight, fill lease, body,
+    /// fill.
+    Bypass,
+    /// Without the cache: the body runs, nothing is read or stored (a `#[cached]` call whose
+    /// key could not be built).
+    Off,
+}
+
+/// Runs one cached call of `key`; returns its result and how it was served.
 ///
 /// Generic only where it must be: the in-process hits, and the body between the two halves
-/// of the miss path ([`Miss::begin`], [`Miss::end`]), which are compiled once for every
-/// value type (see [`value`]).
+/// of the miss path ([`begin`], [`Miss::end`]), which are compiled once, in this crate, for
+/// every value type (see [`value`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: &Policy,
-    lease_first: &(dyn Fn() -> bool + Sync),
+    mode: Mode<'_>,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -59,45 +74,46 @@ where
     V: CacheValue,
     F: Future<Output = R>,
 {
-    // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
-    // or the memory store itself.
-    if policy.l1 {
-        if let Some(value) = cache.l1_get::<V>(key) {
-            return ((shape.from_value)(value), Served::L1);
+    let begun = match mode {
+        Mode::Off => None,
+        Mode::Read(_) | Mode::Bypass => {
+            let lease_first = match mode {
+                Mode::Read(lease_first) => Some(lease_first),
+                _ => None,
+            };
+            // Hits without I/O come first, before any flight bookkeeping: L1 in front of
+            // Redis, or the memory store itself. A bypassing call takes none.
+            if policy.l1 && lease_first.is_some() {
+                if let Some(value) = cache.l1_get::<V>(key) {
+                    return ((shape.from_value)(value), Served::L1);
+                }
+            }
+            let fresh_ttl = cache.ttl_or_default(policy.ttl);
+            if lease_first.is_some() {
+                if let Some(value) =
+                    cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
+                {
+                    return ((shape.from_value)(value), Served::Store);
+                }
+            }
+            let ty = ValueType::of::<V>();
+            Some(begin(cache, key, policy, lease_first, &tags, fresh_ttl, ty).await)
         }
-    }
-    let fresh_ttl = cache.ttl_or_default(policy.ttl);
-    if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
-        return ((shape.from_value)(value), Served::Store);
-    }
-    let begun = Miss::begin(
-        cache,
-        key,
-        policy,
-        lease_first,
-        &tags,
-        fresh_ttl,
-        ValueType::of::<V>(),
-    )
-    .await;
-    finish(begun, body, shape).await
-}
-
-/// Runs the body of a call that [`Miss::begin`] did not serve, then ends its miss.
-async fn finish<V, R, F>(begun: Begun<'_>, body: F, shape: Shape<R, V>) -> (R, Served)
-where
-    V: CacheValue,
-    F: Future<Output = R>,
-{
+    };
     let miss = match begun {
-        Begun::Served(value, served) => match value::take::<V>(value) {
+        Some(Begun::Served(value, served)) => match value::take::<V>(value) {
             Some(value) => return ((shape.from_value)(value), served),
             // Never: the miss path hands back values of the type it was given.
-            None => return (body.await, Served::Failed),
+            None => None,
         },
-        Begun::Run(miss) => miss,
+        Some(Begun::Run(miss)) => Some(miss),
+        None => None,
     };
+    // The one place the body is awaited.
     let result = body.await;
+    let Some(miss) = miss else {
+        return (result, Served::Failed);
+    };
     let value = (shape.cacheable)(&result).map(|value| value as &dyn Erased);
     match miss.end(value, (shape.failed)(&result)).await {
         Ended::Stale(stale) => match value::take::<V>(stale) {
@@ -105,6 +121,36 @@ where
             None => (result, Served::Failed),
         },
         Ended::Done(served) => (result, served),
+    }
+}
+
+/// The miss path of a call up to its body, boxed: store → single flight → fill lease, or,
+/// without `lease_first`, a bypassing call's single flight and lease (see [`bypass`]).
+///
+/// Boxed here, in a fn that is not generic, so that it is compiled once, in this crate: a
+/// `#[cached]` fn polls it through its vtable. Awaited from the generic call path instead,
+/// its state machine (with the Redis reads, the flight and the lease under it) would be
+/// compiled again in every crate with a `#[cached]` fn.
+fn begin<'a>(
+    cache: &'a Cache,
+    key: &'a str,
+    policy: &'a Policy,
+    lease_first: Option<&'a (dyn Fn() -> bool + Sync)>,
+    tags: &'a [String],
+    fresh_ttl: Duration,
+    ty: ValueType,
+) -> Pin<Box<dyn Future<Output = Begun<'a>> + Send + 'a>> {
+    match lease_first {
+        Some(lease_first) => Box::pin(Miss::begin(
+            cache,
+            key,
+            policy,
+            lease_first,
+            tags,
+            fresh_ttl,
+            ty,
+        )),
+        None => Box::pin(bypass::begin(cache, key, policy, tags, fresh_ttl)),
     }
 }
 
@@ -312,8 +358,20 @@ impl<'a> Miss<'a> {
     }
 
     /// The part of a call after its body: `value` is the part of its result to store (if
-    /// any), `failed` whether the result is a failure a stale value may replace.
-    async fn end(self, value: Option<&dyn Erased>, failed: bool) -> Ended {
+    /// any), `failed` whether the result is a failure a stale value may replace. Boxed, as
+    /// [`begin`] is, so that it is compiled once, in this crate.
+    fn end<'v>(
+        self,
+        value: Option<&'v dyn Erased>,
+        failed: bool,
+    ) -> Pin<Box<dyn Future<Output = Ended> + Send + 'v>>
+    where
+        'a: 'v,
+    {
+        Box::pin(self.end_unboxed(value, failed))
+    }
+
+    async fn end_unboxed(self, value: Option<&dyn Erased>, failed: bool) -> Ended {
         let Miss {
             cache,
             key,
@@ -474,12 +532,15 @@ fn fail(leader: Option<Leader<Shared>>) {
 
 /// The detached call: hits inline (starting a refresh if one is due), a miss on a spawned
 /// task that owns everything it needs, so dropping this future does not cancel the fill;
-/// with `soft_timeout` and a stale value at hand, the caller waits at most that long.
+/// with `soft_timeout` and a stale value at hand, the caller waits at most that long. A
+/// bypassing call takes no hit and spawns its miss; a call without the cache runs its body
+/// inline.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_detached<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: Policy,
-    lease_first: impl FnOnce() -> bool,
+    mode: Mode<'_>,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -489,6 +550,11 @@ where
     R: Send + 'static,
     F: Future<Output = R> + Send + 'static,
 {
+    let lease_first = match mode {
+        Mode::Read(lease_first) => lease_first,
+        Mode::Bypass => return spawn_miss(cache, key, policy, None, tags, body, shape).await,
+        Mode::Off => return (body.await, Served::Failed),
+    };
     let fresh_ttl = cache.ttl_or_default(policy.ttl);
     let hit = match policy.l1 {
         true => cache.l1_get::<V>(key).map(|v| (v, Served::L1)),
@@ -526,19 +592,40 @@ where
             .map(|stale| (soft, stale)),
         None => None,
     };
-    let (owned, owned_key) = (cache.clone(), key.to_owned());
     let lease_first = lease_first();
+    spawn_miss(cache, key, policy, Some((lease_first, stale)), tags, body, shape).await
+}
+
+/// The miss of a detached call, on a spawned task: `read` is `None` for a bypassing call,
+/// else whether it reads with the fill lease first and the stale value (with the time it
+/// waits for the body) that stands in for a slow body.
+#[allow(clippy::too_many_arguments)]
+async fn spawn_miss<V, R, F>(
+    cache: &Cache,
+    key: &str,
+    policy: Policy,
+    read: Option<(bool, Option<(Duration, V)>)>,
+    tags: Vec<String>,
+    body: F,
+    shape: Shape<R, V>,
+) -> (R, Served)
+where
+    V: CacheValue,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+{
+    let (owned, owned_key) = (cache.clone(), key.to_owned());
+    let (lease_first, stale) = match read {
+        Some((lease_first, stale)) => (Some(lease_first), stale),
+        None => (None, None),
+    };
     let mut task = tokio::spawn(async move {
-        run(
-            &owned,
-            &owned_key,
-            &policy,
-            &|| lease_first,
-            tags,
-            body,
-            shape,
-        )
-        .await
+        let reads_with_lease = move || lease_first == Some(true);
+        let mode = match lease_first {
+            Some(_) => Mode::Read(&reads_with_lease),
+            None => Mode::Bypass,
+        };
+        run(&owned, &owned_key, &policy, mode, tags, body, shape).await
     });
     let joined = match stale {
         Some((soft, stale)) => match tokio::time::timeout(soft, &mut task).await {

@@ -7,7 +7,7 @@ use std::time::Duration;
 pub use ::core;
 
 pub use crate::cache::global::global;
-use crate::call::{Policy, Shape};
+use crate::call::{Mode, Policy, Shape};
 /// Each placeholder value of a `tags = [...]` template, escaped.
 pub use crate::key::tag_part;
 pub use crate::key::KeyBuilder;
@@ -317,29 +317,31 @@ where
     F: Future<Output = R> + Send + 'static,
 {
     // Used in place (see `run`).
-    let Some(prepared) = prepared.as_mut() else {
-        return body.await;
+    let (key, tags, watch, label) = match prepared.as_mut() {
+        Some(prepared) => (
+            prepared.key.as_str(),
+            std::mem::take(&mut prepared.tags),
+            Some(prepared.watch),
+            prepared.label.as_deref(),
+        ),
+        None => ("", Vec::new(), None, None),
     };
-    let tags = std::mem::take(&mut prepared.tags);
-    let key = prepared.key.as_str();
-    let span = site.span();
-    let call = async {
-        if crate::observe::scope::bypassing() {
-            let bypassed =
-                crate::call::bypass::run_detached(cache, key, site.policy, tags, body, shape);
-            (bypassed.await, Served::Bypass)
-        } else {
-            let lease_first = || site.lease_first(cache);
-            crate::call::run_detached(cache, key, site.policy, lease_first, tags, body, shape).await
-        }
+    let lease_first = || site.lease_first(cache);
+    let mode = call_mode(watch.is_some(), &lease_first);
+    let call = crate::call::run_detached(cache, key, site.policy, mode, tags, body, shape);
+    // A call without its key runs its body outside any span, as the fn itself would.
+    let span = match watch {
+        Some(_) => site.span(),
+        None => tracing::Span::none(),
     };
     let (result, served) = if span.is_disabled() {
         call.await
     } else {
         tracing::Instrument::instrument(call, span.clone()).await
     };
-    let label = prepared.label.as_deref();
-    site.finish(cache, prepared.watch, &span, key, label, served);
+    if let Some(watch) = watch {
+        site.finish(cache, watch, &span, key, label, served);
+    }
     result
 }
 
@@ -374,7 +376,8 @@ fn prepare<V: 'static>(cache: &Cache, site: &Site, key: &mut KeyBuilder) -> Opti
     }
 }
 
-/// One `#[cached]` call, its key built: the shared call path.
+/// One `#[cached]` call, its key built: the shared call path, awaited in one place (with the
+/// call's span around it when debug logging is on).
 async fn run<V, R, F>(
     cache: &Cache,
     site: &'static Site,
@@ -388,42 +391,45 @@ where
 {
     // Used in place: fields moved out of `prepared` would each take a second slot in this
     // future, beside the argument's.
-    let Some(prepared) = prepared.as_mut() else {
-        return body.await;
+    let (key, tags, watch, label) = match prepared.as_mut() {
+        Some(prepared) => (
+            prepared.key.as_str(),
+            std::mem::take(&mut prepared.tags),
+            Some(prepared.watch),
+            prepared.label.as_deref(),
+        ),
+        None => ("", Vec::new(), None, None),
     };
-    let tags = std::mem::take(&mut prepared.tags);
-    let key = prepared.key.as_str();
-    // The common path (no debug logging, no bypass) awaits the call itself: no span, no
-    // wrapper future to move.
-    if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::observe::scope::bypassing() {
-        let lease_first = || site.lease_first(cache);
-        let (result, served) =
-            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await;
-        let label = prepared.label.as_deref();
-        site.finish(
-            cache,
-            prepared.watch,
-            &tracing::Span::none(),
-            key,
-            label,
-            served,
-        );
-        return result;
+    let lease_first = || site.lease_first(cache);
+    let mode = call_mode(watch.is_some(), &lease_first);
+    let call = crate::call::run(cache, key, &site.policy, mode, tags, body, shape);
+    // The common path (no debug logging) awaits the call itself: no span, no wrapper future.
+    // A call without its key runs its body outside any span, as the fn itself would.
+    let spanned = tracing::level_enabled!(tracing::Level::DEBUG) && watch.is_some();
+    let (span, (result, served)) = if spanned {
+        let span = site.span();
+        let done = tracing::Instrument::instrument(call, span.clone()).await;
+        (span, done)
+    } else {
+        (tracing::Span::none(), call.await)
+    };
+    if let Some(watch) = watch {
+        site.finish(cache, watch, &span, key, label, served);
     }
-    let span = site.span();
-    let call = async {
-        if crate::observe::scope::bypassing() {
-            let bypassed = crate::call::bypass::run(cache, key, &site.policy, tags, body, shape);
-            (bypassed.await, Served::Bypass)
-        } else {
-            let lease_first = || site.lease_first(cache);
-            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await
-        }
-    };
-    let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
-    let label = prepared.label.as_deref();
-    site.finish(cache, prepared.watch, &span, key, label, served);
     result
+}
+
+/// How a `#[cached]` call runs: without the cache when its key could not be built, bypassing
+/// it in a bypassing request scope, else reading it.
+#[inline]
+fn call_mode(keyed: bool, lease_first: &(dyn Fn() -> bool + Sync)) -> Mode<'_> {
+    if !keyed {
+        Mode::Off
+    } else if crate::observe::scope::bypassing() {
+        Mode::Bypass
+    } else {
+        Mode::Read(lease_first)
+    }
 }
 
 impl Site {
