@@ -69,8 +69,11 @@ fn broadcast_trackers(kind: ServerKind, addr: &str) -> usize {
     let list = cli(kind, port(addr), &["CLIENT", "LIST"]);
     list.lines()
         .filter(|line| {
-            line.split(' ')
-                .any(|field| field.strip_prefix("flags=").is_some_and(|f| f.contains('B')))
+            line.split(' ').any(|field| {
+                field
+                    .strip_prefix("flags=")
+                    .is_some_and(|f| f.contains('B'))
+            })
         })
         .count()
 }

@@ -186,7 +186,11 @@ impl Cache {
         #[cfg(feature = "cluster")]
         if let (Some(l1), Some(redis)) = (&self.inner.l1, self.inner.backend.redis()) {
             if redis.is_cluster() && l1.coherence.mode() == Coherence::Tracking {
-                return l1.coherence.owners.serves(key, redis.connect_timeout()).await;
+                return l1
+                    .coherence
+                    .owners
+                    .serves(key, redis.connect_timeout())
+                    .await;
             }
         }
         let _ = key;

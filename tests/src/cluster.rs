@@ -475,19 +475,22 @@ impl RedisCluster {
         let _: () = self
             .query(&first, &["CLUSTER", "MEET", host, port])
             .unwrap_or_else(|e| panic!("CLUSTER MEET {addr} on {first}: {e}"));
-        self.wait_until(|| {
-            let nodes = self.nodes();
-            nodes.iter().all(|seen_by| {
-                self.topology_of(seen_by).is_ok_and(|t| {
-                    nodes.iter().all(|a| {
-                        t.iter()
-                            .any(|n| &n.addr == a && !n.flags.iter().any(|f| f == "handshake"))
-                    })
-                }) && self
-                    .query::<String>(seen_by, &["CLUSTER", "INFO"])
-                    .is_ok_and(|info| info.lines().any(|l| l.trim() == "cluster_state:ok"))
-            })
-        }, || format!("{addr} not known to every node"));
+        self.wait_until(
+            || {
+                let nodes = self.nodes();
+                nodes.iter().all(|seen_by| {
+                    self.topology_of(seen_by).is_ok_and(|t| {
+                        nodes.iter().all(|a| {
+                            t.iter()
+                                .any(|n| &n.addr == a && !n.flags.iter().any(|f| f == "handshake"))
+                        })
+                    }) && self
+                        .query::<String>(seen_by, &["CLUSTER", "INFO"])
+                        .is_ok_and(|info| info.lines().any(|l| l.trim() == "cluster_state:ok"))
+                })
+            },
+            || format!("{addr} not known to every node"),
+        );
         addr
     }
 
@@ -521,8 +524,14 @@ impl RedisCluster {
                 .query(addr, args)
                 .unwrap_or_else(|e| panic!("{args:?} on {addr}: {e}"));
         };
-        run(to, &["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from.id]);
-        run(&from.addr, &["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &target.id]);
+        run(
+            to,
+            &["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from.id],
+        );
+        run(
+            &from.addr,
+            &["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &target.id],
+        );
         let (host, port) = to.rsplit_once(':').unwrap_or_else(|| panic!("{to}"));
         loop {
             let keys: Vec<String> = self
@@ -544,14 +553,17 @@ impl RedisCluster {
         for addr in &order {
             run(addr, &["CLUSTER", "SETSLOT", &slot_arg, "NODE", &target.id]);
         }
-        self.wait_until(|| {
-            self.nodes().iter().all(|seen_by| {
-                self.topology_of(seen_by).is_ok_and(|t| {
-                    t.iter().any(|n| n.addr == to && serves(n))
-                        && t.iter().filter(|n| serves(n)).count() == 1
+        self.wait_until(
+            || {
+                self.nodes().iter().all(|seen_by| {
+                    self.topology_of(seen_by).is_ok_and(|t| {
+                        t.iter().any(|n| n.addr == to && serves(n))
+                            && t.iter().filter(|n| serves(n)).count() == 1
+                    })
                 })
-            })
-        }, || format!("not every node sees slot {slot} on {to}"));
+            },
+            || format!("not every node sees slot {slot} on {to}"),
+        );
     }
 
     /// Polls `done` every 50 ms; panics with `what()` and the topology after 20 s.
@@ -559,7 +571,11 @@ impl RedisCluster {
         let deadline = Instant::now() + READY_TIMEOUT;
         while !done() {
             if Instant::now() >= deadline {
-                panic!("{} within {READY_TIMEOUT:?}: {:#?}", what(), self.topology());
+                panic!(
+                    "{} within {READY_TIMEOUT:?}: {:#?}",
+                    what(),
+                    self.topology()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -143,7 +143,11 @@ impl Owners {
         };
         let redis_key = [map.prefix.as_str(), key].concat();
         let slot = slot_of(&[redis_key.as_bytes()]);
-        let at = map.owner.get(usize::from(slot)).copied().unwrap_or(u16::MAX);
+        let at = map
+            .owner
+            .get(usize::from(slot))
+            .copied()
+            .unwrap_or(u16::MAX);
         let Some(mut conn) = map.conns.get(usize::from(at)).cloned() else {
             self.moved.notify_one();
             return false;

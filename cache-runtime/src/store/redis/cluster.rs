@@ -160,7 +160,10 @@ impl ConnectionLike for LazyCluster {
 /// The serving masters in a `CLUSTER NODES` reply, as `(host, port)`: flagged `master`,
 /// not failed, without a missing address, and serving at least one slot.
 pub(crate) fn masters(nodes: &str) -> Vec<(String, u16)> {
-    master_slots(nodes).into_iter().map(|(addr, _)| addr).collect()
+    master_slots(nodes)
+        .into_iter()
+        .map(|(addr, _)| addr)
+        .collect()
 }
 
 /// [`masters`], each with the slot ranges it serves (inclusive; the `[slot->-id]` entries
@@ -342,7 +345,8 @@ e 127.0.0.1:7004@17004 master - 0 0 4 connected
                 (("127.0.0.1".to_owned(), 7001), vec![(5461, 10922)])
             ]
         );
-        let moving = "a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-99 100 [101->-b] 102-5460";
+        let moving =
+            "a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-99 100 [101->-b] 102-5460";
         assert_eq!(
             master_slots(moving),
             vec![(
