@@ -26,7 +26,7 @@ use redis::ConnectionAddr;
 
 use crate::observe::Coherence;
 use crate::store::redis::breakers::{slot_of, SLOTS};
-use crate::store::redis::cluster::master_slots;
+use crate::store::redis::cluster::{master_slots, SlotRanges};
 use crate::tier::tracking::{connect, Failure, Tracker};
 
 /// A client for `host:port` with the settings (credentials, TLS) of `seed`.
@@ -50,7 +50,7 @@ fn client_at(seed: &redis::Client, host: &str, port: u16) -> Option<redis::Clien
 #[derive(PartialEq, Eq)]
 struct Topology {
     masters: Vec<(String, u16)>,
-    ranges: Vec<Vec<(u16, u16)>>,
+    ranges: Vec<SlotRanges>,
 }
 
 /// The topology, asked of `conn`; `None` without an answer or without a serving master.

@@ -166,9 +166,12 @@ pub(crate) fn masters(nodes: &str) -> Vec<(String, u16)> {
         .collect()
 }
 
+/// Slot ranges, inclusive: `(0, 5460)`.
+pub(crate) type SlotRanges = Vec<(u16, u16)>;
+
 /// [`masters`], each with the slot ranges it serves (inclusive; the `[slot->-id]` entries
 /// of a slot being migrated are left out).
-pub(crate) fn master_slots(nodes: &str) -> Vec<((String, u16), Vec<(u16, u16)>)> {
+pub(crate) fn master_slots(nodes: &str) -> Vec<((String, u16), SlotRanges)> {
     nodes
         .lines()
         .filter_map(|line| {
