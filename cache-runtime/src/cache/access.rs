@@ -241,7 +241,7 @@ impl Cache {
     /// A warning, at most one per second per cache; the suppressed count is reported.
     pub(crate) fn warn(&self, message: std::fmt::Arguments<'_>) {
         let inner = &*self.inner;
-        let now = inner.started.elapsed().as_millis() as u64;
+        let now = crate::millis(inner.started.elapsed());
         let last = inner.last_log_ms.load(Relaxed);
         let due = now.saturating_sub(last) >= LOG_INTERVAL_MS || last == 0;
         if due

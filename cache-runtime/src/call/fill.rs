@@ -23,10 +23,12 @@ use crate::store::redis::lease as redis_lease;
 use crate::store::{Lease, Leasing};
 use crate::CacheValue;
 
-/// What one GET returned, with the L1 epoch taken before it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+/// What one GET returned, with the L1 epoch taken before it (only Redis is read before
+/// single flight: without it, nothing).
 pub(crate) struct Got {
+    #[cfg(feature = "redis")]
     pub(crate) bytes: Option<Vec<u8>>,
+    #[cfg(feature = "redis")]
     pub(crate) epoch: u64,
 }
 
