@@ -177,6 +177,26 @@ impl Cache {
         None
     }
 
+    /// Whether a value of `key` just read from Redis may go into L1. On a cluster under
+    /// tracking, only once the master serving its slot is one this cache tracks (see
+    /// [`cluster_tracking`]); one `TYPE` on that master's tracking connection. Elsewhere
+    /// always (and at no cost).
+    #[cfg(feature = "redis")]
+    pub(crate) async fn l1_admits(&self, key: &str) -> bool {
+        #[cfg(feature = "cluster")]
+        if let (Some(l1), Some(redis)) = (&self.inner.l1, self.inner.backend.redis()) {
+            if redis.is_cluster() && l1.coherence.mode() == Coherence::Tracking {
+                return l1
+                    .coherence
+                    .owners
+                    .serves(key, redis.connect_timeout())
+                    .await;
+            }
+        }
+        let _ = key;
+        true
+    }
+
     /// After a write to Redis by this process: waits (at most the response timeout) until
     /// tracking has echoed it back, so that the echo cannot refuse the L1 copy of a later
     /// read. A no-op without tracking.

@@ -54,7 +54,7 @@ impl Cache {
                 .and_then(|b| self.fresh_value(key, b, site, ty))
             {
                 // Only a cache with an L1 copies the bytes (into an `Arc`) for it.
-                if site.l1 && self.inner.l1.is_some() {
+                if site.l1 && self.inner.l1.is_some() && self.l1_admits(key).await {
                     if let Some(bytes) = bytes {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
