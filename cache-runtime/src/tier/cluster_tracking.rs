@@ -12,7 +12,8 @@
 //! there, which that master's tracker hears: its L1 copy goes. A value read from Redis goes
 //! into L1 only once the master this cache believes serves its slot, asked over its tracking
 //! connection (`TYPE`), answers without redirecting ([`Owners::serves`]): the value then
-//! came from a tracked master, and what changes it later is heard. A redirect (`MOVED`,
+//! came from a tracked master, and what changes it later is heard (the `TYPE` goes out
+//! alongside the first GET of a call, see `call/peek.rs`). A redirect (`MOVED`,
 //! `ASK`) keeps the value out of L1 and makes the tracker read the topology at once: a
 //! slot moved between tracked masters updates the slot map; a slot moved to a master that
 //! is not tracked yet (one added after connecting) counts as a change of masters.
