@@ -17,6 +17,32 @@ use crate::key::SiteKey;
 use crate::observe::{Served, SiteStats, Watch};
 use crate::{Cache, CacheValue};
 
+/// The hidden items of a free `#[cached]` fn: a struct named like the fn, in a module of its
+/// own, glob-imported, and its associated fns (see `cache-macros`). `#[cached]` calls it by
+/// the name it is re-exported under, `add_cache_targets_to_the_impl_block`: when the fn is
+/// an associated fn the macro took for a free one (no `self`, no `Self`, in an impl block
+/// without `#[cache_targets]`), rustc refuses these items in the impl, and each error's note
+/// names this macro by that name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cached_free_fn {
+    ($vis:vis $holder:ident $name:ident { $($fns:tt)* }) => {
+        #[doc(hidden)]
+        #[allow(non_snake_case, unreachable_pub, missing_docs)]
+        mod $holder {
+            #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
+            pub struct $name {}
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        $vis use $holder::*;
+        impl $holder::$name {
+            $($fns)*
+        }
+    };
+}
+pub use crate::__cached_free_fn as add_cache_targets_to_the_impl_block;
+
 /// The static description of one `#[cached]` function.
 pub struct Site {
     key: SiteKey,
