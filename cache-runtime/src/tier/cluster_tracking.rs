@@ -178,9 +178,16 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
     } = tracker;
     let prefix_bytes: Arc<[u8]> = format!("{prefix}:").into_bytes().into();
     let mut backoff = Duration::from_millis(50);
+    // The masters a tracked master named when they changed: used as they are, since a seed
+    // may not know of the change yet.
+    let mut named = None;
     loop {
         let seeds = nodes.clients().await;
-        if let Some(found) = discover(&seeds, timeout).await {
+        let found = match named.take() {
+            Some(found) => Some(found),
+            None => discover(&seeds, timeout).await,
+        };
+        if let Some(found) = found {
             let gone = Arc::new(tokio::sync::Notify::new());
             let mut conns = Vec::with_capacity(found.masters.len());
             let mut failure = None;
@@ -212,7 +219,7 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
                     owners.set(Some(SlotMap::new(&prefix, &found, &conns)));
                     target.up();
                     backoff = Duration::from_millis(50);
-                    watch(&mut conns, found, &gone, owners, &prefix, timeout).await;
+                    named = watch(&mut conns, found, &gone, owners, &prefix, timeout).await;
                     target.down();
                     owners.set(None);
                     state.set_conns(Vec::new());
@@ -224,10 +231,10 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
     }
 }
 
-/// Returns when a connection is gone (closed, or a PING unanswered within `timeout`) or the
-/// serving masters are no longer `found`'s; looks every second, and at once when a master
-/// answered a redirect ([`Owners::serves`]). Slots that moved between the same masters
-/// only update the slot map.
+/// Returns when a connection is gone (closed, or a PING unanswered within `timeout`:
+/// `None`) or the serving masters are no longer `found`'s (the new topology); looks every
+/// second, and at once when a master answered a redirect ([`Owners::serves`]). Slots that
+/// moved between the same masters only update the slot map.
 async fn watch(
     conns: &mut [MultiplexedConnection],
     mut found: Topology,
@@ -235,31 +242,27 @@ async fn watch(
     owners: &Owners,
     prefix: &str,
     timeout: Duration,
-) {
+) -> Option<Topology> {
     loop {
         let ask = tokio::select! {
-            () = gone.notified() => return,
+            () = gone.notified() => return None,
             () = owners.moved.notified() => owners.moved_at.load(Relaxed),
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 for conn in conns.iter_mut() {
                     let ping = redis::cmd("PING");
                     match tokio::time::timeout(timeout, ping.query_async::<()>(conn)).await {
                         Ok(Ok(())) => {}
-                        _ => return,
+                        _ => return None,
                     }
                 }
                 0
             }
         };
         let at = if ask < conns.len() { ask } else { 0 };
-        let Some(conn) = conns.get_mut(at) else {
-            return;
-        };
-        let Some(now) = topology_of(conn, timeout).await else {
-            return;
-        };
+        let conn = conns.get_mut(at)?;
+        let now = topology_of(conn, timeout).await?;
         if now.masters != found.masters {
-            return;
+            return Some(now);
         }
         if now != found {
             owners.set(Some(SlotMap::new(prefix, &now, conns)));
