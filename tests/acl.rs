@@ -12,10 +12,10 @@ use cache_tests::redis_server::RedisServer;
 const PREFIX: &str = "aclapp";
 const PASSWORD: &str = "acl-test-password-1";
 
-/// The commands the cache sends, as docs/security.md gives them. Each was removed in turn
-/// and the tests below failed, except `+asking` (only sent while a cluster slot migrates) and
-/// `+role` (only behind Sentinel), and the plainly needed GET, SET, UNLINK, PEXPIRE, ZADD,
-/// SUBSCRIBE. `AUTH` and `HELLO` need no permission.
+/// The commands the cache sends, as docs/security.md gives them. Without any one of them a
+/// test below fails, except `+asking` (only sent while a cluster slot migrates) and `+role`
+/// (only behind Sentinel); GET, SET, UNLINK, PEXPIRE, ZADD and SUBSCRIBE are plainly needed.
+/// `AUTH` and `HELLO` need no permission.
 const COMMANDS: &str = "-@all +get +mget +set +unlink +del +type +pexpire +pttl +zadd +zrange \
                         +zrem +zremrangebyscore +scan +evalsha +script|load +publish \
                         +subscribe +ping +client|tracking +cluster|slots +cluster|nodes \

@@ -404,8 +404,7 @@ impl Cache {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        let in_process =
-            (self.inner.backend.memory()).or_else(|| self.inner.l1.as_ref().map(|l1| &l1.store));
+        let in_process = self.in_process();
         if let Some(mem) = in_process {
             mem.run_pending_tasks();
         }
@@ -439,6 +438,12 @@ impl Cache {
     #[cfg(feature = "redis")]
     pub(crate) fn lock_wait(&self) -> Duration {
         self.inner.lock_wait
+    }
+
+    /// The entries this process holds itself: the memory store when it is the store, else
+    /// L1's (`None`: Redis without L1).
+    pub(crate) fn in_process(&self) -> Option<&crate::store::memory::MemoryStore> {
+        (self.inner.backend.memory()).or_else(|| self.inner.l1.as_ref().map(|l1| &l1.store))
     }
 
     pub(crate) fn ttl_or_default(&self, ttl: Option<Duration>) -> Duration {

@@ -219,8 +219,7 @@ pub(crate) fn created_ms(bytes: &[u8]) -> Option<u64> {
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .map_or(0, crate::millis)
 }
 
 /// Whether an envelope was written less than `ttl` ago (`None`: it has no header).

@@ -10,7 +10,7 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::call::value::Erased;
+use crate::call::value::{Erased, Typed};
 use crate::error::{Error, Result};
 use crate::CacheValue;
 use memory::{MemEntry, MemoryStore};
@@ -76,6 +76,26 @@ impl Found {
         }
     }
 
+    /// The value kept decoded beside the bytes (memory store only).
+    pub(crate) fn kept(&self) -> Option<&Typed> {
+        match self {
+            Found::Entry(entry) => entry.value.as_ref(),
+            #[cfg(feature = "redis")]
+            Found::Bytes(_) => None,
+        }
+    }
+
+    /// Whether the entry is still fresh for a function whose TTL is `fresh_ttl`: written
+    /// less than that long ago (the memory store's entry by its write time, Redis's bytes by
+    /// the envelope's).
+    pub(crate) fn fresh(&self, fresh_ttl: Duration) -> bool {
+        match self {
+            Found::Entry(entry) => entry.created.elapsed() < fresh_ttl,
+            #[cfg(feature = "redis")]
+            Found::Bytes(bytes) => crate::codec::is_fresh(bytes, fresh_ttl) == Some(true),
+        }
+    }
+
     /// The value kept decoded, if it is a `T` (memory store only).
     pub(crate) fn typed<T: Clone + 'static>(&self) -> Option<T> {
         match self {
@@ -91,6 +111,25 @@ pub(crate) enum Lease {
     Memory(memory::lease::Lease),
     #[cfg(feature = "redis")]
     Redis(redis::lease::Lease),
+}
+
+/// What taking a fill lease found, whichever store took it.
+pub(crate) enum Leasing {
+    /// A stored value (envelope bytes): on Redis the lease command reads what it finds.
+    #[cfg(feature = "redis")]
+    Value(Vec<u8>),
+    /// Nothing: this caller now holds the lease and may fill.
+    Leased(Lease),
+    /// Another caller is filling: compute, but do not store.
+    Busy,
+    /// The server takes no writes now (`OOM`, `READONLY`, `MISCONF`, `NOREPLICAS`): nothing
+    /// was read, and this miss may not fill.
+    #[cfg(feature = "redis")]
+    Refused(Error),
+    /// The lease was taken but could not be recorded in the tag indexes (and was given
+    /// back): a tag invalidation could miss the fill, so this miss may not fill.
+    #[cfg(feature = "redis")]
+    Unregistered(Error),
 }
 
 /// The error of every operation on a disabled store.
@@ -235,6 +274,50 @@ impl Backend {
         match self {
             Backend::Redis(redis) => Some(redis.circuit_closings()),
             _ => None,
+        }
+    }
+
+    /// Takes the fill lease of `key` for a miss whose value is kept for `ttl`. On Redis the
+    /// lease command reads the key too, and a lease of a tagged fn is recorded in the
+    /// indexes of `tags` before it is handed out (one more round trip), so that a tag
+    /// invalidation ends it; the memory store records tags at the fill.
+    pub(crate) async fn lease(&self, key: &str, tags: &[String], ttl: Duration) -> Result<Leasing> {
+        #[cfg(not(feature = "redis"))]
+        let _ = (tags, ttl);
+        match self {
+            Backend::Memory(mem) => Ok(match mem.acquire(key) {
+                memory::lease::Acquired::Leased(lease) => Leasing::Leased(Lease::Memory(lease)),
+                memory::lease::Acquired::Busy => Leasing::Busy,
+            }),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => Ok(match redis.read_or_lease(key).await? {
+                redis::lease::Read::Value(bytes) => Leasing::Value(bytes),
+                redis::lease::Read::Leased(lease) if !tags.is_empty() => {
+                    match redis.register_fill(key, tags, ttl).await {
+                        Ok(()) => Leasing::Leased(Lease::Redis(lease)),
+                        Err(e) => {
+                            let _ = redis.release(key, &lease).await;
+                            Leasing::Unregistered(e)
+                        }
+                    }
+                }
+                redis::lease::Read::Leased(lease) => Leasing::Leased(Lease::Redis(lease)),
+                redis::lease::Read::Busy => Leasing::Busy,
+                redis::lease::Read::Refused(e) => Leasing::Refused(e),
+            }),
+            Backend::Disabled(reason) => Err(disabled(reason)),
+        }
+    }
+
+    /// Takes over the fill lease `stored` that this process's dropped caller left on
+    /// `key` (Redis): a new lease replaces it if the key still holds it; `None` when it
+    /// was released meanwhile.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn adopt(&self, key: &str, stored: &[u8]) -> Result<Option<Lease>> {
+        match self {
+            Backend::Redis(redis) => Ok(redis.adopt(key, stored).await?.map(Lease::Redis)),
+            Backend::Memory(_) => Ok(None),
+            Backend::Disabled(reason) => Err(disabled(reason)),
         }
     }
 

@@ -8,7 +8,6 @@ use crate::call::value::{Typed, ValueType};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
-use crate::store::memory::MemEntry;
 use crate::store::Found;
 use crate::tier::backplane::Forget;
 use crate::CacheValue;
@@ -56,18 +55,18 @@ impl Cache {
         }
     }
 
-    /// A memory entry's value, for the miss path (whose value type is erased): the stored
-    /// value if it has type `ty`, else decoded from its bytes (an unreadable entry is
-    /// deleted and counted).
-    pub(crate) async fn entry_typed(
+    /// What a read found, for the miss path (whose value type is erased): the value the
+    /// memory store kept if it has type `ty`, else decoded from the bytes (an unreadable
+    /// entry is deleted and counted).
+    pub(crate) async fn found_typed(
         &self,
         key: &str,
-        entry: &MemEntry,
+        found: &Found,
         ty: ValueType,
     ) -> Option<Typed> {
-        match entry.value.as_ref().filter(|value| ty.holds(value)) {
+        match found.kept().filter(|value| ty.holds(value)) {
             Some(value) => Some(Typed::clone(value)),
-            None => self.decode_or_drop_typed(key, &entry.bytes, ty).await,
+            None => self.decode_or_drop_typed(key, found.bytes(), ty).await,
         }
     }
 
@@ -242,7 +241,7 @@ impl Cache {
     /// A warning, at most one per second per cache; the suppressed count is reported.
     pub(crate) fn warn(&self, message: std::fmt::Arguments<'_>) {
         let inner = &*self.inner;
-        let now = inner.started.elapsed().as_millis() as u64;
+        let now = crate::millis(inner.started.elapsed());
         let last = inner.last_log_ms.load(Relaxed);
         let due = now.saturating_sub(last) >= LOG_INTERVAL_MS || last == 0;
         if due

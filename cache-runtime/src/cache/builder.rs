@@ -764,6 +764,7 @@ impl CacheBuilder {
             lease_time: self.lease_time,
             username: self.redis_username.clone(),
             password: self.redis_password.clone(),
+            #[cfg(feature = "tls")]
             tls_root_cert: self.tls_root_cert.clone(),
             #[cfg(feature = "tls")]
             tls_client_cert: self.tls_client_cert.clone(),

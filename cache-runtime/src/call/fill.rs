@@ -18,16 +18,17 @@ use crate::call::value::{Erased, Typed, ValueType};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
-use crate::store::memory::lease as mem_lease;
 #[cfg(feature = "redis")]
 use crate::store::redis::lease as redis_lease;
-use crate::store::{Backend, Lease};
+use crate::store::{Lease, Leasing};
 use crate::CacheValue;
 
-/// What one GET returned, with the L1 epoch taken before it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+/// What one GET returned, with the L1 epoch taken before it (only Redis is read before
+/// single flight: without it, nothing).
 pub(crate) struct Got {
+    #[cfg(feature = "redis")]
     pub(crate) bytes: Option<Vec<u8>>,
+    #[cfg(feature = "redis")]
     pub(crate) epoch: u64,
 }
 
@@ -206,66 +207,19 @@ impl Cache {
         &self,
         key: &str,
         site: &FillSite<'_>,
-        #[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))] mut got: Option<
-            Got,
-        >,
+        #[cfg_attr(not(feature = "redis"), allow(unused_variables))] got: Option<Got>,
         ty: ValueType,
     ) -> Result<Read<Typed>> {
         let inner = &*self.inner;
         let mut stale = None;
-        let (found, fill) = match &inner.backend {
-            Backend::Memory(mem) => {
-                let mut found = None;
-                if let Some(entry) = mem.get(key) {
-                    // Unreadable entries are deleted: then this miss may fill.
-                    let value = self.entry_typed(key, &entry, ty).await;
-                    if site.stale_ok && entry.created.elapsed() >= site.fresh_ttl {
-                        stale = value;
-                    } else {
-                        found = value;
-                    }
-                }
-                match found {
-                    Some(value) => (Some(value), Fill::Skip),
-                    None => match mem.acquire(key) {
-                        mem_lease::Acquired::Leased(lease) => {
-                            (None, Fill::Lease(Lease::Memory(lease)))
-                        }
-                        mem_lease::Acquired::Busy => (None, Fill::Busy),
-                    },
-                }
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => {
-                // `lock = true`: while another process fills this key, wait for its value
-                // (bounded, with backoff) instead of running the body too.
-                let deadline = site.lock.map(|wait| tokio::time::Instant::now() + wait);
-                let mut backoff = Duration::from_millis(2);
-                let mut waited = false;
-                loop {
-                    let (found, fill) = self
-                        .read_redis(redis, key, site, &mut stale, got.take(), ty)
-                        .await?;
-                    let now = tokio::time::Instant::now();
-                    match (&fill, deadline) {
-                        (Fill::Busy, Some(deadline)) if found.is_none() && now < deadline => {
-                            waited = true;
-                            tokio::time::sleep(backoff.min(deadline - now)).await;
-                            backoff = (backoff * 2).min(Duration::from_millis(50));
-                        }
-                        _ => {
-                            if waited && found.is_some() {
-                                Counters::bump(&inner.counters.coalesced);
-                            }
-                            break (found, fill);
-                        }
-                    }
-                }
-            }
-            Backend::Disabled(reason) => {
-                return Err(self.failed("get", crate::store::disabled(reason)))
-            }
+        #[cfg(feature = "redis")]
+        let (found, fill) = if inner.backend.remote() {
+            self.read_remote(key, site, &mut stale, got, ty).await?
+        } else {
+            self.read_here(key, site, &mut stale, ty).await?
         };
+        #[cfg(not(feature = "redis"))]
+        let (found, fill) = self.read_here(key, site, &mut stale, ty).await?;
         Counters::bump(if found.is_some() {
             &inner.counters.hits
         } else {
@@ -276,6 +230,65 @@ impl Cache {
             stale,
             fill,
         })
+    }
+
+    /// The read of an in-process store (the memory store keeps each value decoded beside
+    /// its bytes); on a miss, or a stale entry kept aside, the fill lease.
+    async fn read_here(
+        &self,
+        key: &str,
+        site: &FillSite<'_>,
+        stale: &mut Option<Typed>,
+        ty: ValueType,
+    ) -> Result<(Option<Typed>, Fill)> {
+        let found = match self.inner.backend.get(key).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.failed("get", e)),
+        };
+        if let Some(found) = found {
+            // Unreadable entries are deleted: then this miss may fill.
+            let value = self.found_typed(key, &found, ty).await;
+            if site.stale_ok && !found.fresh(site.fresh_ttl) {
+                *stale = value;
+            } else if let Some(value) = value {
+                return Ok((Some(value), Fill::Skip));
+            }
+        }
+        let read = self.inner.backend.lease(key, site.tags, site.ttl).await;
+        self.leased(key, read, ty).await
+    }
+
+    /// The read of Redis. `lock = true`: while another process fills this key, it waits for
+    /// its value (bounded, with backoff) instead of running the body too.
+    #[cfg(feature = "redis")]
+    async fn read_remote(
+        &self,
+        key: &str,
+        site: &FillSite<'_>,
+        stale: &mut Option<Typed>,
+        mut got: Option<Got>,
+        ty: ValueType,
+    ) -> Result<(Option<Typed>, Fill)> {
+        let deadline = site.lock.map(|wait| tokio::time::Instant::now() + wait);
+        let mut backoff = Duration::from_millis(2);
+        let mut waited = false;
+        loop {
+            let (found, fill) = self.read_redis(key, site, stale, got.take(), ty).await?;
+            let now = tokio::time::Instant::now();
+            match (&fill, deadline) {
+                (Fill::Busy, Some(deadline)) if found.is_none() && now < deadline => {
+                    waited = true;
+                    tokio::time::sleep(backoff.min(deadline - now)).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(50));
+                }
+                _ => {
+                    if waited && found.is_some() {
+                        Counters::bump(&self.inner.counters.coalesced);
+                    }
+                    return Ok((found, fill));
+                }
+            }
+        }
     }
 
     /// A fresh, readable value in `bytes` (a GET's result), without deleting or counting
@@ -299,7 +312,6 @@ impl Cache {
     #[cfg(feature = "redis")]
     async fn read_redis(
         &self,
-        redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
         stale: &mut Option<Typed>,
@@ -310,36 +322,37 @@ impl Cache {
         // an unreadable entry, which `decode_or_drop` deletes). A namespace that keeps
         // missing sends the lease command at once: what it finds is read as a GET's result.
         // A caller taking over a dropped leader reads with a GET, to adopt its lease.
+        let backend = &self.inner.backend;
         let (found, epoch) = match got {
             Some(got) => (Ok(got.bytes), got.epoch),
             None if site.lease_first && !site.takeover => {
                 let epoch = self.l1_epoch(key);
-                match redis.read_or_lease(key).await {
-                    Ok(redis_lease::Read::Value(bytes)) => (Ok(Some(bytes)), epoch),
+                match backend.lease(key, site.tags, site.ttl).await {
+                    Ok(Leasing::Value(bytes)) => (Ok(Some(bytes)), epoch),
                     // The server takes no writes (`maxmemory` with `noeviction`, say): it
                     // still answers a GET.
-                    Ok(redis_lease::Read::Refused(_)) => (redis.get(key).await, epoch),
+                    Ok(Leasing::Refused(_)) => (backend.get_bytes(key).await, epoch),
                     Err(e) => (Err(e), epoch),
-                    leased => return self.leased(redis, key, site, leased, ty).await,
+                    leased => return self.leased(key, leased, ty).await,
                 }
             }
             None => {
                 let epoch = self.l1_epoch(key);
-                (redis.get(key).await, epoch)
+                (backend.get_bytes(key).await, epoch)
             }
         };
         // Another caller's lease, or foreign bytes shaped like one (unreadable, dropped).
         let leased = match &found {
-            Ok(Some(bytes)) if redis_lease::shaped(bytes) => redis.holds_lease(key, bytes).await,
+            Ok(Some(bytes)) if redis_lease::shaped(bytes) => backend.holds_lease(key, bytes).await,
             _ => false,
         };
         Ok(match found {
             Ok(Some(bytes)) if leased => {
                 if site.takeover && redis_lease::Lease::is_ours(&bytes) {
-                    match redis.adopt(key, &bytes).await {
-                        Ok(Some(lease)) => (None, Fill::Lease(Lease::Redis(lease))),
+                    match backend.adopt(key, &bytes).await {
+                        Ok(Some(lease)) => (None, Fill::Lease(lease)),
                         // Released meanwhile: take a lease the usual way.
-                        Ok(None) => self.lease_redis(redis, key, site, ty).await?,
+                        Ok(None) => self.lease_redis(key, site, ty).await?,
                         Err(e) => return Err(self.failed("get", e)),
                     }
                 } else {
@@ -353,14 +366,14 @@ impl Cache {
                     (None, Fill::Stale(bytes))
                 }
                 Some(value) => {
-                    if site.l1 && self.inner.l1.is_some() {
+                    if site.l1 && self.inner.l1.is_some() && self.l1_admits(key).await {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
                     (Some(value), Fill::Skip)
                 }
-                None => self.lease_redis(redis, key, site, ty).await?,
+                None => self.lease_redis(key, site, ty).await?,
             },
-            Ok(None) => self.lease_redis(redis, key, site, ty).await?,
+            Ok(None) => self.lease_redis(key, site, ty).await?,
             Err(e) => return Err(self.failed("get", e)),
         })
     }
@@ -369,30 +382,16 @@ impl Cache {
     /// taken whether or not a value is stored. On Redis, the lease command sets the lease
     /// only on a missing key: a value it finds stands for the lease instead, and the fill
     /// replaces exactly those bytes.
-    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     pub(crate) async fn lease_over(&self, key: &str, site: &FillSite<'_>) -> Fill {
-        match &self.inner.backend {
-            Backend::Memory(mem) => match mem.acquire(key) {
-                mem_lease::Acquired::Leased(lease) => Fill::Lease(Lease::Memory(lease)),
-                mem_lease::Acquired::Busy => Fill::Busy,
-            },
+        match self.inner.backend.lease(key, site.tags, site.ttl).await {
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => match redis.read_or_lease(key).await {
-                Ok(redis_lease::Read::Value(bytes)) => Fill::Stale(bytes),
-                // A lease, another caller's, a refusal or a failure: what a miss makes of
-                // them (no value is read there, so its type does not matter).
-                read => match self
-                    .leased(redis, key, site, read, ValueType::of::<()>())
-                    .await
-                {
-                    Ok((_, fill)) => fill,
-                    Err(_) => Fill::Skip,
-                },
+            Ok(Leasing::Value(bytes)) => Fill::Stale(bytes),
+            // A lease, another caller's, a refusal or a failure: what a miss makes of them
+            // (no value is read there, so its type does not matter).
+            read => match self.leased(key, read, ValueType::of::<()>()).await {
+                Ok((_, fill)) => fill,
+                Err(_) => Fill::Skip,
             },
-            Backend::Disabled(reason) => {
-                self.failed("lease", crate::store::disabled(reason));
-                Fill::Skip
-            }
         }
     }
 
@@ -430,56 +429,54 @@ impl Cache {
     #[cfg(feature = "redis")]
     async fn lease_redis(
         &self,
-        redis: &crate::store::redis::RedisStore,
         key: &str,
         site: &FillSite<'_>,
         ty: ValueType,
     ) -> Result<(Option<Typed>, Fill)> {
-        let mut read = redis.read_or_lease(key).await;
-        if let Ok(redis_lease::Read::Value(bytes)) = &read {
+        let backend = &self.inner.backend;
+        let mut read = backend.lease(key, site.tags, site.ttl).await;
+        if let Ok(Leasing::Value(bytes)) = &read {
             match self.decode_or_drop_typed(key, bytes, ty).await {
                 Some(value) => return Ok((Some(value), Fill::Skip)),
                 // Unreadable (and now deleted): this miss may fill after all.
-                None => read = redis.read_or_lease(key).await,
+                None => read = backend.lease(key, site.tags, site.ttl).await,
             }
         }
-        self.leased(redis, key, site, read, ty).await
+        self.leased(key, read, ty).await
     }
 
     /// What a fill lease command found, once a value it returned was unreadable or none was
-    /// there: the lease (recorded in the tag indexes first, for a tagged fn), another
-    /// caller's lease, or a failure.
-    #[cfg(feature = "redis")]
+    /// there: the lease (on Redis recorded in the tag indexes first, for a tagged fn),
+    /// another caller's lease, or a failure.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     async fn leased(
         &self,
-        redis: &crate::store::redis::RedisStore,
         key: &str,
-        site: &FillSite<'_>,
-        read: Result<redis_lease::Read>,
+        read: Result<Leasing>,
         ty: ValueType,
     ) -> Result<(Option<Typed>, Fill)> {
-        let tags = site.tags;
         match read {
             // Unreadable again: written meanwhile by something else than this cache.
-            Ok(redis_lease::Read::Value(bytes)) => {
+            #[cfg(feature = "redis")]
+            Ok(Leasing::Value(bytes)) => {
                 Ok((self.decode_or_drop_typed(key, &bytes, ty).await, Fill::Skip))
             }
-            Ok(redis_lease::Read::Leased(lease)) if !tags.is_empty() => {
-                match redis.register_fill(key, tags, site.ttl).await {
-                    Ok(()) => Ok((None, Fill::Lease(Lease::Redis(lease)))),
-                    Err(e) => {
-                        // Unregistered, a tag invalidation could miss this fill.
-                        let _ = redis.release(key, &lease).await;
-                        self.failed("register", e);
-                        Ok((None, Fill::Skip))
-                    }
-                }
+            Ok(Leasing::Leased(lease)) => Ok((None, Fill::Lease(lease))),
+            Ok(Leasing::Busy) => Ok((None, Fill::Busy)),
+            // Unregistered, a tag invalidation could miss this fill.
+            #[cfg(feature = "redis")]
+            Ok(Leasing::Unregistered(e)) => {
+                self.failed("register", e);
+                Ok((None, Fill::Skip))
             }
-            Ok(redis_lease::Read::Leased(lease)) => Ok((None, Fill::Lease(Lease::Redis(lease)))),
-            Ok(redis_lease::Read::Busy) => Ok((None, Fill::Busy)),
             // The GET missed: a miss whose value is not stored (e.g. `OOM` with `maxmemory`
             // and `noeviction`, or a timeout), counted as a failed write.
-            Ok(redis_lease::Read::Refused(e)) | Err(e) => {
+            #[cfg(feature = "redis")]
+            Ok(Leasing::Refused(e)) => {
+                self.failed("lease", e);
+                Ok((None, Fill::Skip))
+            }
+            Err(e) => {
                 self.failed("lease", e);
                 Ok((None, Fill::Skip))
             }

@@ -21,10 +21,7 @@ use crate::CacheValue;
 impl Cache {
     /// The envelope bytes of an in-process hit on `key` if it is older than `age`.
     pub(crate) fn due_for_refresh(&self, key: &str, age: Duration) -> Option<Arc<[u8]>> {
-        let entry = match self.inner.backend.memory() {
-            Some(mem) => mem.get(key)?,
-            None => self.inner.l1.as_ref()?.store.get(key)?,
-        };
+        let entry = self.in_process()?.get(key)?;
         codec::is_older_than(&entry.bytes, age).then(|| entry.bytes.clone())
     }
 

@@ -27,7 +27,7 @@ impl Coherence {
         }
     }
 
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn from_u8(v: u8) -> Self {
         match v {
             1 => Coherence::Tracking,

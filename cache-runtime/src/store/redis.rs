@@ -69,7 +69,7 @@ pub(crate) struct RedisOptions {
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     /// A CA certificate (PEM) to trust instead of the system roots (`rediss://` only).
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    #[cfg(feature = "tls")]
     pub(crate) tls_root_cert: Option<Vec<u8>>,
     /// The client certificate and key to show a server that asks for one (`rediss://`
     /// only).

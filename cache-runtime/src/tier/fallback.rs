@@ -18,9 +18,8 @@
 //!
 //! Only the failure branch of a call touches it: a hit on Redis or L1 pays nothing.
 
-use std::sync::atomic::AtomicU64;
 #[cfg(feature = "redis")]
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,12 +29,12 @@ use crate::observe::stats::Counters;
 use crate::store::memory::{MemEntry, MemoryStore};
 
 /// The outage fallback of a Redis cache.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Fallback {
     pub(crate) store: MemoryStore,
     /// How long an entry is kept (never longer than its function's TTL).
     pub(crate) ttl: Duration,
     /// The breakers' closings the store last saw: when they move, it is emptied.
+    #[cfg(feature = "redis")]
     seen: AtomicU64,
 }
 
@@ -50,6 +49,7 @@ impl Fallback {
         Fallback {
             store,
             ttl,
+            #[cfg(feature = "redis")]
             seen: AtomicU64::new(0),
         }
     }

@@ -120,7 +120,7 @@ impl Circuit {
     /// Closes the circuit and forgets its failures: the endpoint behind it changed (the
     /// sentinels named another master, which answered as one). A probe still in flight to
     /// the old endpoint no longer counts as the probe: its failure counts as one failure.
-    #[cfg_attr(not(feature = "sentinel"), allow(dead_code))]
+    #[cfg(feature = "sentinel")]
     pub(crate) fn reset(&self) {
         self.failures.store(0, Relaxed);
         self.probing.store(false, Relaxed);
@@ -336,6 +336,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sentinel")]
     fn reset_closes_and_a_stale_probe_does_not_reopen() {
         let c = circuit(2, 1);
         fail(&c);

@@ -28,6 +28,7 @@ mod tests {
             lease_time: Duration::from_secs(5),
             username: None,
             password: None,
+            #[cfg(feature = "tls")]
             tls_root_cert: None,
             #[cfg(feature = "tls")]
             tls_client_cert: None,

@@ -114,7 +114,7 @@ impl SentinelMaster {
                     .set_client_to_redis_certificates(certificates.clone())
                     .set_client_to_sentinel_certificates(certificates);
             }
-        } else if options.tls_root_cert.is_some() || has_client_cert(options) {
+        } else if has_certificates(options) {
             return Err(Error::config(
                 "tls_root_cert and tls_client_cert need rediss:// sentinels",
             ));
@@ -244,12 +244,12 @@ impl SentinelMaster {
 }
 
 #[cfg(feature = "tls")]
-fn has_client_cert(options: &RedisOptions) -> bool {
-    options.tls_client_cert.is_some()
+fn has_certificates(options: &RedisOptions) -> bool {
+    options.tls_root_cert.is_some() || options.tls_client_cert.is_some()
 }
 
 #[cfg(not(feature = "tls"))]
-fn has_client_cert(_: &RedisOptions) -> bool {
+fn has_certificates(_: &RedisOptions) -> bool {
     false
 }
 
