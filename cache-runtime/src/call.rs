@@ -45,6 +45,9 @@ use crate::CacheValue;
 pub(crate) enum Mode {
     /// Served from the cache when it can be.
     Read,
+    /// As `Read`, past the hits without I/O, which the caller found none of (a `#[cached]`
+    /// call looks for them before it makes its future).
+    PastHits,
     /// Bypassing the cache (see [`bypass`]): no read served; single flight, fill lease, body,
     /// fill.
     Bypass,
@@ -85,6 +88,23 @@ impl Caller for Manual<'_> {
     fn done(self, _: &Cache, _: Served) {}
 }
 
+/// A hit without I/O, if any: L1 in front of Redis, or the memory store itself.
+#[inline]
+pub(crate) fn in_process_hit<V: CacheValue>(
+    cache: &Cache,
+    key: &str,
+    policy: &Policy,
+) -> Option<(V, Served)> {
+    if policy.l1 {
+        if let Some(value) = cache.l1_get::<V>(key) {
+            return Some((value, Served::L1));
+        }
+    }
+    let fresh_ttl = cache.ttl_or_default(policy.ttl);
+    let value = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())?;
+    Some((value, Served::Store))
+}
+
 /// Runs one cached call of its caller's key, and tells the caller how it was served.
 ///
 /// Generic only where it must be: the in-process hits, and the body between the two halves
@@ -108,23 +128,16 @@ where
         let key = caller.key();
         let begun = match mode {
             Mode::Off => None,
-            Mode::Read | Mode::Bypass => {
-                let reads = mode == Mode::Read;
+            Mode::Read | Mode::Bypass | Mode::PastHits => {
+                let reads = mode != Mode::Bypass;
                 // Hits without I/O come first, before any flight bookkeeping: L1 in front of
                 // Redis, or the memory store itself. A bypassing call takes none.
-                if policy.l1 && reads {
-                    if let Some(value) = cache.l1_get::<V>(key) {
-                        break 'call ((shape.from_value)(value), Served::L1);
+                if mode == Mode::Read {
+                    if let Some((value, served)) = in_process_hit::<V>(cache, key, policy) {
+                        break 'call ((shape.from_value)(value), served);
                     }
                 }
                 let fresh_ttl = cache.ttl_or_default(policy.ttl);
-                if reads {
-                    if let Some(value) =
-                        cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
-                    {
-                        break 'call ((shape.from_value)(value), Served::Store);
-                    }
-                }
                 let reader = reads.then_some(&caller as &dyn Caller);
                 let ty = ValueType::of::<V>();
                 Some(begin(cache, key, policy, reader, &tags, fresh_ttl, ty).await)
@@ -580,7 +593,7 @@ where
     let (result, served) = 'call: {
         let key = caller.key();
         match mode {
-            Mode::Read => {}
+            Mode::Read | Mode::PastHits => {}
             Mode::Bypass => {
                 break 'call spawn_miss(cache, key, policy, None, tags, body, shape).await
             }

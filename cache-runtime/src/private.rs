@@ -52,6 +52,34 @@ pub struct Site {
 }
 
 impl Site {
+    /// A hit without I/O (L1, or the memory store) for the call of `built`, counted and
+    /// recorded, served when the call is made: such a hit never builds the call's future.
+    /// Not taken when the call bypasses the cache, or when debug spans are on (the call's
+    /// future then serves the hit, inside its span).
+    #[inline(always)]
+    fn in_process_hit<V: CacheValue>(
+        &self,
+        cache: &Cache,
+        key: &KeyBuilder,
+        watch: Watch,
+        built: &crate::Result<crate::CacheKey>,
+    ) -> Option<V> {
+        let text = built.as_ref().ok()?.as_str();
+        if tracing::level_enabled!(tracing::Level::DEBUG) || crate::observe::scope::bypassing() {
+            return None;
+        }
+        let (value, served) = crate::call::in_process_hit::<V>(cache, text, &self.policy)?;
+        watch.finish(
+            cache,
+            &self.stats,
+            self.key.namespace,
+            text,
+            key.label_text(),
+            served,
+        );
+        Some(value)
+    }
+
     /// A site in `namespace` at `version`, with the cache's default TTL.
     pub const fn new(namespace: &'static str, version: u32) -> Site {
         Site {
@@ -263,16 +291,21 @@ pub fn cached_plain<'a, V, F>(
     site: &'static Site,
     key: &mut KeyBuilder,
     body: F,
-) -> impl Future<Output = V> + 'a
+) -> Call<V, impl Future<Output = V> + 'a>
 where
     V: CacheValue,
     F: Future<Output = V> + 'a,
 {
     let watch = Watch::start(cache);
     let built = key.build_for_site::<V>(&site.key);
-    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    if let Some(value) = site.in_process_hit::<V>(cache, key, watch, &built) {
+        return Call::Served { value: Some(value) };
+    }
+    let (call, mode, tags, span) = start(cache, site, key, watch, built, true);
     let run = crate::call::run(cache, &site.policy, mode, call, tags, body, Shape::plain());
-    spanned(run, span)
+    Call::Run {
+        call: spanned(run, span),
+    }
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
@@ -282,7 +315,7 @@ pub fn cached_outcome<'a, O, F>(
     site: &'static Site,
     key: &mut KeyBuilder,
     body: F,
-) -> impl Future<Output = O> + 'a
+) -> Call<O, impl Future<Output = O> + 'a>
 where
     O: Outcome + 'a,
     O::Value: CacheValue,
@@ -290,9 +323,16 @@ where
 {
     let watch = Watch::start(cache);
     let built = key.build_for_site::<O::Value>(&site.key);
-    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    if let Some(value) = site.in_process_hit::<O::Value>(cache, key, watch, &built) {
+        return Call::Served {
+            value: Some(O::from_value(value)),
+        };
+    }
+    let (call, mode, tags, span) = start(cache, site, key, watch, built, true);
     let run = crate::call::run(cache, &site.policy, mode, call, tags, body, outcome_shape());
-    spanned(run, span)
+    Call::Run {
+        call: spanned(run, span),
+    }
 }
 
 /// A `#[cached(detach = true)]` fn returning a plain value: the body runs on a spawned task.
@@ -309,7 +349,7 @@ where
 {
     let watch = Watch::start(cache);
     let built = key.build_for_site::<V>(&site.key);
-    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built, false);
     let policy = site.policy;
     let run = crate::call::run_detached(cache, policy, mode, call, tags, body, Shape::plain());
     spanned(run, span)
@@ -330,7 +370,7 @@ where
 {
     let watch = Watch::start(cache);
     let built = key.build_for_site::<O::Value>(&site.key);
-    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built, false);
     let policy = site.policy;
     let run = crate::call::run_detached(cache, policy, mode, call, tags, body, outcome_shape());
     spanned(run, span)
@@ -386,6 +426,7 @@ fn start(
     key: &mut KeyBuilder,
     watch: Watch,
     built: crate::Result<crate::CacheKey>,
+    hits_checked: bool,
 ) -> (Option<SiteCall>, Mode, Vec<String>, Option<tracing::Span>) {
     let tags = key.take_tags();
     let label = key.take_label();
@@ -399,6 +440,8 @@ fn start(
     };
     let mode = match crate::observe::scope::bypassing() {
         true => Mode::Bypass,
+        // `Site::in_process_hit` looked for the hits without I/O of this call already.
+        false if hits_checked && !tracing::level_enabled!(tracing::Level::DEBUG) => Mode::PastHits,
         false => Mode::Read,
     };
     // The common path (no debug logging) runs the call itself: no span, no wrapper.
@@ -413,6 +456,32 @@ fn start(
         span: span.clone().unwrap_or_else(tracing::Span::none),
     };
     (Some(call), mode, tags, span)
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one `#[cached]` call: served already by a hit without I/O, or to run.
+    #[project = CallProj]
+    pub enum Call<R, F> {
+        /// Served when the call was made; `None` once taken.
+        Served { value: Option<R> },
+        /// The rest of the call.
+        Run { #[pin] call: F },
+    }
+}
+
+impl<R, F: Future<Output = R>> Future for Call<R, F> {
+    type Output = R;
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<R> {
+        match self.project() {
+            // Polled again after it returned its value: never ready again.
+            CallProj::Served { value } => value
+                .take()
+                .map_or(std::task::Poll::Pending, std::task::Poll::Ready),
+            CallProj::Run { call } => call.poll(cx),
+        }
+    }
 }
 
 /// The call's future, in its span if it has one.
