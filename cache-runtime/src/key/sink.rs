@@ -5,12 +5,12 @@ use std::cell::Cell;
 
 /// Bytes are gathered in a stack buffer. Keys whose encoding fits in it (most keys) are
 /// hashed with one `blake3::hash` call at the end and never build a `blake3::Hasher` (a
-/// 2 KB struct); longer ones spill into a boxed hasher in 256-byte pieces. Both give the
+/// 2 KB struct); longer ones spill into a boxed hasher in 128-byte pieces. Both give the
 /// same digest. The boxed hasher is reused: [`finish`](Sink::finish) hands it back to a
 /// per-thread spare, which the next spill takes, so a long key allocates nothing either
 /// once its thread has built one.
 pub(crate) struct Sink {
-    buf: [u8; 256],
+    buf: [u8; 128],
     len: usize,
     hasher: Option<Box<blake3::Hasher>>,
 }
@@ -24,7 +24,7 @@ thread_local! {
 impl Sink {
     pub(crate) fn new() -> Self {
         Sink {
-            buf: [0; 256],
+            buf: [0; 128],
             len: 0,
             hasher: None,
         }
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn same_digest_whatever_the_write_pattern() {
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for cut in [0, 1, 100, 255, 256, 257, 1000, 4999, 5000] {
+        for cut in [0, 1, 100, 127, 128, 129, 255, 256, 257, 1000, 4999, 5000] {
             let mut sink = Sink::new();
             sink.write(&data[..cut]);
             for chunk in data[cut..].chunks(13) {
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn every_write_length() {
         for len in 0..=40 {
-            for offset in [0, 200, 240, 250, 255] {
+            for offset in [0, 72, 112, 122, 127] {
                 let mut sink = Sink::new();
                 let mut expected = Vec::new();
                 let filler: Vec<u8> = (0..offset).map(|i| i as u8).collect();
