@@ -27,6 +27,7 @@ pub(crate) mod refresh;
 pub(crate) mod value;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use crate::cache::Cache;
@@ -39,72 +40,143 @@ use crate::observe::Served;
 use crate::tier::fallback::Since;
 use crate::CacheValue;
 
-/// Runs one cached call of `key`; returns its result and how it was served. `lease_first`
-/// tells, once the call is past L1, whether its namespace reads Redis with the fill lease
-/// first (see [`read_mode`](crate::call::read_mode)).
+/// How a call treats what is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Served from the cache when it can be.
+    Read,
+    /// Bypassing the cache (see [`bypass`]): no read served; single flight, fill lease, body,
+    /// fill.
+    Bypass,
+    /// Without the cache: the body runs, nothing is read or stored (a `#[cached]` call whose
+    /// key could not be built).
+    Off,
+}
+
+/// Who makes a call: its key, how it reads, and what it does once the call is served
+/// (a `#[cached]` call counts and logs itself). Not generic, so that what it does is
+/// compiled once, in this crate.
+pub(crate) trait Caller: Send + Sync {
+    /// The key of the call.
+    fn key(&self) -> &str;
+    /// Whether, once the call is past L1, its namespace reads Redis with the fill lease first
+    /// (see [`read_mode`](crate::call::read_mode)).
+    fn lease_first(&self, cache: &Cache) -> bool;
+    /// The call was served as `served`.
+    fn done(self, cache: &Cache, served: Served)
+    where
+        Self: Sized;
+}
+
+/// A call of the manual API ([`Cache::get_or_compute`] and its kin): its key, plain GETs
+/// first (keys of every kind share this path: no streak of misses to go by), nothing to
+/// report.
+pub(crate) struct Manual<'a>(pub(crate) &'a str);
+
+impl Caller for Manual<'_> {
+    fn key(&self) -> &str {
+        self.0
+    }
+
+    fn lease_first(&self, _: &Cache) -> bool {
+        false
+    }
+
+    fn done(self, _: &Cache, _: Served) {}
+}
+
+/// Runs one cached call of its caller's key, and tells the caller how it was served.
 ///
 /// Generic only where it must be: the in-process hits, and the body between the two halves
-/// of the miss path ([`Miss::begin`], [`Miss::end`]), which are compiled once for every
-/// value type (see [`value`]).
-pub(crate) async fn run<V, R, F>(
+/// of the miss path ([`begin`], [`Miss::end`]), which are compiled once, in this crate, for
+/// every value type (see [`value`]).
+pub(crate) async fn run<V, R, F, C>(
     cache: &Cache,
-    key: &str,
     policy: &Policy,
-    lease_first: &(dyn Fn() -> bool + Sync),
+    mode: Mode,
+    caller: C,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
-) -> (R, Served)
+) -> R
 where
     V: CacheValue,
     F: Future<Output = R>,
+    C: Caller,
 {
-    // Hits without I/O come first, before any flight bookkeeping: L1 in front of Redis,
-    // or the memory store itself.
-    if policy.l1 {
-        if let Some(value) = cache.l1_get::<V>(key) {
-            return ((shape.from_value)(value), Served::L1);
+    let (result, served) = 'call: {
+        let key = caller.key();
+        let begun = match mode {
+            Mode::Off => None,
+            Mode::Read | Mode::Bypass => {
+                let reads = mode == Mode::Read;
+                // Hits without I/O come first, before any flight bookkeeping: L1 in front of
+                // Redis, or the memory store itself. A bypassing call takes none.
+                if policy.l1 && reads {
+                    if let Some(value) = cache.l1_get::<V>(key) {
+                        break 'call ((shape.from_value)(value), Served::L1);
+                    }
+                }
+                let fresh_ttl = cache.ttl_or_default(policy.ttl);
+                if reads {
+                    if let Some(value) =
+                        cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
+                    {
+                        break 'call ((shape.from_value)(value), Served::Store);
+                    }
+                }
+                let reader = reads.then_some(&caller as &dyn Caller);
+                let ty = ValueType::of::<V>();
+                Some(begin(cache, key, policy, reader, &tags, fresh_ttl, ty).await)
+            }
+        };
+        let miss = match begun {
+            Some(Begun::Served(value, served)) => match value::take::<V>(value) {
+                Some(value) => break 'call ((shape.from_value)(value), served),
+                // Never: the miss path hands back values of the type it was given.
+                None => None,
+            },
+            Some(Begun::Run(miss)) => Some(miss),
+            None => None,
+        };
+        // The one place the body is awaited.
+        let result = body.await;
+        let Some(miss) = miss else {
+            break 'call (result, Served::Failed);
+        };
+        let value = (shape.cacheable)(&result).map(|value| value as &dyn Erased);
+        match miss.end(value, (shape.failed)(&result)).await {
+            Ended::Stale(stale) => match value::take::<V>(stale) {
+                Some(stale) => ((shape.from_value)(stale), Served::Stale),
+                None => (result, Served::Failed),
+            },
+            Ended::Done(served) => (result, served),
         }
-    }
-    let fresh_ttl = cache.ttl_or_default(policy.ttl);
-    if let Some(value) = cache.memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some()) {
-        return ((shape.from_value)(value), Served::Store);
-    }
-    let begun = Miss::begin(
-        cache,
-        key,
-        policy,
-        lease_first,
-        &tags,
-        fresh_ttl,
-        ValueType::of::<V>(),
-    )
-    .await;
-    finish(begun, body, shape).await
+    };
+    caller.done(cache, served);
+    result
 }
 
-/// Runs the body of a call that [`Miss::begin`] did not serve, then ends its miss.
-async fn finish<V, R, F>(begun: Begun<'_>, body: F, shape: Shape<R, V>) -> (R, Served)
-where
-    V: CacheValue,
-    F: Future<Output = R>,
-{
-    let miss = match begun {
-        Begun::Served(value, served) => match value::take::<V>(value) {
-            Some(value) => return ((shape.from_value)(value), served),
-            // Never: the miss path hands back values of the type it was given.
-            None => return (body.await, Served::Failed),
-        },
-        Begun::Run(miss) => miss,
-    };
-    let result = body.await;
-    let value = (shape.cacheable)(&result).map(|value| value as &dyn Erased);
-    match miss.end(value, (shape.failed)(&result)).await {
-        Ended::Stale(stale) => match value::take::<V>(stale) {
-            Some(stale) => ((shape.from_value)(stale), Served::Stale),
-            None => (result, Served::Failed),
-        },
-        Ended::Done(served) => (result, served),
+/// The miss path of a call up to its body, boxed: store → single flight → fill lease for the
+/// call of `reader`, or, without one, a bypassing call's single flight and lease (see
+/// [`bypass`]).
+///
+/// Boxed here, in a fn that is not generic, so that it is compiled once, in this crate: a
+/// `#[cached]` fn polls it through its vtable. Awaited from the generic call path instead,
+/// its state machine (with the Redis reads, the flight and the lease under it) would be
+/// compiled again in every crate with a `#[cached]` fn.
+fn begin<'a>(
+    cache: &'a Cache,
+    key: &'a str,
+    policy: &'a Policy,
+    reader: Option<&'a dyn Caller>,
+    tags: &'a [String],
+    fresh_ttl: Duration,
+    ty: ValueType,
+) -> Pin<Box<dyn Future<Output = Begun<'a>> + Send + 'a>> {
+    match reader {
+        Some(reader) => Box::pin(Miss::begin(cache, key, policy, reader, tags, fresh_ttl, ty)),
+        None => Box::pin(bypass::begin(cache, key, policy, tags, fresh_ttl)),
     }
 }
 
@@ -174,14 +246,15 @@ impl<'a> Miss<'a> {
         cache: &'a Cache,
         key: &'a str,
         policy: &Policy,
-        lease_first: &(dyn Fn() -> bool + Sync),
+        reader: &dyn Caller,
         tags: &'a [String],
         fresh_ttl: Duration,
         ty: ValueType,
     ) -> Begun<'a> {
         // A namespace whose calls keep missing sends the fill lease as its first read: no GET
         // before it, no read shared before the flight.
-        let lease_first = cache.reads_before_flight() && lease_first() && !cache.writes_refused();
+        let lease_first =
+            cache.reads_before_flight() && reader.lease_first(cache) && !cache.writes_refused();
         let mut fill_site = FillSite::new(cache, policy, tags, fresh_ttl, lease_first);
         // On Redis, one GET before any flight bookkeeping: a hit returns from it. The GET is
         // counted in its key's slot, and a caller that finds another read of its slot in
@@ -312,8 +385,20 @@ impl<'a> Miss<'a> {
     }
 
     /// The part of a call after its body: `value` is the part of its result to store (if
-    /// any), `failed` whether the result is a failure a stale value may replace.
-    async fn end(self, value: Option<&dyn Erased>, failed: bool) -> Ended {
+    /// any), `failed` whether the result is a failure a stale value may replace. Boxed, as
+    /// [`begin`] is, so that it is compiled once, in this crate.
+    fn end<'v>(
+        self,
+        value: Option<&'v dyn Erased>,
+        failed: bool,
+    ) -> Pin<Box<dyn Future<Output = Ended> + Send + 'v>>
+    where
+        'a: 'v,
+    {
+        Box::pin(self.end_unboxed(value, failed))
+    }
+
+    async fn end_unboxed(self, value: Option<&dyn Erased>, failed: bool) -> Ended {
         let Miss {
             cache,
             key,
@@ -474,12 +559,85 @@ fn fail(leader: Option<Leader<Shared>>) {
 
 /// The detached call: hits inline (starting a refresh if one is due), a miss on a spawned
 /// task that owns everything it needs, so dropping this future does not cancel the fill;
-/// with `soft_timeout` and a stale value at hand, the caller waits at most that long.
-pub(crate) async fn run_detached<V, R, F>(
+/// with `soft_timeout` and a stale value at hand, the caller waits at most that long. A
+/// bypassing call takes no hit and spawns its miss; a call without the cache runs its body
+/// inline. The caller is told how the call was served.
+pub(crate) async fn run_detached<V, R, F, C>(
+    cache: &Cache,
+    policy: Policy,
+    mode: Mode,
+    caller: C,
+    tags: Vec<String>,
+    body: F,
+    shape: Shape<R, V>,
+) -> R
+where
+    V: CacheValue,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+    C: Caller,
+{
+    let (result, served) = 'call: {
+        let key = caller.key();
+        match mode {
+            Mode::Read => {}
+            Mode::Bypass => {
+                break 'call spawn_miss(cache, key, policy, None, tags, body, shape).await
+            }
+            Mode::Off => break 'call (body.await, Served::Failed),
+        }
+        let fresh_ttl = cache.ttl_or_default(policy.ttl);
+        let hit = match policy.l1 {
+            true => cache.l1_get::<V>(key).map(|v| (v, Served::L1)),
+            false => None,
+        }
+        .or_else(|| {
+            cache
+                .memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
+                .map(|v| (v, Served::Store))
+        });
+        if let Some((value, served_by)) = hit {
+            if let Some(served) = policy
+                .refresh
+                .and_then(|age| cache.due_for_refresh(key, age))
+            {
+                cache.refresh_in_background(key, policy, tags, body, shape, served);
+            }
+            break 'call ((shape.from_value)(value), served_by);
+        }
+        // With `refresh`, a Redis hit is read here, where the body is still at hand.
+        if let Some(age) = policy.refresh {
+            if let Some((value, served)) = cache.peek_redis::<V>(key, fresh_ttl).await {
+                if Cache::older_than(&served, age) {
+                    cache.refresh_in_background(key, policy, tags, body, shape, served);
+                }
+                break 'call ((shape.from_value)(value), Served::Store);
+            }
+        }
+        // With `soft_timeout` and a stale value at hand, the body gets that long; then the
+        // stale value is returned and the body finishes (and fills) on its task.
+        let stale = match policy.soft_timeout {
+            Some(soft) => cache
+                .peek_stale::<V>(key, fresh_ttl)
+                .await
+                .map(|stale| (soft, stale)),
+            None => None,
+        };
+        let read = Some((caller.lease_first(cache), stale));
+        spawn_miss(cache, key, policy, read, tags, body, shape).await
+    };
+    caller.done(cache, served);
+    result
+}
+
+/// The miss of a detached call, on a spawned task: `read` is `None` for a bypassing call,
+/// else whether it reads with the fill lease first and the stale value (with the time it
+/// waits for the body) that stands in for a slow body.
+async fn spawn_miss<V, R, F>(
     cache: &Cache,
     key: &str,
     policy: Policy,
-    lease_first: impl FnOnce() -> bool,
+    read: Option<(bool, Option<(Duration, V)>)>,
     tags: Vec<String>,
     body: F,
     shape: Shape<R, V>,
@@ -489,56 +647,20 @@ where
     R: Send + 'static,
     F: Future<Output = R> + Send + 'static,
 {
-    let fresh_ttl = cache.ttl_or_default(policy.ttl);
-    let hit = match policy.l1 {
-        true => cache.l1_get::<V>(key).map(|v| (v, Served::L1)),
-        false => None,
-    }
-    .or_else(|| {
-        cache
-            .memory_hit::<V>(key, fresh_ttl, policy.stale_for.is_some())
-            .map(|v| (v, Served::Store))
-    });
-    if let Some((value, served_by)) = hit {
-        if let Some(served) = policy
-            .refresh
-            .and_then(|age| cache.due_for_refresh(key, age))
-        {
-            cache.refresh_in_background(key, policy, tags, body, shape, served);
-        }
-        return ((shape.from_value)(value), served_by);
-    }
-    // With `refresh`, a Redis hit is read here, where the body is still at hand.
-    if let Some(age) = policy.refresh {
-        if let Some((value, served)) = cache.peek_redis::<V>(key, fresh_ttl).await {
-            if Cache::older_than(&served, age) {
-                cache.refresh_in_background(key, policy, tags, body, shape, served);
-            }
-            return ((shape.from_value)(value), Served::Store);
-        }
-    }
-    // With `soft_timeout` and a stale value at hand, the body gets that long; then the stale
-    // value is returned and the body finishes (and fills) on its task.
-    let stale = match policy.soft_timeout {
-        Some(soft) => cache
-            .peek_stale::<V>(key, fresh_ttl)
-            .await
-            .map(|stale| (soft, stale)),
-        None => None,
-    };
     let (owned, owned_key) = (cache.clone(), key.to_owned());
-    let lease_first = lease_first();
+    let (mode, lease_first, stale) = match read {
+        Some((lease_first, stale)) => (Mode::Read, lease_first, stale),
+        None => (Mode::Bypass, false, None),
+    };
     let mut task = tokio::spawn(async move {
-        run(
-            &owned,
-            &owned_key,
-            &policy,
-            &|| lease_first,
-            tags,
-            body,
-            shape,
-        )
-        .await
+        let mut served = Served::Failed;
+        let relay = Relay {
+            key: &owned_key,
+            lease_first,
+            served: &mut served,
+        };
+        let result = run(&owned, &policy, mode, relay, tags, body, shape).await;
+        (result, served)
     });
     let joined = match stale {
         Some((soft, stale)) => match tokio::time::timeout(soft, &mut task).await {
@@ -554,5 +676,26 @@ where
         Ok(result) => result,
         // The body panicked on its task: resume the panic here, as an inline call would.
         Err(error) => resume(error),
+    }
+}
+
+/// The caller of a detached call's miss, on its task: hands back how it was served.
+struct Relay<'a> {
+    key: &'a str,
+    lease_first: bool,
+    served: &'a mut Served,
+}
+
+impl Caller for Relay<'_> {
+    fn key(&self) -> &str {
+        self.key
+    }
+
+    fn lease_first(&self, _: &Cache) -> bool {
+        self.lease_first
+    }
+
+    fn done(self, _: &Cache, served: Served) {
+        *self.served = served;
     }
 }

@@ -7,13 +7,41 @@ use std::time::Duration;
 pub use ::core;
 
 pub use crate::cache::global::global;
-use crate::call::{Policy, Shape};
+use futures_util::future::Either;
+
+use crate::call::{Caller, Mode, Policy, Shape};
 /// Each placeholder value of a `tags = [...]` template, escaped.
 pub use crate::key::tag_part;
 pub use crate::key::KeyBuilder;
 use crate::key::SiteKey;
 use crate::observe::{Served, SiteStats, Watch};
 use crate::{Cache, CacheValue};
+
+/// The hidden items of a free `#[cached]` fn: a struct named like the fn, in a module of its
+/// own, glob-imported, and its associated fns (see `cache-macros`). `#[cached]` calls it by
+/// the name it is re-exported under, `add_cache_targets_to_the_impl_block`: when the fn is
+/// an associated fn the macro took for a free one (no `self`, no `Self`, in an impl block
+/// without `#[cache_targets]`), rustc refuses these items in the impl, and each error's note
+/// names this macro by that name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cached_free_fn {
+    ($vis:vis $holder:ident $name:ident { $($fns:tt)* }) => {
+        #[doc(hidden)]
+        #[allow(non_snake_case, unreachable_pub, missing_docs)]
+        mod $holder {
+            #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
+            pub struct $name {}
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        $vis use $holder::*;
+        impl $holder::$name {
+            $($fns)*
+        }
+    };
+}
+pub use crate::__cached_free_fn as add_cache_targets_to_the_impl_block;
 
 /// The static description of one `#[cached]` function.
 pub struct Site {
@@ -225,9 +253,10 @@ where
 ///
 /// This and the other `cached_*` entry points are plain fns returning the call's future, not
 /// `async fn`s: an `async fn` wrapper would be one more state machine around the call's
-/// ~4 KB future, which is moved into it (a `memcpy`) on every call. They build the key
-/// before the future, from a builder they borrow: the future then holds the key, not the
-/// builder (about 350 bytes, which every call would move twice and keep to its end).
+/// future, which is moved into it (a `memcpy`) on every call, and one more to compile per fn.
+/// They build the key before the future, from a builder they borrow: the future then holds
+/// the key, not the builder (about 350 bytes, which every call would move twice and keep to
+/// its end).
 #[inline(always)]
 pub fn cached_plain<'a, V, F>(
     cache: &'a Cache,
@@ -239,8 +268,11 @@ where
     V: CacheValue,
     F: Future<Output = V> + 'a,
 {
-    let prepared = prepare::<V>(cache, site, key);
-    run(cache, site, prepared, body, Shape::plain())
+    let watch = Watch::start(cache);
+    let built = key.build_for_site::<V>(&site.key);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let run = crate::call::run(cache, &site.policy, mode, call, tags, body, Shape::plain());
+    spanned(run, span)
 }
 
 /// A `#[cached]` fn returning `Result` or `Option`: only `Ok` / `Some` is cached.
@@ -256,8 +288,11 @@ where
     O::Value: CacheValue,
     F: Future<Output = O> + 'a,
 {
-    let prepared = prepare::<O::Value>(cache, site, key);
-    run(cache, site, prepared, body, outcome_shape())
+    let watch = Watch::start(cache);
+    let built = key.build_for_site::<O::Value>(&site.key);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let run = crate::call::run(cache, &site.policy, mode, call, tags, body, outcome_shape());
+    spanned(run, span)
 }
 
 /// A `#[cached(detach = true)]` fn returning a plain value: the body runs on a spawned task.
@@ -272,8 +307,12 @@ where
     V: CacheValue,
     F: Future<Output = V> + Send + 'static,
 {
-    let prepared = prepare::<V>(cache, site, key);
-    run_detached(cache, site, prepared, body, Shape::plain())
+    let watch = Watch::start(cache);
+    let built = key.build_for_site::<V>(&site.key);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let policy = site.policy;
+    let run = crate::call::run_detached(cache, policy, mode, call, tags, body, Shape::plain());
+    spanned(run, span)
 }
 
 /// A `#[cached(detach = true)]` fn returning `Result` or `Option`.
@@ -289,8 +328,12 @@ where
     O::Value: CacheValue,
     F: Future<Output = O> + Send + 'static,
 {
-    let prepared = prepare::<O::Value>(cache, site, key);
-    run_detached(cache, site, prepared, body, outcome_shape())
+    let watch = Watch::start(cache);
+    let built = key.build_for_site::<O::Value>(&site.key);
+    let (call, mode, tags, span) = start(cache, site, key, watch, built);
+    let policy = site.policy;
+    let run = crate::call::run_detached(cache, policy, mode, call, tags, body, outcome_shape());
+    spanned(run, span)
 }
 
 /// The shape of a `Result` / `Option` return: its `Ok` / `Some` value is cached.
@@ -302,128 +345,86 @@ fn outcome_shape<O: Outcome>() -> Shape<O, O::Value> {
     }
 }
 
-/// The detached call: hits inline, a miss on a spawned task that owns everything it needs,
-/// so dropping this future does not cancel the fill.
-async fn run_detached<V, R, F>(
+/// One `#[cached]` call as the call path sees it: its site, key and watch, and what it
+/// reports when it is done. `None` when its key could not be built: the body then runs
+/// without the cache.
+struct SiteCall {
+    site: &'static Site,
+    key: crate::CacheKey,
+    watch: Watch,
+    label: Option<String>,
+    span: tracing::Span,
+}
+
+impl Caller for Option<SiteCall> {
+    fn key(&self) -> &str {
+        self.as_ref().map_or("", |call| call.key.as_str())
+    }
+
+    fn lease_first(&self, cache: &Cache) -> bool {
+        self.as_ref()
+            .is_some_and(|call| call.site.stats.lease_first(cache, call.site.key.namespace))
+    }
+
+    fn done(self, cache: &Cache, served: Served) {
+        if let Some(call) = self {
+            let key = call.key.as_str();
+            let label = call.label.as_deref();
+            call.site
+                .finish(cache, call.watch, &call.span, key, label, served);
+        }
+    }
+}
+
+/// Starts a `#[cached]` call watched since `watch`, its key built (or not: counted and
+/// logged, and the body then runs without the cache): the tags and label taken out of the key
+/// builder, how it runs (bypassing the cache in a bypassing request scope), and its span when
+/// debug logging is on. Not generic: compiled once, in this crate.
+fn start(
     cache: &Cache,
     site: &'static Site,
-    mut prepared: Option<Prepared>,
-    body: F,
-    shape: Shape<R, V>,
-) -> R
-where
-    V: CacheValue,
-    R: Send + 'static,
-    F: Future<Output = R> + Send + 'static,
-{
-    // Used in place (see `run`).
-    let Some(prepared) = prepared.as_mut() else {
-        return body.await;
-    };
-    let tags = std::mem::take(&mut prepared.tags);
-    let key = prepared.key.as_str();
-    let span = site.span();
-    let call = async {
-        if crate::observe::scope::bypassing() {
-            let bypassed =
-                crate::call::bypass::run_detached(cache, key, site.policy, tags, body, shape);
-            (bypassed.await, Served::Bypass)
-        } else {
-            let lease_first = || site.lease_first(cache);
-            crate::call::run_detached(cache, key, site.policy, lease_first, tags, body, shape).await
-        }
-    };
-    let (result, served) = if span.is_disabled() {
-        call.await
-    } else {
-        tracing::Instrument::instrument(call, span.clone()).await
-    };
-    let label = prepared.label.as_deref();
-    site.finish(cache, prepared.watch, &span, key, label, served);
-    result
-}
-
-/// What a `#[cached]` call needs before it runs: its watch, its key, and the tags and label
-/// taken out of the key builder.
-struct Prepared {
+    key: &mut KeyBuilder,
     watch: Watch,
-    tags: Vec<String>,
-    label: Option<String>,
-    key: crate::CacheKey,
-}
-
-/// Starts watching the call and builds its key, before the call's future exists; `None`
-/// (counted and logged) when the arguments cannot be hashed: the body then runs without the
-/// cache.
-#[inline]
-fn prepare<V: 'static>(cache: &Cache, site: &Site, key: &mut KeyBuilder) -> Option<Prepared> {
-    let watch = Watch::start(cache);
+    built: crate::Result<crate::CacheKey>,
+) -> (Option<SiteCall>, Mode, Vec<String>, Option<tracing::Span>) {
     let tags = key.take_tags();
     let label = key.take_label();
-    match key.build_for_site::<V>(&site.key) {
-        Ok(key) => Some(Prepared {
-            watch,
-            tags,
-            label,
-            key,
-        }),
+    let key = match built {
+        Ok(key) => key,
         Err(e) => {
             cache.failed("key", e);
-            None
+            // A call without its key runs its body outside any span, as the fn itself would.
+            return (None, Mode::Off, Vec::new(), None);
         }
-    }
+    };
+    let mode = match crate::observe::scope::bypassing() {
+        true => Mode::Bypass,
+        false => Mode::Read,
+    };
+    // The common path (no debug logging) runs the call itself: no span, no wrapper.
+    let span = tracing::level_enabled!(tracing::Level::DEBUG)
+        .then(|| site.span())
+        .filter(|span| !span.is_disabled());
+    let call = SiteCall {
+        site,
+        key,
+        watch,
+        label,
+        span: span.clone().unwrap_or_else(tracing::Span::none),
+    };
+    (Some(call), mode, tags, span)
 }
 
-/// One `#[cached]` call, its key built: the shared call path.
-async fn run<V, R, F>(
-    cache: &Cache,
-    site: &'static Site,
-    mut prepared: Option<Prepared>,
-    body: F,
-    shape: Shape<R, V>,
-) -> R
-where
-    V: CacheValue,
-    F: Future<Output = R>,
-{
-    // Used in place: fields moved out of `prepared` would each take a second slot in this
-    // future, beside the argument's.
-    let Some(prepared) = prepared.as_mut() else {
-        return body.await;
-    };
-    let tags = std::mem::take(&mut prepared.tags);
-    let key = prepared.key.as_str();
-    // The common path (no debug logging, no bypass) awaits the call itself: no span, no
-    // wrapper future to move.
-    if !tracing::level_enabled!(tracing::Level::DEBUG) && !crate::observe::scope::bypassing() {
-        let lease_first = || site.lease_first(cache);
-        let (result, served) =
-            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await;
-        let label = prepared.label.as_deref();
-        site.finish(
-            cache,
-            prepared.watch,
-            &tracing::Span::none(),
-            key,
-            label,
-            served,
-        );
-        return result;
+/// The call's future, in its span if it has one.
+#[inline(always)]
+fn spanned<F: Future>(
+    call: F,
+    span: Option<tracing::Span>,
+) -> Either<tracing::instrument::Instrumented<F>, F> {
+    match span {
+        Some(span) => Either::Left(tracing::Instrument::instrument(call, span)),
+        None => Either::Right(call),
     }
-    let span = site.span();
-    let call = async {
-        if crate::observe::scope::bypassing() {
-            let bypassed = crate::call::bypass::run(cache, key, &site.policy, tags, body, shape);
-            (bypassed.await, Served::Bypass)
-        } else {
-            let lease_first = || site.lease_first(cache);
-            crate::call::run(cache, key, &site.policy, &lease_first, tags, body, shape).await
-        }
-    };
-    let (result, served) = tracing::Instrument::instrument(call, span.clone()).await;
-    let label = prepared.label.as_deref();
-    site.finish(cache, prepared.watch, &span, key, label, served);
-    result
 }
 
 impl Site {
@@ -437,12 +438,6 @@ impl Site {
             namespace = self.key.namespace,
             served = tracing::field::Empty
         )
-    }
-
-    /// Whether this fn's next call in `cache` reads Redis with the fill lease first.
-    #[inline]
-    fn lease_first(&self, cache: &Cache) -> bool {
-        self.stats.lease_first(cache, self.key.namespace)
     }
 
     fn finish(

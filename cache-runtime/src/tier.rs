@@ -177,6 +177,39 @@ impl Cache {
         None
     }
 
+    /// On a cluster under tracking, what [`l1_admits`](Cache::l1_admits) asks: the slot map
+    /// of the tracking connections and how long to wait for an answer.
+    #[cfg(feature = "cluster")]
+    fn l1_owners(&self) -> Option<(&crate::tier::cluster_tracking::Owners, Duration)> {
+        let (l1, redis) = (self.inner.l1.as_ref()?, self.inner.backend.redis()?);
+        (redis.is_cluster() && l1.coherence.mode() == Coherence::Tracking)
+            .then(|| (&l1.coherence.owners, redis.connect_timeout()))
+    }
+
+    /// Whether [`l1_admits`](Cache::l1_admits) asks Redis anything: on a cluster under
+    /// tracking.
+    #[cfg(feature = "redis")]
+    pub(crate) fn l1_asks_owner(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        return self.l1_owners().is_some();
+        #[cfg(not(feature = "cluster"))]
+        false
+    }
+
+    /// Whether a value of `key` read from Redis may go into L1. On a cluster under
+    /// tracking, only if the master serving its slot is one this cache tracks (see
+    /// [`cluster_tracking`]): one `TYPE` on that master's tracking connection. Elsewhere
+    /// always, without asking.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn l1_admits(&self, key: &str) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Some((owners, timeout)) = self.l1_owners() {
+            return owners.serves(key, timeout).await;
+        }
+        let _ = key;
+        true
+    }
+
     /// After a write to Redis by this process: waits (at most the response timeout) until
     /// tracking has echoed it back, so that the echo cannot refuse the L1 copy of a later
     /// read. A no-op without tracking.

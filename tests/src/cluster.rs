@@ -462,6 +462,125 @@ impl RedisCluster {
         }
     }
 
+    /// Starts one more node (with the cluster's `extra` arguments), joins it with `CLUSTER
+    /// MEET`, and waits (at most 20 s) until every running node lists it and says
+    /// `cluster_state:ok` (a new node only does once it knows every slot's master). It serves no
+    /// slot until [`move_slot`](Self::move_slot) gives it one. Returns its `127.0.0.1:port`.
+    pub fn add_master(&mut self, extra: &[&str]) -> String {
+        let node = self.start_node(extra);
+        let addr = node.addr.clone();
+        self.nodes.push(node);
+        let (host, port) = addr.rsplit_once(':').unwrap_or_else(|| panic!("{addr}"));
+        let first = self.nodes()[0].clone();
+        let _: () = self
+            .query(&first, &["CLUSTER", "MEET", host, port])
+            .unwrap_or_else(|e| panic!("CLUSTER MEET {addr} on {first}: {e}"));
+        self.wait_until(
+            || {
+                let nodes = self.nodes();
+                nodes.iter().all(|seen_by| {
+                    self.topology_of(seen_by).is_ok_and(|t| {
+                        nodes.iter().all(|a| {
+                            t.iter()
+                                .any(|n| &n.addr == a && !n.flags.iter().any(|f| f == "handshake"))
+                        })
+                    }) && self
+                        .query::<String>(seen_by, &["CLUSTER", "INFO"])
+                        .is_ok_and(|info| info.lines().any(|l| l.trim() == "cluster_state:ok"))
+                })
+            },
+            || format!("{addr} not known to every node"),
+        );
+        addr
+    }
+
+    /// The slot of `key` (`CLUSTER KEYSLOT`).
+    pub fn slot_of(&self, key: &str) -> u16 {
+        let first = self.nodes()[0].clone();
+        self.query(&first, &["CLUSTER", "KEYSLOT", key])
+            .unwrap_or_else(|e| panic!("CLUSTER KEYSLOT {key}: {e}"))
+    }
+
+    /// Moves `slot` with its keys from the master serving it to the master at `to`, the way
+    /// `redis-cli --cluster reshard` does: `SETSLOT .. IMPORTING` on `to`, `.. MIGRATING` on
+    /// the owner, `MIGRATE` of every key in it, then `SETSLOT .. NODE` on every master
+    /// (`to` first, the old owner next). Waits (at most 20 s) until every running node
+    /// sees `to` serving it.
+    pub fn move_slot(&self, slot: u16, to: &str) {
+        let topology = self.topology();
+        let serves = |n: &NodeInfo| n.slots.iter().any(|&(a, b)| (a..=b).contains(&slot));
+        let from = topology
+            .iter()
+            .find(|n| n.is_serving_master() && serves(n))
+            .unwrap_or_else(|| panic!("no master serves slot {slot}: {topology:#?}"));
+        let target = topology
+            .iter()
+            .find(|n| n.addr == to)
+            .unwrap_or_else(|| panic!("{to} is not in the cluster: {topology:#?}"));
+        assert_ne!(from.addr, to, "slot {slot} is on {to} already");
+        let slot_arg = slot.to_string();
+        let run = |addr: &str, args: &[&str]| {
+            let _: redis::Value = self
+                .query(addr, args)
+                .unwrap_or_else(|e| panic!("{args:?} on {addr}: {e}"));
+        };
+        run(
+            to,
+            &["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from.id],
+        );
+        run(
+            &from.addr,
+            &["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &target.id],
+        );
+        let (host, port) = to.rsplit_once(':').unwrap_or_else(|| panic!("{to}"));
+        loop {
+            let keys: Vec<String> = self
+                .query(&from.addr, &["CLUSTER", "GETKEYSINSLOT", &slot_arg, "100"])
+                .unwrap_or_else(|e| panic!("GETKEYSINSLOT {slot} on {}: {e}", from.addr));
+            if keys.is_empty() {
+                break;
+            }
+            let mut args = vec!["MIGRATE", host, port, "", "0", "5000", "KEYS"];
+            args.extend(keys.iter().map(String::as_str));
+            run(&from.addr, &args);
+        }
+        let mut order = vec![to.to_owned(), from.addr.clone()];
+        order.extend(
+            self.masters()
+                .into_iter()
+                .filter(|a| a != to && a != &from.addr),
+        );
+        for addr in &order {
+            run(addr, &["CLUSTER", "SETSLOT", &slot_arg, "NODE", &target.id]);
+        }
+        self.wait_until(
+            || {
+                self.nodes().iter().all(|seen_by| {
+                    self.topology_of(seen_by).is_ok_and(|t| {
+                        t.iter().any(|n| n.addr == to && serves(n))
+                            && t.iter().filter(|n| serves(n)).count() == 1
+                    })
+                })
+            },
+            || format!("not every node sees slot {slot} on {to}"),
+        );
+    }
+
+    /// Polls `done` every 50 ms; panics with `what()` and the topology after 20 s.
+    fn wait_until(&self, done: impl Fn() -> bool, what: impl Fn() -> String) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !done() {
+            if Instant::now() >= deadline {
+                panic!(
+                    "{} within {READY_TIMEOUT:?}: {:#?}",
+                    what(),
+                    self.topology()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Kills the running node at `addr` (`SIGKILL` by PID) and waits until it is gone.
     pub fn kill_node(&mut self, addr: &str) {
         let node = self

@@ -17,6 +17,11 @@
 //!    (`l1_tracking(false)`), in the same run, 5 alternating rounds, medians; run it pinned
 //!    (`taskset -c 0`).
 //!
+//! 5. With `--fill-path` (only that): a Redis hit that copies its value into L1 against one
+//!    that does not (`l1 = false`), with tracking, on one node and on a 3-master cluster
+//!    (where the copy waits for the key's master to answer a `TYPE` on its tracking
+//!    connection), 5 alternating rounds, medians.
+//!
 //! `cargo run --release -p cache-bench --bin coherence [-- --rounds N --secs S --keys K]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -27,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cache_runtime::{cached, Cache, Coherence};
+use cache_tests::cluster::RedisCluster;
 use cache_tests::redis_server::RedisServer;
 
 /// The prefix of the caches here (tracked as `bench.coherence:`).
@@ -60,6 +66,75 @@ async fn hot(id: u64, cache: &Cache) -> u64 {
 #[cached(namespace = "bench.remote", ttl = "600s", l1 = false, cache = cache)]
 async fn remote(id: u64, cache: &Cache) -> u64 {
     id
+}
+
+/// A Redis hit that goes into L1 at every call: its L1 copy lives 1 ms, and
+/// [`after_pause`] waits 2 ms before each call.
+#[cached(namespace = "bench.refill", ttl = "600s", l1_ttl = "1ms", cache = cache)]
+async fn refill(id: u64, cache: &Cache) -> u64 {
+    id
+}
+
+/// Nanoseconds per call of `call`, over `n` calls each made 2 ms after the last one ended
+/// (only the calls are timed).
+async fn after_pause<F: std::future::Future<Output = u64>>(n: u64, call: impl Fn() -> F) -> f64 {
+    let mut spent = Duration::ZERO;
+    for _ in 0..n {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let start = Instant::now();
+        std::hint::black_box(call().await);
+        spent += start.elapsed();
+    }
+    spent.as_nanos() as f64 / n as f64
+}
+
+/// The median of 5.
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A Redis hit that fills L1 against one that does not, with tracking, on `cache`: 5
+/// alternating rounds of 1,000 calls each, medians, in µs. Checks that every `refill` call
+/// was a Redis hit.
+async fn fill_path_on(cache: &Cache) -> (f64, f64) {
+    for _ in 0..3 {
+        refill(1, cache).await;
+        remote(1, cache).await;
+    }
+    let (mut fills, mut plain) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let before = cache.stats();
+        fills.push(after_pause(1_000, || refill(1, cache)).await / 1000.0);
+        let after = cache.stats();
+        assert_eq!(after.l1_hits, before.l1_hits, "a refill call hit L1");
+        assert_eq!(after.hits - before.hits, 1_000, "{after:?}");
+        plain.push(after_pause(1_000, || remote(1, cache)).await / 1000.0);
+    }
+    (median(&mut fills), median(&mut plain))
+}
+
+/// `--fill-path`: [`fill_path_on`] on one node, then on a 3-master cluster.
+async fn fill_path(server: &RedisServer) {
+    let single = tracked_cache(&server.url(), 10_000).await;
+    let (s_fill, s_plain) = fill_path_on(&single).await;
+    let cluster = tokio::task::block_in_place(|| RedisCluster::start(3, 0));
+    let on_cluster = Cache::builder()
+        .cluster_nodes(cluster.nodes())
+        .prefix(PREFIX)
+        .build()
+        .await
+        .unwrap();
+    assert!(on_cluster.wait_for_backplane(Duration::from_secs(10)).await);
+    assert_eq!(on_cluster.stats().coherence, Some(Coherence::Tracking));
+    let (c_fill, c_plain) = fill_path_on(&on_cluster).await;
+    println!(
+        "Redis hit, median of 5 alternating rounds of 1,000 calls: one node {s_fill:.1} µs \
+         filling L1, {s_plain:.1} µs not ({:.3}x); 3-master cluster {c_fill:.1} µs filling \
+         L1, {c_plain:.1} µs not ({:.3}x)",
+        s_fill / s_plain,
+        c_fill / c_plain
+    );
 }
 
 /// Nanoseconds per call of `call`, over `n` calls.
@@ -96,10 +171,6 @@ async fn hit_path(server: &RedisServer) {
             redis[i].push(per_call(20_000, || remote(1, c)).await / 1000.0);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[2]
-    };
     let [mut l1_t, mut l1_p] = l1;
     let [mut r_t, mut r_p] = redis;
     let (l1_t, l1_p, r_t, r_p) = (
@@ -425,6 +496,9 @@ async fn main() {
     let server = RedisServer::start();
     if args.iter().any(|a| a == "--hit-path") {
         return hit_path(&server).await;
+    }
+    if args.iter().any(|a| a == "--fill-path") {
+        return fill_path(&server).await;
     }
     staleness(&server, rounds).await;
     fill(&server, keys).await;

@@ -215,7 +215,7 @@ impl CachedFn<'_> {
         };
         match form {
             Form::Associated => fns,
-            Form::Free => self.free_items(vis, &fns),
+            Form::Free => self.free_items(&private, vis, &fns),
         }
     }
 
@@ -223,22 +223,18 @@ impl CachedFn<'_> {
     /// type namespace, so that `use path::get_user;` brings them along with the fn and a
     /// writer reaches them as `get_user::key(..)`. The struct is glob-imported, so an item of
     /// the same name written in the module shadows it instead of clashing.
-    fn free_items(&self, vis: &Visibility, fns: &TokenStream) -> TokenStream {
+    fn free_items(
+        &self,
+        private: &TokenStream,
+        vis: &Visibility,
+        fns: &TokenStream,
+    ) -> TokenStream {
         let name = self.name();
         let holder = format_ident!("__cache_fn_{}", name.unraw(), span = name.span());
+        // Written by a macro of the runtime, whose name is what rustc's errors say when the fn
+        // is in fact in an impl block (see `__private::add_cache_targets_to_the_impl_block`).
         quote! {
-            #[doc(hidden)]
-            #[allow(non_snake_case, unreachable_pub, missing_docs)]
-            mod #holder {
-                #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
-                pub struct #name {}
-            }
-            #[doc(hidden)]
-            #[allow(unused_imports)]
-            #vis use #holder::*;
-            impl #holder::#name {
-                #fns
-            }
+            #private::add_cache_targets_to_the_impl_block! { #vis #holder #name { #fns } }
         }
     }
 

@@ -7,56 +7,15 @@ fn not_async(id: u64) -> u64 {
 ::core::compile_error! {
     "`ttl` must be greater than zero"
 }
-#[doc(hidden)]
-#[allow(non_snake_case, unreachable_pub, missing_docs)]
-mod __cache_fn_not_async {
-    #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
-    pub struct not_async {}
-}
-#[doc(hidden)]
-#[allow(unused_imports)]
-use __cache_fn_not_async::*;
-impl __cache_fn_not_async::not_async {
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn key(id: &u64) -> ::cache_runtime::__private::KeyTarget<u64> {
-        loop {}
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn source(_: &impl ?::core::marker::Sized) -> &'static ::cache_runtime::Cache {
-        loop {}
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn namespace() -> (&'static str, &'static ::cache_runtime::Cache) {
-        ("", { loop {} })
-    }
+::cache_runtime::__private::add_cache_targets_to_the_impl_block! {
+    __cache_fn_not_async not_async { #[doc(hidden)] #[allow(non_snake_case, dead_code,
+    unused_variables, unreachable_pub, missing_docs, private_interfaces,
+    unreachable_code, clippy::all)] fn key(id : & u64) ->
+    ::cache_runtime::__private::KeyTarget < u64 > { loop {} } #[doc(hidden)]
+    #[allow(non_snake_case, dead_code, unused_variables, unreachable_pub, missing_docs,
+    private_interfaces, unreachable_code, clippy::all)] fn source(_ : & impl ?
+    ::core::marker::Sized) -> & 'static ::cache_runtime::Cache { loop {} } #[doc(hidden)]
+    #[allow(non_snake_case, dead_code, unused_variables, unreachable_pub, missing_docs,
+    private_interfaces, unreachable_code, clippy::all)] fn namespace() -> (& 'static str,
+    & 'static ::cache_runtime::Cache) { ("", { loop {} }) } }
 }

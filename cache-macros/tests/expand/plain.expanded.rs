@@ -34,68 +34,23 @@ pub async fn square(n: u64) -> u64 {
         )
         .await
 }
-#[doc(hidden)]
-#[allow(non_snake_case, unreachable_pub, missing_docs)]
-mod __cache_fn_square {
-    #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
-    pub struct square {}
-}
-#[doc(hidden)]
-#[allow(unused_imports)]
-pub use __cache_fn_square::*;
-impl __cache_fn_square::square {
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    pub fn key(n: &u64) -> ::cache_runtime::__private::KeyTarget<u64> {
-        static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
-                ::core::concat!(::core::module_path!(), "::", "square"),
-                1u32,
-            )
-            .ttl(
-                ::cache_runtime::__private::core::time::Duration::from_millis(300000u64),
-            );
-        let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
-        __cache_key.arg(n);
-        ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    pub fn source(_: &impl ?::core::marker::Sized) -> &'static ::cache_runtime::Cache {
-        ::cache_runtime::__private::global()
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    pub fn namespace() -> (&'static str, &'static ::cache_runtime::Cache) {
-        (
-            ::core::concat!(::core::module_path!(), "::", "square"),
-            { ::cache_runtime::__private::global() },
-        )
-    }
+::cache_runtime::__private::add_cache_targets_to_the_impl_block! {
+    pub __cache_fn_square square { #[doc(hidden)] #[allow(non_snake_case, dead_code,
+    unused_variables, unreachable_pub, missing_docs, private_interfaces,
+    unreachable_code, clippy::all)] pub fn key(n : & u64) ->
+    ::cache_runtime::__private::KeyTarget < u64 > { static __CACHE_SITE :
+    ::cache_runtime::__private::Site =
+    ::cache_runtime::__private::Site::new(::core::concat!(::core::module_path!(), "::",
+    "square"), 1u32)
+    .ttl(::cache_runtime::__private::core::time::Duration::from_millis(300000u64)); let
+    mut __cache_key = ::cache_runtime::__private::KeyBuilder::new(); __cache_key.arg(n);
+    ::cache_runtime::__private::KeyTarget::new(& __CACHE_SITE, & mut __cache_key) }
+    #[doc(hidden)] #[allow(non_snake_case, dead_code, unused_variables, unreachable_pub,
+    missing_docs, private_interfaces, unreachable_code, clippy::all)] pub fn source(_ : &
+    impl ? ::core::marker::Sized) -> & 'static ::cache_runtime::Cache {
+    ::cache_runtime::__private::global() } #[doc(hidden)] #[allow(non_snake_case,
+    dead_code, unused_variables, unreachable_pub, missing_docs, private_interfaces,
+    unreachable_code, clippy::all)] pub fn namespace() -> (& 'static str, & 'static
+    ::cache_runtime::Cache) { (::core::concat!(::core::module_path!(), "::", "square"), {
+    ::cache_runtime::__private::global() }) } }
 }

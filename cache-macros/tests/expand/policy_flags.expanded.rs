@@ -35,68 +35,22 @@ async fn thumbnail(id: u64) -> Vec<u8> {
         )
         .await
 }
-#[doc(hidden)]
-#[allow(non_snake_case, unreachable_pub, missing_docs)]
-mod __cache_fn_thumbnail {
-    #[allow(non_camel_case_types, dead_code, unreachable_pub, missing_docs)]
-    pub struct thumbnail {}
-}
-#[doc(hidden)]
-#[allow(unused_imports)]
-use __cache_fn_thumbnail::*;
-impl __cache_fn_thumbnail::thumbnail {
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn key(id: &u64) -> ::cache_runtime::__private::KeyTarget<Vec<u8>> {
-        static __CACHE_SITE: ::cache_runtime::__private::Site = ::cache_runtime::__private::Site::new(
-                ::core::concat!(::core::module_path!(), "::", "thumbnail"),
-                1u32,
-            )
-            .l1(false)
-            .lock(true)
-            .compress(false);
-        let mut __cache_key = ::cache_runtime::__private::KeyBuilder::new();
-        __cache_key.arg(id);
-        ::cache_runtime::__private::KeyTarget::new(&__CACHE_SITE, &mut __cache_key)
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn source(_: &impl ?::core::marker::Sized) -> &'static ::cache_runtime::Cache {
-        ::cache_runtime::__private::global()
-    }
-    #[doc(hidden)]
-    #[allow(
-        non_snake_case,
-        dead_code,
-        unused_variables,
-        unreachable_pub,
-        missing_docs,
-        private_interfaces,
-        unreachable_code,
-        clippy::all
-    )]
-    fn namespace() -> (&'static str, &'static ::cache_runtime::Cache) {
-        (
-            ::core::concat!(::core::module_path!(), "::", "thumbnail"),
-            { ::cache_runtime::__private::global() },
-        )
-    }
+::cache_runtime::__private::add_cache_targets_to_the_impl_block! {
+    __cache_fn_thumbnail thumbnail { #[doc(hidden)] #[allow(non_snake_case, dead_code,
+    unused_variables, unreachable_pub, missing_docs, private_interfaces,
+    unreachable_code, clippy::all)] fn key(id : & u64) ->
+    ::cache_runtime::__private::KeyTarget < Vec < u8 > > { static __CACHE_SITE :
+    ::cache_runtime::__private::Site =
+    ::cache_runtime::__private::Site::new(::core::concat!(::core::module_path!(), "::",
+    "thumbnail"), 1u32).l1(false).lock(true).compress(false); let mut __cache_key =
+    ::cache_runtime::__private::KeyBuilder::new(); __cache_key.arg(id);
+    ::cache_runtime::__private::KeyTarget::new(& __CACHE_SITE, & mut __cache_key) }
+    #[doc(hidden)] #[allow(non_snake_case, dead_code, unused_variables, unreachable_pub,
+    missing_docs, private_interfaces, unreachable_code, clippy::all)] fn source(_ : &
+    impl ? ::core::marker::Sized) -> & 'static ::cache_runtime::Cache {
+    ::cache_runtime::__private::global() } #[doc(hidden)] #[allow(non_snake_case,
+    dead_code, unused_variables, unreachable_pub, missing_docs, private_interfaces,
+    unreachable_code, clippy::all)] fn namespace() -> (& 'static str, & 'static
+    ::cache_runtime::Cache) { (::core::concat!(::core::module_path!(), "::",
+    "thumbnail"), { ::cache_runtime::__private::global() }) } }
 }

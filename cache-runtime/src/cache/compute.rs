@@ -147,16 +147,14 @@ impl Cache {
     {
         call::run(
             self,
-            key.as_ref(),
             &options.policy,
-            // Keys of every kind share this path: no streak of misses to go by.
-            &|| false,
+            call::Mode::Read,
+            call::Manual(key.as_ref()),
             options.tags.clone(),
             async move { compute().await },
             Shape::plain(),
         )
         .await
-        .0
     }
 
     /// Like [`get_or_compute`](Cache::get_or_compute) for a computation that can fail: an
@@ -174,16 +172,14 @@ impl Cache {
     {
         call::run(
             self,
-            key.as_ref(),
             &options.policy,
-            // Keys of every kind share this path: no streak of misses to go by.
-            &|| false,
+            call::Mode::Read,
+            call::Manual(key.as_ref()),
             options.tags.clone(),
             async move { compute().await },
             Shape::result(),
         )
         .await
-        .0
     }
 
     /// Like [`get_or_compute`](Cache::get_or_compute), but the computation runs detached from
@@ -206,15 +202,14 @@ impl Cache {
     {
         call::run_detached(
             self,
-            key.as_ref(),
             options.policy,
-            || false,
+            call::Mode::Read,
+            call::Manual(key.as_ref()),
             options.tags.clone(),
             async move { compute().await },
             Shape::plain(),
         )
         .await
-        .0
     }
 
     /// [`get_or_compute_detached`](Cache::get_or_compute_detached) for a computation that can
@@ -234,14 +229,13 @@ impl Cache {
     {
         call::run_detached(
             self,
-            key.as_ref(),
             options.policy,
-            || false,
+            call::Mode::Read,
+            call::Manual(key.as_ref()),
             options.tags.clone(),
             async move { compute().await },
             Shape::result(),
         )
         .await
-        .0
     }
 }

@@ -12,42 +12,24 @@
 //! * A value it replaces is dropped from every process's L1 (one backplane message per body
 //!   run, however many callers share it).
 
-use std::future::Future;
+use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Leader, Waited};
 use crate::call::value::Erased;
-use crate::call::{fail, finish, share_computed, Begun, Miss, MissKind, Policy, Shape, Shared};
+use crate::call::{fail, share_computed, Begun, Miss, MissKind, Policy, Shared};
 use crate::observe::Served;
 use crate::tier::backplane::Forget;
-use crate::CacheValue;
-
-/// Runs one bypassing call of `key`: no read served; single flight, lease, body, fill.
-pub(crate) async fn run<V, R, F>(
-    cache: &Cache,
-    key: &str,
-    policy: &Policy,
-    tags: Vec<String>,
-    body: F,
-    shape: Shape<R, V>,
-) -> R
-where
-    V: CacheValue,
-    F: Future<Output = R>,
-{
-    let begun = begin(cache, key, policy, &tags).await;
-    finish(begun, body, shape).await.0
-}
 
 /// The part of a bypassing call up to its body: single flight, then the fill lease.
-async fn begin<'a>(
+pub(super) async fn begin<'a>(
     cache: &'a Cache,
     key: &'a str,
     policy: &Policy,
     tags: &'a [String],
+    fresh_ttl: Duration,
 ) -> Begun<'a> {
-    let fresh_ttl = cache.ttl_or_default(policy.ttl);
     let mut site = FillSite::new(cache, policy, tags, fresh_ttl, false);
     let (leader, takeover) = match cache.inner.flights.join::<Shared>(key) {
         Joined::Leader(leader) => (Some(leader), false),
@@ -110,29 +92,5 @@ pub(super) async fn end(
             cache.publish_forget(forget).await;
         }
         (Some(value), _) => share_computed(leader, value, mark),
-    }
-}
-
-/// [`run`] on a spawned task that owns everything it needs, for `#[cached(detach = true)]`:
-/// dropping this future does not cancel the fill.
-pub(crate) async fn run_detached<V, R, F>(
-    cache: &Cache,
-    key: &str,
-    policy: Policy,
-    tags: Vec<String>,
-    body: F,
-    shape: Shape<R, V>,
-) -> R
-where
-    V: CacheValue,
-    R: Send + 'static,
-    F: Future<Output = R> + Send + 'static,
-{
-    let (owned, owned_key) = (cache.clone(), key.to_owned());
-    let task =
-        tokio::spawn(async move { run(&owned, &owned_key, &policy, tags, body, shape).await });
-    match task.await {
-        Ok(result) => result,
-        Err(error) => crate::call::resume(error),
     }
 }

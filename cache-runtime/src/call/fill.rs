@@ -373,7 +373,7 @@ impl Cache {
                     (None, Fill::Stale(bytes))
                 }
                 Some(value) => {
-                    if site.l1 && self.inner.l1.is_some() {
+                    if site.l1 && self.inner.l1.is_some() && self.l1_admits(key).await {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
                     (Some(value), Fill::Skip)

@@ -1,6 +1,7 @@
 //! The first read of a `#[cached]` call on Redis, made before single flight: a hit returns
 //! straight from it, so a Redis hit is one GET and a decode, with no flight bookkeeping (no
-//! lock, no allocation for the flight map). A miss hands what the GET found to the miss path,
+//! lock, no allocation for the flight map); on a cluster under tracking, with L1's admission
+//! check sent alongside the GET. A miss hands what the GET found to the miss path,
 //! which then does not read again.
 
 use crate::cache::Cache;
@@ -42,7 +43,19 @@ impl Cache {
         #[cfg(feature = "redis")]
         if self.inner.backend.remote() {
             let epoch = self.l1_epoch(key);
-            let bytes = match self.inner.backend.get_bytes(key).await {
+            // On a cluster under tracking, whether the key's master is tracked (the L1
+            // admission check) is asked alongside the GET, and dropped unless it is a hit.
+            let mut owner = std::pin::pin!(self.l1_admits(key));
+            let (got, admits) = if site.l1 && self.l1_asks_owner() {
+                let mut get = std::pin::pin!(self.inner.backend.get_bytes(key));
+                tokio::select! {
+                    got = &mut get => (got, None),
+                    admits = &mut owner => (get.await, Some(admits)),
+                }
+            } else {
+                (self.inner.backend.get_bytes(key).await, Some(true))
+            };
+            let bytes = match got {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     self.failed("get", e);
@@ -55,7 +68,11 @@ impl Cache {
             {
                 // Only a cache with an L1 copies the bytes (into an `Arc`) for it.
                 if site.l1 && self.inner.l1.is_some() {
-                    if let Some(bytes) = bytes {
+                    let admits = match admits {
+                        Some(admits) => admits,
+                        None => owner.await,
+                    };
+                    if let (true, Some(bytes)) = (admits, bytes) {
                         self.l1_put_read(key, &value, bytes, site, epoch);
                     }
                 }

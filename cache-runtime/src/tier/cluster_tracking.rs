@@ -7,15 +7,27 @@
 //! or removed) or any connection drops, every connection is closed, L1 is skipped, and it is
 //! cleared when all of them are back: a promoted replica may lack writes its old master
 //! took, and what changed while a connection was down was not heard.
+//!
+//! Slots move between masters without notice. A key moved away from a master is deleted
+//! there, which that master's tracker hears: its L1 copy goes. A value read from Redis goes
+//! into L1 only once the master this cache believes serves its slot, asked over its tracking
+//! connection (`TYPE`), answers without redirecting ([`Owners::serves`]): the value then
+//! came from a tracked master, and what changes it later is heard (the `TYPE` goes out
+//! alongside the first GET of a call, see `call/peek.rs`). A redirect (`MOVED`,
+//! `ASK`) keeps the value out of L1 and makes the tracker read the topology at once: a
+//! slot moved between tracked masters updates the slot map; a slot moved to a master that
+//! is not tracked yet (one added after connecting) counts as a change of masters.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::ConnectionAddr;
 
 use crate::observe::Coherence;
-use crate::store::redis::cluster::masters;
+use crate::store::redis::breakers::{slot_of, SLOTS};
+use crate::store::redis::cluster::{master_slots, SlotRanges};
 use crate::tier::tracking::{connect, Failure, Tracker};
 
 /// A client for `host:port` with the settings (credentials, TLS) of `seed`.
@@ -35,32 +47,123 @@ fn client_at(seed: &redis::Client, host: &str, port: u16) -> Option<redis::Clien
     redis::Client::open(info.set_addr(addr)).ok()
 }
 
-/// The serving masters, asked of `conn`.
-async fn masters_of(
-    conn: &mut MultiplexedConnection,
-    timeout: Duration,
-) -> Option<Vec<(String, u16)>> {
+/// The serving masters of a cluster (sorted) and the slot ranges each serves.
+#[derive(PartialEq, Eq)]
+struct Topology {
+    masters: Vec<(String, u16)>,
+    ranges: Vec<SlotRanges>,
+}
+
+/// The topology, asked of `conn`; `None` without an answer or without a serving master.
+async fn topology_of(conn: &mut MultiplexedConnection, timeout: Duration) -> Option<Topology> {
     let cmd = redis::cmd("CLUSTER").arg("NODES").clone();
     let reply = tokio::time::timeout(timeout, cmd.query_async::<String>(conn))
         .await
         .ok()?
         .ok()?;
-    let mut found = masters(&reply);
+    let mut found = master_slots(&reply);
     found.sort();
-    (!found.is_empty()).then_some(found)
+    let (masters, ranges) = found.into_iter().unzip();
+    let topology = Topology { masters, ranges };
+    (!topology.masters.is_empty()).then_some(topology)
 }
 
-/// The serving masters, asked of the first seed that answers.
-async fn discover(seeds: &[redis::Client], timeout: Duration) -> Option<Vec<(String, u16)>> {
+/// The topology, asked of the first seed that answers.
+async fn discover(seeds: &[redis::Client], timeout: Duration) -> Option<Topology> {
     for seed in seeds {
         let connecting = seed.get_multiplexed_async_connection();
         if let Ok(Ok(mut conn)) = tokio::time::timeout(timeout, connecting).await {
-            if let Some(found) = masters_of(&mut conn, timeout).await {
+            if let Some(found) = topology_of(&mut conn, timeout).await {
                 return Some(found);
             }
         }
     }
     None
+}
+
+/// Which tracking connection serves each slot, while tracking is up.
+struct SlotMap {
+    /// The cache's key prefix, `{prefix}:`.
+    prefix: String,
+    /// Per slot, the index in `conns` of its master's connection; `u16::MAX`: none.
+    owner: Box<[u16]>,
+    conns: Vec<MultiplexedConnection>,
+}
+
+impl SlotMap {
+    fn new(prefix: &str, topology: &Topology, conns: &[MultiplexedConnection]) -> Self {
+        SlotMap {
+            prefix: format!("{prefix}:"),
+            owner: owner_by_slot(topology),
+            conns: conns.to_vec(),
+        }
+    }
+}
+
+/// Per slot, the index of its master in `topology.masters`; `u16::MAX` for a slot no
+/// master serves.
+fn owner_by_slot(topology: &Topology) -> Box<[u16]> {
+    let mut owner = vec![u16::MAX; usize::from(SLOTS)].into_boxed_slice();
+    for (i, ranges) in topology.ranges.iter().enumerate() {
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        for &(first, last) in ranges {
+            for slot in first..=last.min(SLOTS - 1) {
+                owner[usize::from(slot)] = i;
+            }
+        }
+    }
+    owner
+}
+
+/// The slot map of a cluster's tracking connections, for the L1 admission check
+/// ([`Owners::serves`]), and the signal that a slot was found moved.
+#[derive(Default)]
+pub(crate) struct Owners {
+    map: Mutex<Option<Arc<SlotMap>>>,
+    /// Woken when a master answered a redirect: the tracker reads the topology at once.
+    moved: tokio::sync::Notify,
+    /// The connection (index) that answered it, whose view of its own slots is current.
+    moved_at: AtomicUsize,
+}
+
+impl Owners {
+    fn set(&self, map: Option<SlotMap>) {
+        if let Ok(mut slot) = self.map.lock() {
+            *slot = map.map(Arc::new);
+        }
+    }
+
+    /// Whether the master serving `key`'s slot is tracked by this cache: its tracking
+    /// connection answers `TYPE` on the key without a redirect (within `timeout`). Its
+    /// reply also comes after every invalidation that master sent before it. `false`
+    /// while tracking is down, on a redirect (which wakes the tracker), or without an
+    /// answer.
+    pub(crate) async fn serves(&self, key: &str, timeout: Duration) -> bool {
+        let Some(map) = self.map.lock().ok().and_then(|m| m.clone()) else {
+            return false;
+        };
+        let redis_key = [map.prefix.as_str(), key].concat();
+        let slot = slot_of(&[redis_key.as_bytes()]);
+        let at = map
+            .owner
+            .get(usize::from(slot))
+            .copied()
+            .unwrap_or(u16::MAX);
+        let Some(mut conn) = map.conns.get(usize::from(at)).cloned() else {
+            self.moved.notify_one();
+            return false;
+        };
+        let ask = redis::cmd("TYPE").arg(&redis_key).clone();
+        match tokio::time::timeout(timeout, ask.query_async::<redis::Value>(&mut conn)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) if e.redirect_node().is_some() => {
+                self.moved_at.store(usize::from(at), Relaxed);
+                self.moved.notify_one();
+                false
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Keeps tracking on every serving master of the cluster behind `nodes` (the seed nodes)
@@ -75,13 +178,20 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
     } = tracker;
     let prefix_bytes: Arc<[u8]> = format!("{prefix}:").into_bytes().into();
     let mut backoff = Duration::from_millis(50);
+    // The masters a tracked master named when they changed: used as they are, since a seed
+    // may not know of the change yet.
+    let mut named = None;
     loop {
         let seeds = nodes.clients().await;
-        if let Some(found) = discover(&seeds, timeout).await {
+        let found = match named.take() {
+            Some(found) => Some(found),
+            None => discover(&seeds, timeout).await,
+        };
+        if let Some(found) = found {
             let gone = Arc::new(tokio::sync::Notify::new());
-            let mut conns = Vec::with_capacity(found.len());
+            let mut conns = Vec::with_capacity(found.masters.len());
             let mut failure = None;
-            for (host, port) in &found {
+            for (host, port) in &found.masters {
                 let Some(client) = seeds.first().and_then(|s| client_at(s, host, *port)) else {
                     failure = Some(Failure::Refused(format!(
                         "no address for the cluster node {host}:{port}"
@@ -105,10 +215,13 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
                 None => {
                     state.set_mode(Coherence::Tracking);
                     state.set_conns(conns.clone());
+                    let owners = &state.owners;
+                    owners.set(Some(SlotMap::new(&prefix, &found, &conns)));
                     target.up();
                     backoff = Duration::from_millis(50);
-                    watch(&mut conns, &found, &gone, timeout).await;
+                    named = watch(&mut conns, found, &gone, owners, &prefix, timeout).await;
                     target.down();
+                    owners.set(None);
                     state.set_conns(Vec::new());
                 }
             }
@@ -118,32 +231,60 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
     }
 }
 
-/// Returns when a connection is gone (closed, or a PING unanswered within `timeout`) or the
-/// serving masters are no longer `found`; looks every second.
+/// Returns when a connection is gone (closed, or a PING unanswered within `timeout`:
+/// `None`) or the serving masters are no longer `found`'s (the new topology); looks every
+/// second, and at once when a master answered a redirect ([`Owners::serves`]). Slots that
+/// moved between the same masters only update the slot map.
 async fn watch(
     conns: &mut [MultiplexedConnection],
-    found: &[(String, u16)],
+    mut found: Topology,
     gone: &tokio::sync::Notify,
+    owners: &Owners,
+    prefix: &str,
     timeout: Duration,
-) {
+) -> Option<Topology> {
     loop {
-        tokio::select! {
-            () = gone.notified() => return,
+        let ask = tokio::select! {
+            () = gone.notified() => return None,
+            () = owners.moved.notified() => owners.moved_at.load(Relaxed),
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 for conn in conns.iter_mut() {
                     let ping = redis::cmd("PING");
                     match tokio::time::timeout(timeout, ping.query_async::<()>(conn)).await {
                         Ok(Ok(())) => {}
-                        _ => return,
+                        _ => return None,
                     }
                 }
-                let Some(first) = conns.first_mut() else {
-                    return;
-                };
-                if masters_of(first, timeout).await.as_deref() != Some(found) {
-                    return;
-                }
+                0
             }
+        };
+        let at = if ask < conns.len() { ask } else { 0 };
+        let conn = conns.get_mut(at)?;
+        let now = topology_of(conn, timeout).await?;
+        if now.masters != found.masters {
+            return Some(now);
         }
+        if now != found {
+            owners.set(Some(SlotMap::new(prefix, &now, conns)));
+            found = now;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_slot_names_its_master() {
+        let topology = Topology {
+            masters: vec![("a".to_owned(), 1), ("b".to_owned(), 2)],
+            ranges: vec![vec![(0, 99), (101, 101)], vec![(102, 16_383)]],
+        };
+        let owner = owner_by_slot(&topology);
+        assert_eq!(owner.len(), 16_384);
+        assert_eq!((owner[0], owner[99], owner[101]), (0, 0, 0));
+        assert_eq!(owner[100], u16::MAX, "a slot nobody serves");
+        assert_eq!((owner[102], owner[16_383]), (1, 1));
     }
 }

@@ -32,6 +32,9 @@ pub(crate) struct State {
     /// The tracking connections while they are up (one per serving master of a cluster):
     /// [`State::barrier`] goes through them.
     conns: Mutex<Vec<MultiplexedConnection>>,
+    /// On a cluster, which tracking connection serves each slot.
+    #[cfg(feature = "cluster")]
+    pub(crate) owners: crate::tier::cluster_tracking::Owners,
 }
 
 impl State {

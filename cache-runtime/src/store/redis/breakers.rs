@@ -17,7 +17,7 @@ use crate::observe::stats::{CircuitState, Counters};
 
 /// Redis Cluster's slot count.
 #[cfg(feature = "cluster")]
-const SLOTS: u16 = 16_384;
+pub(crate) const SLOTS: u16 = 16_384;
 /// Slots per breaker on a cluster.
 #[cfg(feature = "cluster")]
 const SLOTS_PER_BREAKER: u16 = 1_024;
@@ -115,7 +115,7 @@ impl Breakers {
 /// The cluster slot of the key made of `parts` (concatenated): CRC16 (XMODEM) of the key, or
 /// of the text between its first `{` and the first `}` after it when that is not empty.
 #[cfg(feature = "cluster")]
-fn slot_of(parts: &[&[u8]]) -> u16 {
+pub(crate) fn slot_of(parts: &[&[u8]]) -> u16 {
     let mut key = smallvec::SmallVec::<[u8; 256]>::new();
     for part in parts {
         key.extend_from_slice(part);

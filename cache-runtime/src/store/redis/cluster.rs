@@ -160,6 +160,18 @@ impl ConnectionLike for LazyCluster {
 /// The serving masters in a `CLUSTER NODES` reply, as `(host, port)`: flagged `master`,
 /// not failed, without a missing address, and serving at least one slot.
 pub(crate) fn masters(nodes: &str) -> Vec<(String, u16)> {
+    master_slots(nodes)
+        .into_iter()
+        .map(|(addr, _)| addr)
+        .collect()
+}
+
+/// Slot ranges, inclusive: `(0, 5460)`.
+pub(crate) type SlotRanges = Vec<(u16, u16)>;
+
+/// [`masters`], each with the slot ranges it serves (inclusive; the `[slot->-id]` entries
+/// of a slot being migrated are left out).
+pub(crate) fn master_slots(nodes: &str) -> Vec<((String, u16), SlotRanges)> {
     nodes
         .lines()
         .filter_map(|line| {
@@ -176,7 +188,15 @@ pub(crate) fn masters(nodes: &str) -> Vec<(String, u16)> {
             // `ip:port@cport[,hostname]`
             let addr = fields.get(1)?.split('@').next()?;
             let (host, port) = addr.rsplit_once(':')?;
-            Some((host.to_owned(), port.parse().ok()?))
+            let ranges = fields[8..]
+                .iter()
+                .filter(|s| !s.starts_with('['))
+                .filter_map(|s| match s.split_once('-') {
+                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+                    None => s.parse().ok().map(|one| (one, one)),
+                })
+                .collect();
+            Some(((host.to_owned(), port.parse().ok()?), ranges))
         })
         .collect()
 }
@@ -320,6 +340,22 @@ e 127.0.0.1:7004@17004 master - 0 0 4 connected
                 ("127.0.0.1".to_owned(), 7000),
                 ("127.0.0.1".to_owned(), 7001)
             ]
+        );
+        assert_eq!(
+            master_slots(reply),
+            vec![
+                (("127.0.0.1".to_owned(), 7000), vec![(0, 5460)]),
+                (("127.0.0.1".to_owned(), 7001), vec![(5461, 10922)])
+            ]
+        );
+        let moving =
+            "a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-99 100 [101->-b] 102-5460";
+        assert_eq!(
+            master_slots(moving),
+            vec![(
+                ("127.0.0.1".to_owned(), 7000),
+                vec![(0, 99), (100, 100), (102, 5460)]
+            )]
         );
     }
 }

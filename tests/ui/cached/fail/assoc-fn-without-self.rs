@@ -1,5 +1,5 @@
-// An associated fn without `self` that does not name `Self` is taken for a free fn, whose
-// hidden items an impl cannot hold: `#[cache_targets]` on the impl block makes it work.
+// An associated fn without `self` that does not name `Self` is taken for a free fn: each error
+// notes the macro `add_cache_targets_to_the_impl_block`, which is what makes it work.
 use cache_runtime::{cache_targets, cached};
 
 struct Users;
