@@ -132,6 +132,14 @@ pub(crate) enum Leasing {
     Unregistered(Error),
 }
 
+/// The fill lease of `key` in the memory store.
+fn memory_lease(mem: &MemoryStore, key: &str) -> Leasing {
+    match mem.acquire(key) {
+        memory::lease::Acquired::Leased(lease) => Leasing::Leased(Lease::Memory(lease)),
+        memory::lease::Acquired::Busy => Leasing::Busy,
+    }
+}
+
 /// The error of every operation on a disabled store.
 pub(crate) fn disabled(reason: &str) -> Error {
     Error::store(format_args!("the cache is disabled: {reason}"))
@@ -285,10 +293,7 @@ impl Backend {
         #[cfg(not(feature = "redis"))]
         let _ = (tags, ttl);
         match self {
-            Backend::Memory(mem) => Ok(match mem.acquire(key) {
-                memory::lease::Acquired::Leased(lease) => Leasing::Leased(Lease::Memory(lease)),
-                memory::lease::Acquired::Busy => Leasing::Busy,
-            }),
+            Backend::Memory(mem) => Ok(memory_lease(mem, key)),
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => Ok(match redis.read_or_lease(key).await? {
                 redis::lease::Read::Value(bytes) => Leasing::Value(bytes),
@@ -306,6 +311,16 @@ impl Backend {
                 redis::lease::Read::Refused(e) => Leasing::Refused(e),
             }),
             Backend::Disabled(reason) => Err(disabled(reason)),
+        }
+    }
+
+    /// Takes the fill lease of `key` if that takes no round trip (the memory store); `None`
+    /// when it takes one: then [`lease`](Backend::lease) does it.
+    #[inline]
+    pub(crate) fn lease_here(&self, key: &str) -> Option<Leasing> {
+        match self {
+            Backend::Memory(mem) => Some(memory_lease(mem, key)),
+            _ => None,
         }
     }
 

@@ -254,7 +254,14 @@ impl Cache {
                 return Ok((Some(value), Fill::Skip));
             }
         }
-        let read = self.inner.backend.lease(key, site.tags, site.ttl).await;
+        // The memory store leases without a round trip: no future to hold for it.
+        let read = match self.inner.backend.lease_here(key) {
+            Some(Leasing::Leased(lease)) => return Ok((None, Fill::Lease(lease))),
+            Some(Leasing::Busy) => return Ok((None, Fill::Busy)),
+            #[cfg(feature = "redis")]
+            Some(read) => Ok(read),
+            None => self.inner.backend.lease(key, site.tags, site.ttl).await,
+        };
         self.leased(key, read, ty).await
     }
 
