@@ -304,6 +304,7 @@ impl<'a> Miss<'a> {
             _ => cache.peek(key, &fill_site, ty).await,
         };
         drop(reading);
+        #[cfg(feature = "redis")]
         let peeked = match peeked {
             Peek::Hit(value) => {
                 if let Some((leader, _, mark)) = early {
@@ -351,7 +352,9 @@ impl<'a> Miss<'a> {
         };
         let read = match peeked {
             // The store failed: run the body without it (the error is counted and logged).
+            #[cfg(feature = "redis")]
             Peek::Failed if fresh_read => Err(()),
+            #[cfg(feature = "redis")]
             Peek::Got(got) if fresh_read => cache
                 .read_for_fill(key, &fill_site, Some(got), ty)
                 .await

@@ -5,18 +5,24 @@
 //! which then does not read again.
 
 use crate::cache::Cache;
-use crate::call::fill::{FillSite, Got};
-use crate::call::value::{Typed, ValueType};
+use crate::call::fill::FillSite;
+#[cfg(feature = "redis")]
+use crate::call::fill::Got;
+#[cfg(feature = "redis")]
+use crate::call::value::Typed;
+use crate::call::value::ValueType;
 
-/// What the first read found.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) enum Peek<T> {
+/// What the first read found. Without the `redis` feature it is always `Skipped`.
+pub(crate) enum Peek {
     /// A fresh value (counted as a hit, copied into L1).
-    Hit(T),
+    #[cfg(feature = "redis")]
+    Hit(Typed),
     /// Not a fresh hit: what the GET returned (nothing, or bytes that do not decode), for
     /// the miss path.
+    #[cfg(feature = "redis")]
     Got(Got),
     /// The store failed (counted and logged): the body runs without it.
+    #[cfg(feature = "redis")]
     Failed,
     /// Nothing to reuse (not Redis, or another caller's fill lease): the miss path reads
     /// the store itself.
@@ -39,7 +45,7 @@ impl Cache {
 
     /// The GET before single flight (Redis only).
     #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
-    pub(crate) async fn peek(&self, key: &str, site: &FillSite<'_>, ty: ValueType) -> Peek<Typed> {
+    pub(crate) async fn peek(&self, key: &str, site: &FillSite<'_>, ty: ValueType) -> Peek {
         #[cfg(feature = "redis")]
         if self.inner.backend.remote() {
             let epoch = self.l1_epoch(key);
