@@ -80,7 +80,7 @@ async fn takes_ifeq(server: &RedisServer) -> bool {
 
 /// `n` misses (ids from `first`), then a hit of each: every value right, one body run each.
 /// The server sees `n` lease `SET`s, `n` fills, and one more `SET`: after misses in a row the
-/// first hit reads with the lease command (`call/read_mode.rs`).
+/// first hit reads with the lease command (`observe/read_mode.rs`).
 async fn misses_then_hits(cache: &Cache, first: u64, n: u64) {
     let runs = AtomicU64::new(0);
     let before = Counts::of(&cache.stats());

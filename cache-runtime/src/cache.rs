@@ -76,8 +76,8 @@ pub(crate) struct Inner {
     /// Reads before single flight in progress, per key slot (see [`early`](crate::call::early)).
     pub(crate) reads: crate::call::early::Reads,
     /// What was invalidated through this cache or heard on the backplane (see
-    /// [`marks`](crate::call::marks)).
-    pub(crate) marks: Arc<crate::call::marks::Marks>,
+    /// [`marks`](crate::tier::marks)).
+    pub(crate) marks: Arc<crate::tier::marks::Marks>,
     /// How long a `lock = true` miss waits for another process's fill.
     #[cfg(feature = "redis")]
     pub(crate) lock_wait: Duration,
@@ -373,7 +373,7 @@ impl Cache {
     /// (nothing is deleted); [`Error::Store`](crate::Error::Store) when the store cannot be
     /// reached.
     pub async fn clear_pattern(&self, pattern: &str) -> Result<u64> {
-        crate::invalidate::pattern::check(pattern)?;
+        crate::key::pattern::check(pattern)?;
         if crate::invalidate::defer::defer(self, crate::invalidate::Plan::new().pattern(pattern)) {
             return Ok(0);
         }
@@ -381,7 +381,7 @@ impl Cache {
     }
 
     pub(crate) async fn clear_pattern_now(&self, pattern: &str) -> Result<u64> {
-        crate::invalidate::pattern::check(pattern).map_err(|e| self.failed("clear", e))?;
+        crate::key::pattern::check(pattern).map_err(|e| self.failed("clear", e))?;
         self.delete_matching(pattern).await
     }
 

@@ -5,13 +5,16 @@
 //! Its modules, in the order one call runs through them:
 //! - [`policy`]: what the call site asks for, and how its result relates to the value.
 //! - The in-process hit: L1 in front of Redis ([`tier`](crate::tier)), or the memory store.
-//! - [`read_mode`]: whether the first Redis read is a GET or the fill lease command.
+//! - [`read_mode`](crate::observe::read_mode): whether the first Redis read is a GET or the
+//!   fill lease command (a streak kept with each namespace's record).
 //! - [`early`]: a caller whose key is being read waits for that read.
 //! - [`peek`]: the first Redis read, before single flight: a hit returns from it.
-//! - [`flight`]: single flight, one body per key per process; [`marks`] tell whether its
-//!   value may be handed to the callers waiting on it.
+//! - [`flight`]: single flight, one body per key per process; the invalidation
+//!   [`marks`](crate::tier::marks) tell whether its value may be handed to the callers
+//!   waiting on it.
 //! - [`fill`]: the miss: read or lease, run the body, store the value under the lease.
-//! - [`value`]: the miss path's values, their type erased so that it is compiled once.
+//! - [`value`](crate::codec::value): the miss path's values, their type erased so that it
+//!   is compiled once.
 //! - [`refresh`]: refresh-ahead and `soft_timeout` in the background; [`bypass`]: a call
 //!   that skips the read.
 
@@ -19,12 +22,9 @@ pub(crate) mod bypass;
 pub(crate) mod early;
 pub(crate) mod fill;
 pub(crate) mod flight;
-pub(crate) mod marks;
 pub(crate) mod peek;
 pub(crate) mod policy;
-pub(crate) mod read_mode;
 pub(crate) mod refresh;
-pub(crate) mod value;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -35,7 +35,7 @@ use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Leader, Waited};
 use crate::call::peek::Peek;
 pub(crate) use crate::call::policy::{Policy, Shape};
-use crate::call::value::{Erased, Typed, ValueType};
+use crate::codec::value::{self, Erased, Typed, ValueType};
 use crate::observe::Served;
 use crate::tier::fallback::Since;
 use crate::CacheValue;
@@ -63,7 +63,7 @@ pub(crate) trait Caller: Send + Sync {
     /// The key of the call.
     fn key(&self) -> &str;
     /// Whether, once the call is past L1, its namespace reads Redis with the fill lease first
-    /// (see [`read_mode`](crate::call::read_mode)).
+    /// (see [`read_mode`](crate::observe::read_mode)).
     fn lease_first(&self, cache: &Cache) -> bool;
     /// The call was served as `served`.
     fn done(self, cache: &Cache, served: Served)
@@ -109,7 +109,7 @@ pub(crate) fn in_process_hit<V: CacheValue>(
 ///
 /// Generic only where it must be: the in-process hits, and the body between the two halves
 /// of the miss path ([`begin`], [`Miss::end`]), which are compiled once, in this crate, for
-/// every value type (see [`value`]).
+/// every value type (see [`value`](crate::codec::value)).
 pub(crate) async fn run<V, R, F, C>(
     cache: &Cache,
     policy: &Policy,

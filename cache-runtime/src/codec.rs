@@ -44,6 +44,7 @@ use crate::error::{Error, Result};
 mod compress;
 mod depth;
 mod sign;
+pub(crate) mod value;
 
 #[cfg(test)]
 mod proptests;

@@ -5,7 +5,6 @@
 //! on how long a stale value can be served.
 
 pub(crate) mod defer;
-pub(crate) mod pattern;
 mod plan;
 
 use std::time::Duration;

@@ -27,6 +27,7 @@
 //! These layouts are pinned by golden tests: changing them is a breaking change.
 
 mod memo;
+pub(crate) mod pattern;
 mod serializer;
 mod sink;
 mod tag;

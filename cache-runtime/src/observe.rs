@@ -10,6 +10,7 @@
 
 mod coherence;
 mod histogram;
+pub(crate) mod read_mode;
 pub mod scope;
 mod served;
 pub(crate) mod stats;
@@ -29,7 +30,7 @@ use topk::TopK;
 pub use topk::TopKey;
 
 use crate::cache::Cache;
-use crate::call::read_mode::MissStreak;
+use crate::observe::read_mode::MissStreak;
 
 /// How many keys each namespace's sketch tracks, and how many [`NamespaceStats::top_keys`]
 /// reports.
@@ -260,7 +261,7 @@ impl SiteStats {
     }
 
     /// Whether this site's next call in `cache` should read Redis with the fill lease first
-    /// (see [`read_mode`](crate::call::read_mode)).
+    /// (see [`read_mode`](crate::observe::read_mode)).
     #[inline]
     pub(crate) fn lease_first(&self, cache: &Cache, namespace: &'static str) -> bool {
         self.with(cache, namespace, |ns| ns.reads.lease_first())

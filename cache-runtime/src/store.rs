@@ -10,7 +10,7 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::call::value::{Erased, Typed};
+use crate::codec::value::{Erased, Typed};
 use crate::error::{Error, Result};
 use crate::CacheValue;
 use memory::{MemEntry, MemoryStore};

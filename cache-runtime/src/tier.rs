@@ -14,6 +14,9 @@ pub(crate) mod backplane;
 #[cfg(feature = "cluster")]
 mod cluster_tracking;
 pub(crate) mod fallback;
+pub(crate) mod marks;
+#[cfg(feature = "cluster")]
+mod slot_owners;
 #[cfg(feature = "redis")]
 pub(crate) mod start;
 #[cfg(feature = "redis")]
@@ -25,11 +28,11 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::call::marks::Marks;
+use crate::tier::marks::Marks;
 
 use crate::cache::Cache;
 #[cfg(feature = "redis")]
-use crate::call::value::Typed;
+use crate::codec::value::Typed;
 use crate::observe::stats::Counters;
 #[cfg(feature = "redis")]
 use crate::store::memory::MemEntry;
@@ -108,7 +111,7 @@ impl Cache {
         Some(value)
     }
 
-    /// The invalidation mark of `key` (see [`marks`](crate::call::marks)): a value read or computed
+    /// The invalidation mark of `key` (see [`marks`](crate::tier::marks)): a value read or computed
     /// while it did not move may be handed to callers waiting on the same miss.
     #[inline]
     pub(crate) fn invalidation_mark(&self, key: &str) -> u64 {
@@ -180,7 +183,7 @@ impl Cache {
     /// On a cluster under tracking, what [`l1_admits`](Cache::l1_admits) asks: the slot map
     /// of the tracking connections and how long to wait for an answer.
     #[cfg(feature = "cluster")]
-    fn l1_owners(&self) -> Option<(&crate::tier::cluster_tracking::Owners, Duration)> {
+    fn l1_owners(&self) -> Option<(&crate::tier::slot_owners::Owners, Duration)> {
         let (l1, redis) = (self.inner.l1.as_ref()?, self.inner.backend.redis()?);
         (redis.is_cluster() && l1.coherence.mode() == Coherence::Tracking)
             .then(|| (&l1.coherence.owners, redis.connect_timeout()))

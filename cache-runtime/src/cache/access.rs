@@ -4,8 +4,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::value::{Typed, ValueType};
 use crate::codec;
+use crate::codec::value::{Typed, ValueType};
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
 use crate::store::Found;

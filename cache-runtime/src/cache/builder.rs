@@ -806,7 +806,7 @@ impl CacheBuilder {
         &self,
         backend: &Backend,
         counters: &Arc<Counters>,
-        marks: &Arc<crate::call::marks::Marks>,
+        marks: &Arc<crate::tier::marks::Marks>,
     ) -> Option<crate::tier::L1> {
         #[cfg(feature = "redis")]
         if let (Some(redis), true) = (backend.redis(), self.l1) {
@@ -820,7 +820,7 @@ impl CacheBuilder {
             );
             let target = crate::tier::tracking::Target {
                 l1: store.clone(),
-                epoch: Arc::new(crate::call::marks::Marks::new()),
+                epoch: Arc::new(crate::tier::marks::Marks::new()),
                 live: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             };
             let coherence = Arc::new(crate::tier::tracking::State::default());
@@ -871,7 +871,7 @@ impl CacheBuilder {
     }
 
     fn assemble(self, backend: Backend, counters: Arc<Counters>) -> Cache {
-        let marks = Arc::new(crate::call::marks::Marks::new());
+        let marks = Arc::new(crate::tier::marks::Marks::new());
         let l1 = self.tier(&backend, &counters, &marks);
         let fallback = self.fallback(&backend, &counters);
         Cache {

@@ -17,8 +17,8 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::call::fill::{FillSite, Pending};
 use crate::call::flight::{Joined, Leader, Waited};
-use crate::call::value::Erased;
 use crate::call::{fail, share_computed, Begun, Miss, MissKind, Policy, Shared};
+use crate::codec::value::Erased;
 use crate::observe::Served;
 use crate::tier::backplane::Forget;
 

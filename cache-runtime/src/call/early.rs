@@ -63,10 +63,10 @@ impl Drop for Reading<'_> {
     }
 }
 
-/// A key's slot (as for its [invalidation mark](crate::call::marks)).
+/// A key's slot (as for its [invalidation mark](crate::tier::marks)).
 #[inline]
 fn slot_of(key: &str) -> usize {
-    (crate::call::marks::tail_hash(key) as usize) % SLOTS
+    (crate::tier::marks::tail_hash(key) as usize) % SLOTS
 }
 
 #[cfg(test)]

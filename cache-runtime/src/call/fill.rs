@@ -3,7 +3,7 @@
 //! A miss takes a *fill lease* on its key before the body runs (on Redis, a
 //! `SET key lease NX PX .. GET` after the plain GET missed, so hits stay one GET; or at once,
 //! as the read itself, in a namespace that keeps missing: see
-//! [`read_mode`](crate::call::read_mode)). The value the body computes is stored only while that lease
+//! [`read_mode`](crate::observe::read_mode)). The value the body computes is stored only while that lease
 //! still holds: invalidating the key, its namespace or a pattern ends the lease, and
 //! invalidating one of its tags marks the tag, so a value computed from data read before an
 //! invalidation is never stored after it (the race every "check, else query, then store"
@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::value::{Erased, Typed, ValueType};
 use crate::codec;
+use crate::codec::value::{Erased, Typed, ValueType};
 use crate::error::{Error, Result};
 use crate::observe::stats::Counters;
 #[cfg(feature = "redis")]
@@ -119,7 +119,7 @@ impl Drop for Pending {
 /// What the fill path needs to know about the `#[cached]` fn.
 pub(crate) struct FillSite<'a> {
     /// Read Redis with the fill lease command rather than a GET first (see
-    /// [`read_mode`](crate::call::read_mode)).
+    /// [`read_mode`](crate::observe::read_mode)).
     #[cfg(feature = "redis")]
     pub(crate) lease_first: bool,
     /// How long the entry is kept (its TTL, jittered, plus any `stale_if_error` window).

@@ -9,8 +9,8 @@ use crate::call::fill::FillSite;
 #[cfg(feature = "redis")]
 use crate::call::fill::Got;
 #[cfg(feature = "redis")]
-use crate::call::value::Typed;
-use crate::call::value::ValueType;
+use crate::codec::value::Typed;
+use crate::codec::value::ValueType;
 
 /// What the first read found. Without the `redis` feature it is always `Skipped`.
 pub(crate) enum Peek {

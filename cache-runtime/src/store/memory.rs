@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use moka::notification::RemovalCause;
 use moka::Expiry;
 
-use crate::invalidate::pattern::Pattern;
+use crate::key::pattern::Pattern;
 use crate::observe::stats::Counters;
 
 pub(crate) mod lease;

@@ -152,7 +152,7 @@ pub(crate) struct RedisStore {
     counters: Arc<Counters>,
     /// The server refused the last fill lease it was sent because it takes no writes now
     /// (`maxmemory` with `noeviction`, a read-only replica): reads are plain GETs until a
-    /// lease is granted again (see [`read_mode`](crate::call::read_mode)).
+    /// lease is granted again (see [`read_mode`](crate::observe::read_mode)).
     writes_refused: Arc<std::sync::atomic::AtomicBool>,
     /// The last transport error since Redis last answered: a timed-out operation names it.
     last_error: Arc<last_error::LastError>,

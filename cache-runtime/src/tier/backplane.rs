@@ -19,9 +19,9 @@ use std::time::Duration;
 #[cfg(feature = "redis")]
 use futures_util::StreamExt;
 
-#[cfg(feature = "redis")]
-use crate::call::marks::Marks;
 use crate::store::memory::MemoryStore;
+#[cfg(feature = "redis")]
+use crate::tier::marks::Marks;
 #[cfg(feature = "redis")]
 use crate::tier::tracking::Target;
 
@@ -48,7 +48,7 @@ impl Forget<'_> {
     }
 
     /// Moves the invalidation marks this message covers.
-    pub(crate) fn mark(&self, marks: &crate::call::marks::Marks) {
+    pub(crate) fn mark(&self, marks: &crate::tier::marks::Marks) {
         match self {
             Forget::Key(k) => marks.key(k),
             Forget::Pattern(_) | Forget::Tag(_) => marks.everything(),

@@ -18,16 +18,17 @@
 //! slot moved between tracked masters updates the slot map; a slot moved to a master that
 //! is not tracked yet (one added after connecting) counts as a change of masters.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::ConnectionAddr;
 
 use crate::observe::Coherence;
-use crate::store::redis::breakers::{slot_of, SLOTS};
+use crate::store::redis::breakers::SLOTS;
 use crate::store::redis::cluster::{master_slots, SlotRanges};
+use crate::tier::slot_owners::{Owners, SlotMap};
 use crate::tier::tracking::{connect, Failure, Tracker};
 
 /// A client for `host:port` with the settings (credentials, TLS) of `seed`.
@@ -81,25 +82,6 @@ async fn discover(seeds: &[redis::Client], timeout: Duration) -> Option<Topology
     None
 }
 
-/// Which tracking connection serves each slot, while tracking is up.
-struct SlotMap {
-    /// The cache's key prefix, `{prefix}:`.
-    prefix: String,
-    /// Per slot, the index in `conns` of its master's connection; `u16::MAX`: none.
-    owner: Box<[u16]>,
-    conns: Vec<MultiplexedConnection>,
-}
-
-impl SlotMap {
-    fn new(prefix: &str, topology: &Topology, conns: &[MultiplexedConnection]) -> Self {
-        SlotMap {
-            prefix: format!("{prefix}:"),
-            owner: owner_by_slot(topology),
-            conns: conns.to_vec(),
-        }
-    }
-}
-
 /// Per slot, the index of its master in `topology.masters`; `u16::MAX` for a slot no
 /// master serves.
 fn owner_by_slot(topology: &Topology) -> Box<[u16]> {
@@ -113,57 +95,6 @@ fn owner_by_slot(topology: &Topology) -> Box<[u16]> {
         }
     }
     owner
-}
-
-/// The slot map of a cluster's tracking connections, for the L1 admission check
-/// ([`Owners::serves`]), and the signal that a slot was found moved.
-#[derive(Default)]
-pub(crate) struct Owners {
-    map: Mutex<Option<Arc<SlotMap>>>,
-    /// Woken when a master answered a redirect: the tracker reads the topology at once.
-    moved: tokio::sync::Notify,
-    /// The connection (index) that answered it, whose view of its own slots is current.
-    moved_at: AtomicUsize,
-}
-
-impl Owners {
-    fn set(&self, map: Option<SlotMap>) {
-        if let Ok(mut slot) = self.map.lock() {
-            *slot = map.map(Arc::new);
-        }
-    }
-
-    /// Whether the master serving `key`'s slot is tracked by this cache: its tracking
-    /// connection answers `TYPE` on the key without a redirect (within `timeout`). Its
-    /// reply also comes after every invalidation that master sent before it. `false`
-    /// while tracking is down, on a redirect (which wakes the tracker), or without an
-    /// answer.
-    pub(crate) async fn serves(&self, key: &str, timeout: Duration) -> bool {
-        let Some(map) = self.map.lock().ok().and_then(|m| m.clone()) else {
-            return false;
-        };
-        let redis_key = [map.prefix.as_str(), key].concat();
-        let slot = slot_of(&[redis_key.as_bytes()]);
-        let at = map
-            .owner
-            .get(usize::from(slot))
-            .copied()
-            .unwrap_or(u16::MAX);
-        let Some(mut conn) = map.conns.get(usize::from(at)).cloned() else {
-            self.moved.notify_one();
-            return false;
-        };
-        let ask = redis::cmd("TYPE").arg(&redis_key).clone();
-        match tokio::time::timeout(timeout, ask.query_async::<redis::Value>(&mut conn)).await {
-            Ok(Ok(_)) => true,
-            Ok(Err(e)) if e.redirect_node().is_some() => {
-                self.moved_at.store(usize::from(at), Relaxed);
-                self.moved.notify_one();
-                false
-            }
-            _ => false,
-        }
-    }
 }
 
 /// Keeps tracking on every serving master of the cluster behind `nodes` (the seed nodes)
@@ -216,7 +147,7 @@ pub(crate) async fn run(tracker: Tracker) -> Failure {
                     state.set_mode(Coherence::Tracking);
                     state.set_conns(conns.clone());
                     let owners = &state.owners;
-                    owners.set(Some(SlotMap::new(&prefix, &found, &conns)));
+                    owners.set(Some(SlotMap::new(&prefix, owner_by_slot(&found), &conns)));
                     target.up();
                     backoff = Duration::from_millis(50);
                     named = watch(&mut conns, found, &gone, owners, &prefix, timeout).await;
@@ -265,7 +196,7 @@ async fn watch(
             return Some(now);
         }
         if now != found {
-            owners.set(Some(SlotMap::new(prefix, &now, conns)));
+            owners.set(Some(SlotMap::new(prefix, owner_by_slot(&now), conns)));
             found = now;
         }
     }

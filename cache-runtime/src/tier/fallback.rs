@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::call::value::{Erased, Typed, ValueType};
+use crate::codec::value::{Erased, Typed, ValueType};
 use crate::observe::stats::Counters;
 use crate::store::memory::{MemEntry, MemoryStore};
 

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::call::marks::Marks;
 use crate::observe::Coherence;
 use crate::store::redis::RedisStore;
 use crate::tier::backplane;
+use crate::tier::marks::Marks;
 use crate::tier::tracking::{self, Failure, State, Target};
 
 /// Aborts the background task when the cache is dropped.

@@ -21,9 +21,9 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind, Value};
 
-use crate::call::marks::Marks;
 use crate::observe::Coherence;
 use crate::store::memory::MemoryStore;
+use crate::tier::marks::Marks;
 
 /// The coherence state shared by the cache and its background task.
 #[derive(Default)]
@@ -34,7 +34,7 @@ pub(crate) struct State {
     conns: Mutex<Vec<MultiplexedConnection>>,
     /// On a cluster, which tracking connection serves each slot.
     #[cfg(feature = "cluster")]
-    pub(crate) owners: crate::tier::cluster_tracking::Owners,
+    pub(crate) owners: crate::tier::slot_owners::Owners,
 }
 
 impl State {

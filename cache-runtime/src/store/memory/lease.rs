@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::invalidate::pattern::Pattern;
+use crate::key::pattern::Pattern;
 
 /// The queue is compacted once it holds more than twice the live entries and this many.
 const COMPACT_AT: usize = 4096;

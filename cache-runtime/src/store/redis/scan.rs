@@ -10,7 +10,7 @@ use redis::{Cmd, Value};
 use super::Conn;
 use super::{RedisStore, SCAN_BATCH};
 use crate::error::{Error, Result};
-use crate::invalidate::pattern;
+use crate::key::pattern;
 
 impl RedisStore {
     /// At most `limit` cache keys (without the prefix) matching `pattern`, by SCAN (every

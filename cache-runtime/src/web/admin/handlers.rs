@@ -191,7 +191,7 @@ pub(crate) async fn invalidate(
     })?;
     // A bad pattern refuses the whole request: nothing is deleted.
     for pattern in &request.patterns {
-        crate::invalidate::pattern::check(pattern)
+        crate::key::pattern::check(pattern)
             .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     }
     let cache = &state.cache;
